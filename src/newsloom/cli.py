@@ -1,0 +1,392 @@
+"""The ``newsloom`` command: parse arguments, call ``service``, print. No business logic lives here."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from newsloom.errors import InputError, NewsloomError
+from newsloom.service import Service, compare_inputs, extract_target, load_compare_inputs, read_jsonl
+from newsloom.settings import Settings, describe_settings, load_settings
+
+app = typer.Typer(
+    name="newsloom",
+    help="Self-hosted news aggregator: one story per event, compared claim by claim.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(soft_wrap=True)
+err = Console(stderr=True)
+
+T = TypeVar("T")
+
+
+class State:
+    config: str | None = None
+
+
+def settings() -> Settings:
+    return load_settings(State.config)
+
+
+@app.callback()
+def main_options(
+    config: str | None = typer.Option(None, "--config", "-c", help="TOML settings file (else $NEWSLOOM_CONFIG)."),
+) -> None:
+    State.config = config
+
+
+@contextmanager
+def service() -> Iterator[Service]:
+    svc = Service(settings())
+    try:
+        yield svc
+    finally:
+        svc.close()
+
+
+def progress_bar() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[note]}"),
+        console=err,
+        transient=False,
+        disable=not err.is_terminal,
+    )
+
+
+def parse_since(value: str | None) -> datetime | None:
+    """``--since`` takes an ISO date/time or a relative age like 6h, 2d, 30m."""
+    if value is None:
+        return None
+    units = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+    if value[:-1].isdigit() and value[-1:] in units:
+        return datetime.now(UTC) - timedelta(**{units[value[-1]]: int(value[:-1])})
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise InputError(f"--since {value!r}: use an ISO date (2025-03-21) or an age like 6h or 2d") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def fmt_time(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+# -- setup and sources ----------------------------------------------------------------------------------------------
+
+
+@app.command()
+def init() -> None:
+    """Create the data directory and the database (migrations run automatically)."""
+    with service() as svc:
+        url = svc.init()
+    out.print(f"database ready: {url}")
+
+
+@app.command()
+def add(
+    url: str,
+    title: str | None = typer.Option(None, help="Name to show instead of the feed's title."),
+    category: str | None = typer.Option(None, help="Category path, e.g. World/Europe."),
+) -> None:
+    """Subscribe to a feed, or a site's home page (its feed is found), or store one article page."""
+    with service() as svc:
+        result = svc.add(url, title=title, category=category)
+    if result.article is not None and result.article.article is not None:
+        a = result.article.article
+        out.print(f"stored article {a.id}: {a.title or '(untitled)'}")
+    elif result.source is not None:
+        verb = "subscribed to" if result.created else "already subscribed to"
+        out.print(f"{verb} source {result.source.id}: {result.source.title or ''} <{result.source.url}>")
+
+
+@app.command()
+def remove(source: str = typer.Argument(..., help="Source id or URL.")) -> None:
+    """Unsubscribe from a source (its articles stay)."""
+    with service() as svc:
+        removed = svc.remove(source)
+    out.print(f"removed source {removed.id} <{removed.url}>")
+
+
+@app.command()
+def sources() -> None:
+    """List sources with their health."""
+    with service() as svc:
+        rows = svc.sources()
+    table = Table("id", "title", "category", "health", "last success", "next poll", "last error")
+    for s in rows:
+        health = "ok" if not s.error_count else f"{s.error_count} failure{'s' if s.error_count > 1 else ''}"
+        if s.last_success_at is None and not s.error_count:
+            health = "new"
+        table.add_row(
+            str(s.id), s.title or s.url, s.category or "", health, fmt_time(s.last_success_at),
+            fmt_time(s.next_poll_at), (s.last_error or "")[:60],
+        )
+    out.print(table)
+    out.print(f"{len(rows)} sources")
+
+
+@app.command("import-opml")
+def import_opml(path: Path) -> None:
+    """Subscribe to every feed of an OPML file (categories kept)."""
+    with service() as svc:
+        added, existing = svc.import_opml(path)
+    out.print(f"{added} sources added, {existing} already there")
+
+
+@app.command("export-opml")
+def export_opml(output: Path | None = typer.Option(None, "--output", "-o", help="File to write (else stdout).")) -> None:
+    """Write the subscriptions as OPML."""
+    with service() as svc:
+        data = svc.export_opml()
+    if output:
+        output.write_bytes(data)
+    else:
+        sys.stdout.write(data.decode("utf-8"))
+
+
+# -- polling and ingest ---------------------------------------------------------------------------------------------
+
+
+def poll_with_progress(svc: Service, *, all_sources: bool) -> list[Any]:
+    with progress_bar() as bar:
+        task = bar.add_task("polling", total=0, note="")
+
+        def started(total: int) -> None:
+            bar.update(task, total=total)
+
+        def advanced(outcome: Any) -> None:
+            note = outcome.source.title or outcome.source.url
+            bar.update(task, advance=1, note=note[:40])
+
+        return svc.update(all_sources=all_sources, on_start=started, progress=advanced)
+
+
+@app.command()
+def update(all_sources: bool = typer.Option(False, "--all", help="Poll every source, due or not.")) -> None:
+    """Poll the sources that are due (or all of them)."""
+    with service() as svc:
+        outcomes = poll_with_progress(svc, all_sources=all_sources)
+    errors = [o for o in outcomes if o.status == "error"]
+    new = sum(o.new_articles for o in outcomes)
+    not_modified = sum(o.status == "not-modified" for o in outcomes)
+    for o in errors:
+        err.print(f"[yellow]{o.source.url}[/]: {o.error}")
+    out.print(
+        f"polled {len(outcomes)} sources: {new} new articles, {not_modified} not modified, {len(errors)} failed"
+    )
+
+
+@app.command()
+def ingest(paths: list[str] = typer.Argument(..., help="Files (.html .htm .txt .xml .rss .atom .json) or folders.")) -> None:
+    """Store articles from local files and folders."""
+    with service() as svc:
+        total = svc.count_files(paths)
+        with progress_bar() as bar:
+            task = bar.add_task("ingesting", total=total, note="")
+            last: list[str] = []
+
+            def advanced(doc: Any) -> None:
+                if not last or last[-1] != str(doc.path):
+                    bar.update(task, advance=1, note=doc.path.name[:40])
+                    last[:] = [str(doc.path)]
+
+            report = svc.ingest_paths(paths, progress=advanced)
+    for path, reason in report.skipped:
+        err.print(f"[yellow]{path}[/]: {reason}")
+    for result in report.stored:
+        a = result.article
+        if a is not None:
+            copy = f" (copy of {a.original_id})" if a.original_id else ""
+            out.print(f"stored {a.id}: {a.title or a.text[:60].replace(chr(10), ' ') + '…'}{copy} -> story {result.story_id}")
+    out.print(f"{len(report.stored)} stored, {len(report.unchanged)} already stored, {len(report.skipped)} skipped")
+    if report.skipped and not report.stored and not report.unchanged:
+        raise typer.Exit(1)
+
+
+@app.command()
+def articles(
+    source: str | None = typer.Option(None, "--source", help="Source id or URL."),
+    since: str | None = typer.Option(None, "--since", help="ISO date or age (6h, 2d)."),
+    limit: int = typer.Option(50, min=1, max=10_000),
+    as_json: bool = typer.Option(False, "--json", help="JSON Lines instead of a table."),
+) -> None:
+    """List stored articles, newest first."""
+    with service() as svc:
+        rows = svc.articles(source=source, since=parse_since(since), limit=limit)
+    if as_json:
+        for a in rows:
+            out.print_json(json.dumps(article_summary(a)), indent=None)
+        return
+    table = Table("id", "published", "publisher", "title", "story")
+    for a in rows:
+        table.add_row(str(a.id), fmt_time(a.published_at or a.fetched_at), a.publisher or "", a.title or "(untitled)", a.story_id or "")
+    out.print(table)
+
+
+def article_summary(a: Any) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "url": a.url,
+        "canonical_url": a.canonical_url,
+        "title": a.title,
+        "author": a.author,
+        "publisher": a.publisher,
+        "published": a.published_at.isoformat() if a.published_at else None,
+        "fetched": a.fetched_at.isoformat() if a.fetched_at else None,
+        "language": a.language,
+        "story_id": a.story_id,
+        "original_id": a.original_id,
+        "content_hash": a.content_hash,
+    }
+
+
+@app.command()
+def show(article_id: int, as_json: bool = typer.Option(False, "--json")) -> None:
+    """Show one article."""
+    with service() as svc:
+        a = svc.article(article_id)
+        delivered = svc.article_sources(article_id)
+    data = article_summary(a) | {"text": a.text, "captions": list(a.captions), "sources": [s.url for s in delivered]}
+    if as_json:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        return
+    out.print(f"[bold]{a.title or '(untitled)'}[/]")
+    meta = [x for x in (a.publisher, a.author, fmt_time(a.published_at) if a.published_at else None) if x]
+    out.print(" · ".join(meta))
+    if a.original_id:
+        out.print(f"syndicated copy of article {a.original_id}")
+    out.print(f"story {a.story_id or '-'} · {a.url or a.canonical_url}\n")
+    out.print(a.text)
+
+
+# -- database-free commands -----------------------------------------------------------------------------------------
+
+
+@app.command()
+def extract(target: str = typer.Argument(..., help="File, folder or URL.")) -> None:
+    """Extract clean article text and metadata as JSON (JSON Lines for a folder). Needs no database."""
+    items = list(extract_target(target, settings()))
+    if Path(target).is_dir():
+        for item in items:
+            sys.stdout.write(json.dumps(item, ensure_ascii=False) + "\n")
+    elif items:
+        sys.stdout.write(json.dumps(items[0], ensure_ascii=False, indent=2) + "\n")
+        if "error" in items[0]:
+            raise typer.Exit(1)
+
+
+@app.command()
+def cluster(path: Path = typer.Argument(..., help="JSON Lines: id, title, text, optional date and source.")) -> None:
+    """Group articles into stories, online; prints one `id<TAB>story_id` line per article. Needs no database."""
+    from newsloom.stories.cluster import cluster_records
+
+    records = read_jsonl(path)
+    for article_id, story_id in cluster_records(records):
+        sys.stdout.write(f"{article_id}\t{story_id}\n")
+
+
+@app.command()
+def compare(
+    targets: list[str] = typer.Argument(..., help="Files, folders or URLs of articles reporting one event."),
+    fmt: str = typer.Option("json", "--format", help="json or text."),
+) -> None:
+    """Compare coverage claim by claim: agreed, only in one outlet, differing. Needs no database."""
+    from newsloom.stories.compare import compare_articles, comparison_to_dict, render_comparison_text
+
+    if fmt not in {"json", "text"}:
+        raise InputError("--format must be json or text")
+    extracted = load_compare_inputs(targets, settings())
+    comparison = compare_articles(compare_inputs(extracted))
+    if fmt == "json":
+        sys.stdout.write(json.dumps(comparison_to_dict(comparison), ensure_ascii=False, indent=2) + "\n")
+    else:
+        out.print(render_comparison_text(comparison), markup=False, highlight=False)
+
+
+@app.command()
+def stories(limit: int = typer.Option(30, min=1, max=10_000)) -> None:
+    """List stored stories with their counts."""
+    with service() as svc:
+        rows = svc.stories(limit=limit)
+    table = Table("story", "articles", "outlets", "original", "copies", "last seen", "headline")
+    for s in rows:
+        table.add_row(
+            s.id, str(s.article_count), str(s.outlet_count), str(s.original_count), str(s.syndicated_count),
+            fmt_time(s.last_seen), s.headline,
+        )
+    out.print(table)
+
+
+@app.command("config")
+def show_config() -> None:
+    """List every setting with its current value and what it does."""
+    current = settings()
+    table = Table("setting", "value", "environment variable", "help")
+    for name, _default, help_text in describe_settings():
+        table.add_row(name, repr(getattr(current, name)), "NEWSLOOM_" + name.upper(), help_text)
+    out.print(table)
+
+
+@app.command()
+def run(
+    once: bool = typer.Option(False, "--once", help="Poll once and exit instead of running continuously."),
+) -> None:
+    """Initialise, subscribe the default sources on first run, then keep polling (and serve the reader)."""
+    with service() as svc:
+        out.print(f"database: {svc.init()}")
+        added = svc.subscribe_defaults_once()
+        if added:
+            out.print(f"subscribed to {added} default sources")
+        while True:
+            outcomes = poll_with_progress(svc, all_sources=False)
+            if outcomes:
+                new = sum(o.new_articles for o in outcomes)
+                failed = sum(o.status == "error" for o in outcomes)
+                out.print(f"{datetime.now(UTC):%H:%M:%S} polled {len(outcomes)} sources: {new} new, {failed} failed")
+            if once:
+                return
+            time.sleep(poll_pause(svc))
+
+
+def poll_pause(svc: Service) -> float:
+    """Seconds until the next source is due, between 30 s and 5 min so new subscriptions are picked up."""
+    due = [s.next_poll_at for s in svc.sources() if s.next_poll_at is not None]
+    if not due:
+        return 60.0
+    return max(30.0, min(300.0, (min(due) - datetime.now(UTC)).total_seconds()))
+
+
+def guarded(func: Callable[[], T]) -> T:
+    try:
+        return func()
+    except NewsloomError as exc:
+        err.print(f"[red]error:[/] {exc}", markup=True, highlight=False)
+        raise SystemExit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        raise SystemExit(130) from None
+
+
+def main() -> None:
+    guarded(lambda: app(standalone_mode=True))
+
+
+if __name__ == "__main__":
+    main()

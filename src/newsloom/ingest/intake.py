@@ -1,0 +1,147 @@
+"""Accepting an extracted article: canonical URL, hashes, syndication check, storage, story assignment.
+
+Every path that brings an article in (feed polling, single pages, local files, queue workers) ends here,
+so "ingesting the same thing twice changes nothing" holds in one place:
+
+1. the canonical URL and the exact content hash find an article already stored -> only the source link is added;
+2. otherwise the near-duplicate index finds the earliest original of a syndicated copy (it is still stored, as
+   its outlet's own record, linked to the original);
+3. the story engine assigns the article to a story (copies join their original's story); merges are applied.
+
+The in-memory indexes (near-duplicates, story candidates) are rebuilt from the articles of the story window
+when an ``Intake`` is created, so a restart continues where the last run stopped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from newsloom.ingest.urls import canonical_url
+from newsloom.settings import Settings
+from newsloom.storage.base import Storage
+from newsloom.stories.cluster import ClusterDoc, StoryEngine
+from newsloom.stories.dedupe import NearDuplicateIndex, content_hash
+from newsloom.types import Article, ExtractedArticle, NewArticle
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeResult:
+    """What happened to one extracted article."""
+
+    article: Article | None
+    created: bool
+    skipped_reason: str | None = None  # set when nothing was stored (not an article, empty text)
+    original_id: int | None = None
+    story_id: str | None = None
+
+
+def story_id_for(doc: ClusterDoc) -> str:
+    """Story ids derive from the first article's id, so they are stable and readable in URLs."""
+    return f"s{doc.id}"
+
+
+def _cluster_doc(article: Article) -> ClusterDoc:
+    return ClusterDoc(
+        id=str(article.id),
+        title=article.title,
+        text=article.text,
+        date=article.published_at or article.fetched_at,
+        source=article.publisher or (str(article.source_ids[0]) if article.source_ids else None),
+        original_id=str(article.original_id) if article.original_id is not None else None,
+    )
+
+
+def file_url(path: str) -> str:
+    """Local files have no web address; their absolute path is their identity."""
+    from pathlib import Path
+
+    return Path(path).resolve().as_uri()
+
+
+class Intake:
+    """Stores extracted articles and keeps syndication links and stories up to date."""
+
+    def __init__(self, storage: Storage, settings: Settings, *, now: datetime | None = None) -> None:
+        self.storage = storage
+        self.settings = settings
+        self.near_duplicates = NearDuplicateIndex()
+        self.engine = StoryEngine(new_story_id=story_id_for)
+        self._rebuild(now or datetime.now(UTC))
+
+    def _rebuild(self, now: datetime) -> None:
+        since = now - timedelta(days=self.settings.story_window_days)
+        for article in self.storage.iter_articles_since(since):
+            self.near_duplicates.add(str(article.id), article.text, article.published_at or article.fetched_at)
+            if article.story_id is not None:
+                self.engine.restore(_cluster_doc(article), article.story_id)
+
+    def accept(
+        self,
+        extracted: ExtractedArticle,
+        *,
+        source_id: int | None = None,
+        guid: str | None = None,
+        now: datetime,
+    ) -> IntakeResult:
+        if not extracted.is_article:
+            return IntakeResult(None, False, skipped_reason=extracted.not_article_reason or "not an article")
+        if not extracted.text.strip():
+            return IntakeResult(None, False, skipped_reason="no text")
+        address = extracted.url or (file_url(extracted.path) if extracted.path else None)
+        if address is None:
+            return IntakeResult(None, False, skipped_reason="no url or path")
+        canonical = canonical_url(address) if extracted.url else address
+        digest = content_hash(extracted.text)
+
+        with self.storage.transaction():
+            new = NewArticle(
+                canonical_url=canonical,
+                url=extracted.url,
+                title=extracted.title,
+                text=extracted.text,
+                content_hash=digest,
+                author=extracted.author,
+                publisher=extracted.publisher,
+                published_at=extracted.published,
+                updated_at=extracted.updated,
+                fetched_at=now,
+                language=extracted.language,
+                html=extracted.html,
+                image_url=extracted.image_url,
+                captions=extracted.captions,
+            )
+            article, created = self.storage.add_article(new, source_id=source_id, guid=guid, now=now)
+            if not created:
+                return IntakeResult(article, False, original_id=article.original_id, story_id=article.story_id)
+
+            published = article.published_at or article.fetched_at
+            original_key = self.near_duplicates.find_original(article.text, published)
+            original_id = int(original_key) if original_key is not None else None
+            if original_id is not None and original_id != article.id:
+                self.storage.set_original(article.id, original_id)
+            else:
+                original_id = None
+            self.near_duplicates.add(str(article.id), article.text, published)
+
+            doc = ClusterDoc(
+                id=str(article.id),
+                title=article.title,
+                text=article.text,
+                date=published,
+                source=article.publisher or (str(source_id) if source_id is not None else None),
+                original_id=str(original_id) if original_id is not None else None,
+            )
+            assignment = self.engine.add(doc)
+            for old in assignment.merged:
+                self.storage.merge_stories(old, assignment.story_id)
+            self.storage.set_story([article.id], assignment.story_id)
+            self.storage.save_story(self.engine.story(assignment.story_id), now=now)
+            stored = self.storage.get_article(article.id)
+        return IntakeResult(stored, True, original_id=original_id, story_id=assignment.story_id)
+
+    def accept_many(
+        self, items: Iterable[ExtractedArticle], *, source_id: int | None = None, now: datetime
+    ) -> list[IntakeResult]:
+        return [self.accept(item, source_id=source_id, now=now) for item in items]

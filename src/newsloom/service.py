@@ -1,0 +1,366 @@
+"""The use-case layer: the one API that the CLI, the web app, workers and tests call.
+
+Nothing outside this module (and the ingest pipeline it drives) reaches storage. Methods take and return
+typed records from ``newsloom.types`` and raise ``NewsloomError`` subclasses with readable messages.
+Commands that need no database (``extract``, ``cluster``, ``compare``) are plain functions at the bottom.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from newsloom.errors import FeedParseError, FetchError, InputError, NewsloomError, NotFoundError
+from newsloom.ingest.discover import discover_feeds
+from newsloom.ingest.extract import article_to_json, extract_html
+from newsloom.ingest.feeds import default_sources, parse_feed, sniff_format
+from newsloom.ingest.fetch import Fetcher, fetch_sync
+from newsloom.ingest.intake import Intake, IntakeResult
+from newsloom.ingest.local import LocalDocument, expand_paths, read_documents
+from newsloom.ingest.opml import build_opml, parse_opml
+from newsloom.ingest.pipeline import PAGE_ACCEPT, Poller, PollOutcome
+from newsloom.settings import Settings, load_settings
+from newsloom.storage import open_storage
+from newsloom.storage.base import Storage
+from newsloom.types import Article, ExtractedArticle, OpmlOutline, Source, Story
+
+
+@dataclass
+class IngestReport:
+    """What ``ingest PATH...`` did, file by file."""
+
+    stored: list[IntakeResult] = field(default_factory=list)
+    unchanged: list[IntakeResult] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+
+
+@dataclass(frozen=True)
+class AddResult:
+    source: Source | None
+    created: bool
+    article: IntakeResult | None = None  # when the URL was a single article page
+
+
+class Service:
+    """newsloom's use cases over one database. Open it once per process; it is not thread-safe."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or load_settings()
+        self._storage: Storage | None = None
+        self._intake: Intake | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------------------------
+
+    @property
+    def storage(self) -> Storage:
+        if self._storage is None:
+            Path(self.settings.data_dir).mkdir(parents=True, exist_ok=True)
+            self._storage = open_storage(self.settings.effective_database_url)
+        return self._storage
+
+    @property
+    def intake(self) -> Intake:
+        if self._intake is None:
+            self._intake = Intake(self.storage, self.settings, now=self.now())
+        return self._intake
+
+    def close(self) -> None:
+        if self._storage is not None:
+            self._storage.close()
+            self._storage = None
+            self._intake = None
+
+    def __enter__(self) -> Service:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @staticmethod
+    def now() -> datetime:
+        return datetime.now(UTC)
+
+    def init(self) -> str:
+        """Create the data directory and database (migrations run on open); returns the database URL."""
+        _ = self.storage
+        return self.settings.effective_database_url
+
+    # -- sources -----------------------------------------------------------------------------------------------
+
+    def subscribe(self, outlines: Iterable[OpmlOutline]) -> tuple[int, int]:
+        """Subscribe to feeds without fetching them; returns (added, already there)."""
+        added = existing = 0
+        with self.storage.transaction():
+            for outline in outlines:
+                _, created = self.storage.add_source(
+                    outline.xml_url,
+                    kind="feed",
+                    title=outline.title,
+                    site_url=outline.html_url,
+                    category=outline.category,
+                    now=self.now(),
+                )
+                added += created
+                existing += not created
+        return added, existing
+
+    def subscribe_defaults_once(self) -> int:
+        """On a new install (no sources ever added), subscribe the bundled default list; returns how many."""
+        marker = Path(self.settings.data_dir) / ".defaults-subscribed"
+        if marker.exists() or self.storage.list_sources():
+            return 0
+        added, _ = self.subscribe(default_sources())
+        marker.write_text(self.now().isoformat())
+        return added
+
+    def add(self, url: str, *, title: str | None = None, category: str | None = None) -> AddResult:
+        """Subscribe to a feed URL; a site's home page is searched for its feed; an article page is ingested."""
+        existing = self.storage.find_source(url)
+        if existing is not None:
+            return AddResult(existing, False)
+        result = fetch_sync(url, self.settings)
+        kind = sniff_format(result.content)
+        if kind in {"rss", "atom", "rdf", "jsonfeed"}:
+            feed = parse_feed(result.content, url=result.final_url, content_type=result.content_type)
+            source, created = self.storage.add_source(
+                result.final_url,
+                kind="feed",
+                title=title or feed.title,
+                site_url=feed.site_url,
+                category=category,
+                now=self.now(),
+            )
+            return AddResult(source, created)
+        if kind != "html":
+            raise InputError(f"{url}: neither a feed nor a web page (looks like {kind})")
+        for candidate in discover_feeds(result.content, result.final_url)[:8]:
+            try:
+                found = fetch_sync(candidate, self.settings)
+                feed = parse_feed(found.content, url=found.final_url, content_type=found.content_type)
+            except (FetchError, FeedParseError):
+                continue
+            source, created = self.storage.add_source(
+                found.final_url, kind="feed", title=title or feed.title, site_url=result.final_url,
+                category=category, now=self.now(),
+            )
+            return AddResult(source, created)
+        page = extract_html(result.content, url=result.final_url, encoding=result.encoding)
+        if not page.is_article:
+            raise InputError(f"{url}: no feed found and the page is not an article ({page.not_article_reason})")
+        source, _ = self.storage.add_source(
+            result.final_url, kind="page", title=title or page.title, site_url=result.final_url,
+            category=category, now=self.now(),
+        )
+        accepted = self.intake.accept(page, source_id=source.id, now=self.now())
+        return AddResult(source, True, accepted)
+
+    def resolve_source(self, ref: str) -> Source:
+        """A source by id or by URL."""
+        if ref.isdigit():
+            return self.storage.get_source(int(ref))
+        source = self.storage.find_source(ref)
+        if source is None:
+            raise NotFoundError(f"no source {ref!r}")
+        return source
+
+    def remove(self, ref: str) -> Source:
+        source = self.resolve_source(ref)
+        self.storage.remove_source(source.id)
+        return source
+
+    def sources(self) -> list[Source]:
+        return self.storage.list_sources()
+
+    def import_opml(self, path: str | Path) -> tuple[int, int]:
+        try:
+            content = Path(path).read_bytes()
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+        return self.subscribe(parse_opml(content))
+
+    def export_opml(self) -> bytes:
+        return build_opml(
+            OpmlOutline(xml_url=s.url, title=s.title, html_url=s.site_url, category=s.category)
+            for s in self.storage.list_sources()
+            if s.kind == "feed"
+        )
+
+    # -- polling and ingest ------------------------------------------------------------------------------------
+
+    def update(
+        self,
+        *,
+        all_sources: bool = False,
+        source_ids: Sequence[int] | None = None,
+        on_start: Callable[[int], None] | None = None,
+        progress: Callable[[PollOutcome], None] | None = None,
+    ) -> list[PollOutcome]:
+        """Poll due feeds (or all of them); every failure is recorded in the source, none raises."""
+        if source_ids is not None:
+            sources = [self.storage.get_source(i) for i in source_ids]
+        elif all_sources:
+            sources = self.storage.list_sources()
+        else:
+            sources = self.storage.due_sources(self.now())
+        sources = [s for s in sources if s.kind == "feed"]
+        if on_start is not None:
+            on_start(len(sources))
+        if not sources:
+            return []
+        return asyncio.run(self._poll(sources, progress))
+
+    async def _poll(self, sources: Sequence[Source], progress: Callable[[PollOutcome], None] | None) -> list[PollOutcome]:
+        async with Fetcher(self.settings) as fetcher:
+            poller = Poller(self.storage, self.settings, self.intake, fetcher)
+            return await poller.poll(sources, progress)
+
+    def ingest_paths(
+        self, paths: Sequence[str], *, progress: Callable[[LocalDocument], None] | None = None
+    ) -> IngestReport:
+        """Store the articles of local files and folders; bad files are reported, never fatal."""
+        report = IngestReport()
+        for doc in read_documents(paths):
+            if progress is not None:
+                progress(doc)
+            if doc.article is None:
+                report.skipped.append((str(doc.path), doc.error or "no article"))
+                continue
+            result = self.intake.accept(doc.article, now=self.now())
+            if result.skipped_reason:
+                report.skipped.append((str(doc.path), result.skipped_reason))
+            elif result.created:
+                report.stored.append(result)
+            else:
+                report.unchanged.append(result)
+        return report
+
+    def count_files(self, paths: Sequence[str]) -> int:
+        return len(expand_paths(paths))
+
+    def ingest_url(self, url: str) -> IntakeResult:
+        """Fetch one article page and store it (no subscription)."""
+        result = fetch_sync(url, self.settings, accept=PAGE_ACCEPT, robots=self.settings.respect_robots)
+        page = extract_html(result.content, url=result.final_url, encoding=result.encoding)
+        return self.intake.accept(page, now=self.now())
+
+    # -- reading -----------------------------------------------------------------------------------------------
+
+    def articles(
+        self, *, source: str | None = None, since: datetime | None = None, limit: int = 50, offset: int = 0
+    ) -> list[Article]:
+        source_id = self.resolve_source(source).id if source else None
+        return self.storage.list_articles(source_id=source_id, since=since, limit=limit, offset=offset)
+
+    def article(self, article_id: int) -> Article:
+        return self.storage.get_article(article_id)
+
+    def article_sources(self, article_id: int) -> list[Source]:
+        return self.storage.article_sources(article_id)
+
+    def stories(self, *, limit: int = 50, offset: int = 0, since: datetime | None = None) -> list[Story]:
+        return self.storage.list_stories(since=since, limit=limit, offset=offset)
+
+    def story(self, story_id: str) -> Story:
+        return self.storage.get_story(story_id)
+
+    def story_articles(self, story_id: str, *, limit: int = 500) -> list[Article]:
+        story = self.storage.get_story(story_id)
+        return self.storage.list_articles(story_id=story.id, limit=limit)
+
+
+# -- commands that need no database -------------------------------------------------------------------------------
+
+
+def extract_target(target: str, settings: Settings) -> Iterator[dict[str, Any]]:
+    """``newsloom extract``: one JSON object per file or URL (a folder gives one per file, with its path)."""
+    if target.startswith(("http://", "https://")):
+        result = fetch_sync(target, settings, accept=PAGE_ACCEPT)
+        page = extract_html(result.content, url=result.final_url, encoding=result.encoding)
+        yield article_to_json(page)
+        return
+    for doc in read_documents([target]):
+        if doc.article is not None:
+            data = article_to_json(doc.article)
+            data["path"] = str(doc.path)
+            yield data
+        else:
+            yield {"path": str(doc.path), "error": doc.error, "is_article": False}
+
+
+def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
+    """JSON Lines records; a bad line is an InputError naming the line."""
+    records: list[dict[str, Any]] = []
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read ({exc})") from exc
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
+        if not isinstance(record, dict) or "id" not in record or not isinstance(record.get("text"), str):
+            raise InputError(f"{path}:{number}: each line needs an object with 'id' and 'text'")
+        records.append(record)
+    return records
+
+
+def load_compare_inputs(targets: Sequence[str], settings: Settings) -> list[ExtractedArticle]:
+    """Extract each file, folder or URL given to ``newsloom compare``."""
+    articles: list[ExtractedArticle] = []
+    for target in targets:
+        if target.startswith(("http://", "https://")):
+            result = fetch_sync(target, settings, accept=PAGE_ACCEPT)
+            articles.append(extract_html(result.content, url=result.final_url, encoding=result.encoding))
+            continue
+        for doc in read_documents([target]):
+            if doc.article is None:
+                raise InputError(f"{doc.path}: {doc.error}")
+            articles.append(doc.article)
+    if len(articles) < 1:
+        raise InputError("compare needs at least one article")
+    return articles
+
+
+def compare_inputs(articles: Sequence[ExtractedArticle | Article]) -> list[Any]:
+    """Extracted or stored articles as the comparison's inputs (syndicated copies point at their original)."""
+    from newsloom.stories.compare import CompareInput
+
+    inputs: list[CompareInput] = []
+    index_of: dict[int, int] = {}
+    for position, a in enumerate(articles):
+        if isinstance(a, Article):
+            original = index_of.get(a.original_id) if a.original_id is not None else None
+            index_of[a.id] = position
+            inputs.append(
+                CompareInput(
+                    text=a.text, title=a.title, publisher=a.publisher, url=a.url, published=a.published_at,
+                    captions=a.captions, original_index=original,
+                )
+            )
+        else:
+            inputs.append(
+                CompareInput(
+                    text=a.text, title=a.title, publisher=a.publisher, url=a.url, path=a.path,
+                    published=a.published, captions=a.captions, headings=a.headings,
+                )
+            )
+    return inputs
+
+
+__all__ = [
+    "AddResult",
+    "IngestReport",
+    "NewsloomError",
+    "Service",
+    "extract_target",
+    "load_compare_inputs",
+    "read_jsonl",
+]

@@ -1,0 +1,458 @@
+"""The Storage implementation for SQLite and PostgreSQL: one code path, SQLAlchemy Core.
+
+Engine differences are confined to ``engine.py`` (connection set-up), ``search.py`` (full text) and
+``_insert`` below (both dialects spell INSERT ... ON CONFLICT the same way in SQLAlchemy).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from newsloom.errors import InputError, NotFoundError, StorageError
+from newsloom.storage import search
+from newsloom.storage.engine import SQLITE_BEGIN_OPTION, wrap_errors
+from newsloom.storage.rows import (
+    article_from_row,
+    article_values,
+    source_from_row,
+    source_values,
+    story_from_row,
+    story_values,
+    without_nul,
+)
+from newsloom.storage.schema import article_sources, articles, sources, stories, story_redirects
+from newsloom.types import Article, NewArticle, Source, Story
+
+# Ids per IN (...) list: far below SQLite's 32766 bound parameters and PostgreSQL's 65535.
+IN_CHUNK = 500
+
+# Articles per read in iter_articles_since: big enough that round trips don't dominate, small enough that a
+# batch of full texts (~5 KB each) stays a few MB.
+ITER_BATCH = 500
+
+# Redirect hops get_story follows. merge_stories keeps chains flat (one hop), so more means a corrupt cycle.
+MAX_REDIRECT_HOPS = 8
+
+_ARTICLE_LISTING = (articles.c.dated_at.desc(), articles.c.id.desc())
+
+
+class SqlStorage:
+    """``Storage`` over a SQLAlchemy engine (SQLite or PostgreSQL). Build it with ``open_storage``."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+        self._dialect = engine.dialect.name
+        self._local = threading.local()
+        self._closed = False
+
+    # -- connections and transactions ------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._closed = True
+        self._engine.dispose()
+
+    @contextmanager
+    def _connect(self, action: str, *, write: bool = False) -> Iterator[sa.Connection]:
+        """A connection in a transaction: the thread's open ``transaction()``, else a new one for this call."""
+        joined: sa.Connection | None = getattr(self._local, "connection", None)
+        if joined is not None:
+            with wrap_errors(action):
+                yield joined
+            return
+        if self._closed:
+            raise StorageError(f"{action} failed: storage is closed")
+        with wrap_errors(action), self._engine.connect() as connection:
+            if write and self._dialect == "sqlite":
+                connection.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+            with connection.begin():
+                yield connection
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if getattr(self._local, "connection", None) is not None:
+            yield
+            return
+        with self._connect("transaction", write=True) as connection:
+            self._local.connection = connection
+            try:
+                yield
+            finally:
+                self._local.connection = None
+
+    def _insert(self, table: sa.Table) -> Any:
+        """INSERT with ``on_conflict_do_nothing`` / ``on_conflict_do_update`` for this engine."""
+        return (sqlite.insert if self._dialect == "sqlite" else postgresql.insert)(table)
+
+    # -- sources ---------------------------------------------------------------------------------------------
+
+    def add_source(
+        self,
+        url: str,
+        *,
+        kind: str = "feed",
+        title: str | None = None,
+        site_url: str | None = None,
+        category: str | None = None,
+        now: datetime,
+    ) -> tuple[Source, bool]:
+        values = {"url": url, "kind": kind, "title": title, "site_url": site_url, "category": category}
+        values = {name: without_nul(value) for name, value in values.items()}
+        statement = (
+            self._insert(sources)
+            .values(**values, created_at=now)
+            .on_conflict_do_nothing(index_elements=[sources.c.url])
+            .returning(*sources.c)
+        )
+        with self._connect("adding a source", write=True) as connection:
+            row = connection.execute(statement).mappings().first()
+            if row is not None:
+                return source_from_row(row), True
+            existing = connection.execute(sa.select(sources).where(sources.c.url == values["url"])).mappings().one()
+            return source_from_row(existing), False
+
+    def get_source(self, source_id: int) -> Source:
+        with self._connect("reading a source") as connection:
+            return self._source(connection, source_id)
+
+    def _source(self, connection: sa.Connection, source_id: int) -> Source:
+        row = connection.execute(sa.select(sources).where(sources.c.id == source_id)).mappings().first()
+        if row is None:
+            raise NotFoundError(f"no source with id {source_id}")
+        return source_from_row(row)
+
+    def find_source(self, url: str) -> Source | None:
+        with self._connect("finding a source") as connection:
+            row = connection.execute(sa.select(sources).where(sources.c.url == url)).mappings().first()
+        return None if row is None else source_from_row(row)
+
+    def list_sources(self) -> list[Source]:
+        with self._connect("listing sources") as connection:
+            rows = connection.execute(sa.select(sources).order_by(sources.c.id)).mappings().all()
+        return [source_from_row(row) for row in rows]
+
+    def remove_source(self, source_id: int) -> None:
+        with self._connect("removing a source", write=True) as connection:
+            # article_sources rows go with it (ON DELETE CASCADE); articles stay.
+            deleted = connection.execute(sa.delete(sources).where(sources.c.id == source_id)).rowcount
+        if not deleted:
+            raise NotFoundError(f"no source with id {source_id}")
+
+    def update_source(self, source_id: int, **changes: object) -> Source:
+        values = source_values(changes)
+        with self._connect("updating a source", write=True) as connection:
+            if values:
+                statement = sa.update(sources).where(sources.c.id == source_id).values(**values)
+                connection.execute(statement)
+            return self._source(connection, source_id)
+
+    def due_sources(self, now: datetime, *, limit: int | None = None) -> list[Source]:
+        statement = (
+            sa.select(sources)
+            .where(sa.or_(sources.c.next_poll_at.is_(None), sources.c.next_poll_at <= now))
+            .order_by(sources.c.next_poll_at.asc().nulls_first(), sources.c.id)
+            .limit(limit)
+        )
+        with self._connect("listing due sources") as connection:
+            rows = connection.execute(statement).mappings().all()
+        return [source_from_row(row) for row in rows]
+
+    # -- articles --------------------------------------------------------------------------------------------
+
+    def add_article(
+        self, article: NewArticle, *, source_id: int | None = None, guid: str | None = None, now: datetime
+    ) -> tuple[Article, bool]:
+        with self._connect("adding an article", write=True) as connection:
+            if source_id is not None:
+                self._source(connection, source_id)  # NotFoundError rather than a foreign-key failure
+            existing_id = self._find_article_id(connection, article.canonical_url, article.content_hash)
+            created = False
+            if existing_id is None:
+                statement = (
+                    self._insert(articles)
+                    .values(**article_values(article, now))
+                    .on_conflict_do_nothing(index_elements=[articles.c.canonical_url])
+                    .returning(articles.c.id)
+                )
+                existing_id = connection.execute(statement).scalar()
+                created = existing_id is not None
+                if existing_id is None:  # another writer stored the same canonical URL in the meantime
+                    existing_id = self._find_article_id(connection, article.canonical_url, None)
+            assert existing_id is not None
+            if source_id is not None:
+                self._link(connection, existing_id, source_id, guid, now)
+            return self._article(connection, existing_id), created
+
+    def _link(self, connection: sa.Connection, article_id: int, source_id: int, guid: str | None, now: datetime) -> bool:
+        link = (
+            self._insert(article_sources)
+            .values(article_id=article_id, source_id=source_id, guid=without_nul(guid), first_seen_at=now)
+            .on_conflict_do_nothing(index_elements=[article_sources.c.article_id, article_sources.c.source_id])
+        )
+        return bool(connection.execute(link).rowcount)
+
+    def link_source(self, article_id: int, source_id: int, *, guid: str | None = None, now: datetime) -> bool:
+        with self._connect("linking an article to a source", write=True) as connection:
+            self._require_articles(connection, [article_id])
+            self._source(connection, source_id)
+            return self._link(connection, article_id, source_id, guid, now)
+
+    def _find_article_id(
+        self, connection: sa.Connection, canonical_url: str | None, content_hash: str | None
+    ) -> int | None:
+        if canonical_url is not None:
+            found = connection.execute(
+                sa.select(articles.c.id).where(articles.c.canonical_url == canonical_url)
+            ).scalar()
+            if found is not None:
+                return int(found)
+        if content_hash is not None:
+            found = connection.execute(
+                sa.select(articles.c.id).where(articles.c.content_hash == content_hash).order_by(articles.c.id).limit(1)
+            ).scalar()
+            if found is not None:
+                return int(found)
+        return None
+
+    def _article(self, connection: sa.Connection, article_id: int) -> Article:
+        found = self._articles(connection, sa.select(articles).where(articles.c.id == article_id))
+        if not found:
+            raise NotFoundError(f"no article with id {article_id}")
+        return found[0]
+
+    def _articles(self, connection: sa.Connection, statement: sa.Select[Any]) -> list[Article]:
+        """Run a SELECT of article rows and build the records."""
+        return self._records(connection, connection.execute(statement).mappings().all())
+
+    def _records(self, connection: sa.Connection, rows: Sequence[sa.RowMapping]) -> list[Article]:
+        """Article records for these rows, with the ids of their sources fetched in one more query."""
+        links: dict[int, list[int]] = {row["id"]: [] for row in rows}
+        for chunk in _chunks(list(links), IN_CHUNK):
+            link_rows = connection.execute(
+                sa.select(article_sources.c.article_id, article_sources.c.source_id)
+                .where(article_sources.c.article_id.in_(chunk))
+                .order_by(article_sources.c.first_seen_at, article_sources.c.source_id)
+            )
+            for article_id, source_id in link_rows:
+                links[article_id].append(source_id)
+        return [article_from_row(row, tuple(links[row["id"]])) for row in rows]
+
+    def get_article(self, article_id: int) -> Article:
+        with self._connect("reading an article") as connection:
+            return self._article(connection, article_id)
+
+    def find_article(self, *, canonical_url: str | None = None, content_hash: str | None = None) -> Article | None:
+        if canonical_url is None and content_hash is None:
+            raise TypeError("find_article needs canonical_url or content_hash")
+        with self._connect("finding an article") as connection:
+            found = self._find_article_id(connection, canonical_url, content_hash)
+            return None if found is None else self._article(connection, found)
+
+    def known_urls(self, canonical_urls: Iterable[str]) -> set[str]:
+        wanted = list(dict.fromkeys(canonical_urls))
+        known: set[str] = set()
+        with self._connect("checking known URLs") as connection:
+            for chunk in _chunks(wanted, IN_CHUNK):
+                statement = sa.select(articles.c.canonical_url).where(articles.c.canonical_url.in_(chunk))
+                known.update(connection.execute(statement).scalars())
+        return known
+
+    def set_original(self, article_id: int, original_id: int | None) -> None:
+        if original_id == article_id:
+            raise InputError(f"article {article_id} cannot be a copy of itself")
+        with self._connect("marking a syndicated copy", write=True) as connection:
+            if original_id is not None:
+                self._require_articles(connection, [original_id])
+            statement = sa.update(articles).where(articles.c.id == article_id).values(original_id=original_id)
+            if not connection.execute(statement).rowcount:
+                raise NotFoundError(f"no article with id {article_id}")
+
+    def _require_articles(self, connection: sa.Connection, article_ids: Sequence[int]) -> None:
+        found: set[int] = set()
+        for chunk in _chunks(article_ids, IN_CHUNK):
+            found.update(connection.execute(sa.select(articles.c.id).where(articles.c.id.in_(chunk))).scalars())
+        missing = sorted(set(article_ids) - found)
+        if missing:
+            raise NotFoundError(f"no article with id {', '.join(map(str, missing))}")
+
+    def set_story(self, article_ids: Iterable[int], story_id: str) -> None:
+        wanted = list(dict.fromkeys(article_ids))
+        with self._connect("assigning articles to a story", write=True) as connection:
+            self._require_articles(connection, wanted)
+            for chunk in _chunks(wanted, IN_CHUNK):
+                connection.execute(sa.update(articles).where(articles.c.id.in_(chunk)).values(story_id=story_id))
+
+    def list_articles(
+        self,
+        *,
+        source_id: int | None = None,
+        since: datetime | None = None,
+        story_id: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[Article]:
+        statement = sa.select(articles).order_by(*_ARTICLE_LISTING).limit(limit).offset(offset)
+        statement = _filtered(statement, source_id=source_id, since=since)
+        if story_id is not None:
+            statement = statement.where(articles.c.story_id == story_id)
+        with self._connect("listing articles") as connection:
+            return self._articles(connection, statement)
+
+    def iter_articles_since(self, since: datetime) -> Iterator[Article]:
+        # Keyset pagination on (dated_at, id): each batch is a short transaction, and rows added meanwhile
+        # with later dates are still reached.
+        after: tuple[datetime, int] | None = None
+        while True:
+            statement = (
+                sa.select(articles)
+                .where(articles.c.dated_at >= since)
+                .order_by(articles.c.dated_at, articles.c.id)
+                .limit(ITER_BATCH)
+            )
+            if after is not None:
+                statement = statement.where(
+                    sa.or_(
+                        articles.c.dated_at > after[0],
+                        sa.and_(articles.c.dated_at == after[0], articles.c.id > after[1]),
+                    )
+                )
+            with self._connect("reading articles") as connection:
+                rows = connection.execute(statement).mappings().all()
+                batch = self._records(connection, rows)
+            yield from batch
+            if len(rows) < ITER_BATCH:
+                return
+            after = (rows[-1]["dated_at"], rows[-1]["id"])
+
+    def count_articles(self) -> int:
+        with self._connect("counting articles") as connection:
+            return int(connection.execute(sa.select(sa.func.count()).select_from(articles)).scalar_one())
+
+    def article_sources(self, article_id: int) -> list[Source]:
+        statement = (
+            sa.select(sources)
+            .join(article_sources, article_sources.c.source_id == sources.c.id)
+            .where(article_sources.c.article_id == article_id)
+            .order_by(article_sources.c.first_seen_at, sources.c.id)
+        )
+        with self._connect("reading an article's sources") as connection:
+            self._require_articles(connection, [article_id])
+            rows = connection.execute(statement).mappings().all()
+        return [source_from_row(row) for row in rows]
+
+    # -- stories ---------------------------------------------------------------------------------------------
+
+    def save_story(self, story: Story, *, now: datetime) -> None:
+        values = story_values(story, now)
+        statement = self._insert(stories).values(**values)
+        statement = statement.on_conflict_do_update(
+            index_elements=[stories.c.id], set_={name: value for name, value in values.items() if name != "id"}
+        )
+        with self._connect("saving a story", write=True) as connection:
+            connection.execute(statement)
+
+    def get_story(self, story_id: str) -> Story:
+        with self._connect("reading a story") as connection:
+            wanted = story_id
+            for _ in range(MAX_REDIRECT_HOPS):
+                row = connection.execute(sa.select(stories).where(stories.c.id == wanted)).mappings().first()
+                if row is not None:
+                    return story_from_row(row)
+                target = connection.execute(
+                    sa.select(story_redirects.c.new_id).where(story_redirects.c.old_id == wanted)
+                ).scalar()
+                if target is None:
+                    break
+                wanted = target
+        raise NotFoundError(f"no story with id {story_id}")
+
+    def merge_stories(self, old_id: str, into_id: str) -> None:
+        if old_id == into_id:
+            return
+        with self._connect("merging stories", write=True) as connection:
+            if connection.execute(sa.select(stories.c.id).where(stories.c.id == old_id)).first() is None:
+                raise NotFoundError(f"no story with id {old_id}")
+            connection.execute(sa.update(articles).where(articles.c.story_id == old_id).values(story_id=into_id))
+            # Keep redirect chains one hop long: ids that led to old_id now lead straight to into_id.
+            connection.execute(
+                sa.update(story_redirects).where(story_redirects.c.new_id == old_id).values(new_id=into_id)
+            )
+            redirect = self._insert(story_redirects).values(old_id=old_id, new_id=into_id)
+            connection.execute(
+                redirect.on_conflict_do_update(index_elements=[story_redirects.c.old_id], set_={"new_id": into_id})
+            )
+            # A story id that comes back to life must not stay redirected away from itself.
+            connection.execute(sa.delete(story_redirects).where(story_redirects.c.old_id == into_id))
+            connection.execute(sa.delete(stories).where(stories.c.id == old_id))
+
+    def list_stories(self, *, since: datetime | None = None, limit: int = 50, offset: int = 0) -> list[Story]:
+        statement = (
+            sa.select(stories)
+            .order_by(stories.c.last_seen.desc().nulls_last(), stories.c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        if since is not None:
+            statement = statement.where(stories.c.last_seen >= since)
+        with self._connect("listing stories") as connection:
+            rows = connection.execute(statement).mappings().all()
+        return [story_from_row(row) for row in rows]
+
+    def count_stories(self) -> int:
+        with self._connect("counting stories") as connection:
+            return int(connection.execute(sa.select(sa.func.count()).select_from(stories)).scalar_one())
+
+    # -- search ----------------------------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        *,
+        source_id: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> list[Article]:
+        match = search.match_clause(self._dialect, query)
+        if match is None:
+            return []
+        statement = (
+            sa.select(articles)
+            .select_from(match.from_clause)
+            .where(match.where)
+            .order_by(*match.order_by)
+            .limit(limit)
+            .offset(offset)
+        )
+        statement = _filtered(statement, source_id=source_id, since=since, until=until)
+        with self._connect("searching articles") as connection:
+            return self._articles(connection, statement)
+
+
+def _filtered(
+    statement: sa.Select[Any],
+    *,
+    source_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> sa.Select[Any]:
+    if source_id is not None:
+        delivered = sa.select(article_sources.c.article_id).where(article_sources.c.source_id == source_id)
+        statement = statement.where(articles.c.id.in_(delivered))
+    if since is not None:
+        statement = statement.where(articles.c.dated_at >= since)
+    if until is not None:
+        statement = statement.where(articles.c.dated_at < until)
+    return statement
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

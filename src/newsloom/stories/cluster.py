@@ -1,0 +1,507 @@
+"""Online same-event clustering: each article joins a story (or starts one) the moment it arrives.
+
+How one article is placed (``StoryEngine.add``):
+
+1. Its time is its date, or the stream's clock (latest date seen) when it has none; stories whose last
+   article is older than ``window_days`` before that clock leave the candidate window.
+2. A syndicated copy (``original_id`` of an article in an open story) joins its original's story.
+3. Otherwise its TF-IDF vector (stems, names, figures; title and lead weighted up; idf from the stream)
+   is built, its heaviest terms are looked up in an inverted index of open stories, and the best few
+   candidates by index overlap are scored: centroid cosine and best-member cosine, minus a penalty for
+   dates far from the story's span.
+4. It joins the best story at ``join_threshold`` or above, else starts a story whose id is
+   ``new_story_id(doc)`` (default: the article id).
+5. If the article also reaches a second story at ``merge_threshold`` and the two centroids agree at
+   ``merge_centroid_threshold``, the two are one event: the younger story is folded into the older,
+   whose id survives, and ``resolve`` redirects the younger id.
+
+Work per article is bounded by the config (query terms, posting scan limit, candidates, member vectors),
+and the window is bounded by age, so the cost per article does not grow with the archive.
+Deterministic: every collection iterated is a dict or list in insertion order, ties break on creation order.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from itertools import islice
+
+from newsloom.errors import InputError, NotFoundError
+from newsloom.stories.storymodel import Assignment, ClusterDoc, EngineConfig
+from newsloom.stories.summary import MemberText, headline, member_text, summary
+from newsloom.stories.text import text_parts, tokens
+from newsloom.stories.vectorize import (
+    StreamVocabulary,
+    TermCounts,
+    Vector,
+    dot,
+    heaviest,
+    norm,
+    term_counts,
+    weigh,
+)
+from newsloom.types import Story
+
+__all__ = ["Assignment", "ClusterDoc", "EngineConfig", "StoryEngine", "cluster_records"]
+
+_DAY_S = 86_400.0
+#: a closed story keeps the texts of this many most central members, for its summary and headline
+_CLOSED_MEMBER_TEXTS = 4
+#: a closed story keeps this many centroid terms, enough to rank its summary sentences
+_CLOSED_CENTROID_TERMS = 64
+#: the entity tally of a story is pruned to its heaviest entries past this size
+_ENTITY_TALLY_LIMIT = 256
+
+
+@dataclass(slots=True)
+class _Member:
+    doc_id: str
+    vector: Vector
+    text: MemberText
+
+
+@dataclass(slots=True)
+class _StoryState:
+    id: str
+    seq: int
+    first_time: float | None = None
+    last_time: float | None = None
+    #: span of the members' own dates (not stream-clock times): the time-distance signal uses these
+    first_date: float | None = None
+    last_date: float | None = None
+    centroid: Vector = field(default_factory=dict)
+    centroid_norm: float = 0.0
+    head: list[_Member] = field(default_factory=list)
+    tail: list[_Member] = field(default_factory=list)
+    doc_ids: list[str] = field(default_factory=list)
+    article_count: int = 0
+    original_count: int = 0
+    syndicated_count: int = 0
+    outlets: dict[str, None] = field(default_factory=dict)
+    entities: dict[str, int] = field(default_factory=dict)
+    index_terms: tuple[str, ...] = ()
+    open: bool = True
+
+    def members(self) -> list[_Member]:
+        return self.head + self.tail
+
+
+def _timestamp(value: datetime | None) -> float | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp()
+
+
+def _datetime(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, tz=UTC)
+
+
+def _default_story_id(doc: ClusterDoc) -> str:
+    return doc.id
+
+
+class StoryEngine:
+    """Online story clustering over a stream of articles in time order. Pure: no I/O, no clock."""
+
+    def __init__(
+        self,
+        config: EngineConfig = EngineConfig(),
+        *,
+        new_story_id: Callable[[ClusterDoc], str] | None = None,
+    ) -> None:
+        self.config = config
+        self._new_story_id = new_story_id or _default_story_id
+        self._vocabulary = StreamVocabulary()
+        self._stories: dict[str, _StoryState] = {}
+        self._redirects: dict[str, str] = {}
+        self._postings: dict[str, dict[str, None]] = {}
+        self._doc_story: dict[str, str] = {}
+        self._expiry: list[tuple[float, int, str]] = []
+        self._now: float | None = None
+        self._seq = 0
+
+    # --- public API -------------------------------------------------------------------------------------
+
+    def add(self, doc: ClusterDoc) -> Assignment:
+        """Place one article (in time order) and say where it went."""
+        time = self._advance(doc.date)
+        original = self._doc_story.get(doc.original_id) if doc.original_id else None
+        if original is not None:
+            story = self._stories[self.resolve(original)]
+            self._join_syndicated(story, doc, time)
+            return Assignment(story_id=story.id, created=False)
+
+        vector, counts = self._vectorize(doc)
+        scored = self._score_candidates(vector, _timestamp(doc.date))
+        if scored and scored[0][0] >= self.config.join_threshold:
+            story = scored[0][1]
+            self._join(story, doc, vector, counts, time)
+            merged = self._merge_linked(story, scored[1:])
+            survivor = self._stories[self.resolve(story.id)]
+            return Assignment(story_id=survivor.id, created=False, merged=merged)
+        story = self._create(doc)
+        self._join(story, doc, vector, counts, time)
+        return Assignment(story_id=story.id, created=True)
+
+    def restore(self, doc: ClusterDoc, story_id: str) -> None:
+        """Replay a stored assignment without deciding (rebuilds the index after a restart)."""
+        time = self._advance(doc.date)
+        target = self.resolve(story_id)
+        story = self._stories.get(target)
+        if story is None:
+            story = self._create(doc, story_id=target)
+        if doc.original_id and doc.original_id in self._doc_story:
+            self._join_syndicated(story, doc, time)
+            return
+        vector, counts = self._vectorize(doc)
+        self._join(story, doc, vector, counts, time)
+
+    def resolve(self, story_id: str) -> str:
+        """The id a story goes by now (itself unless it was merged into another)."""
+        path: list[str] = []
+        current = story_id
+        while current in self._redirects:
+            path.append(current)
+            current = self._redirects[current]
+        for old in path[:-1]:
+            self._redirects[old] = current
+        return current
+
+    def story(self, story_id: str) -> Story:
+        """The story's headline, summary, span, counts and main entities."""
+        state = self._stories.get(self.resolve(story_id))
+        if state is None:
+            raise NotFoundError(f"no story {story_id!r}")
+        members = state.members()
+        texts = [member.text for member in members]
+        centroid = state.centroid
+        if state.centroid_norm:
+            centroid = {term: weight / state.centroid_norm for term, weight in centroid.items()}
+        centrality = [dot(member.vector, centroid) for member in members]
+        return Story(
+            id=state.id,
+            headline=headline(texts, centrality),
+            summary=summary(texts, centroid, self._sentence_vector, self.config.summary_sentences),
+            first_seen=_datetime(state.first_time),
+            last_seen=_datetime(state.last_time),
+            article_count=state.article_count,
+            outlet_count=len(state.outlets),
+            original_count=state.original_count,
+            syndicated_count=state.syndicated_count,
+            entities=self._main_entities(state),
+        )
+
+    def story_ids(self) -> list[str]:
+        """Ids of every story so far (open or closed, merged ones excluded), oldest first."""
+        return list(self._stories)
+
+    # --- time window ------------------------------------------------------------------------------------
+
+    def _advance(self, date: datetime | None) -> float | None:
+        """Move the stream clock to ``date`` (never backwards), close stories out of the window."""
+        stamp = _timestamp(date)
+        if stamp is not None and (self._now is None or stamp > self._now):
+            self._now = stamp
+            cutoff = stamp - self.config.window_days * _DAY_S
+            while self._expiry and self._expiry[0][0] < cutoff:
+                last_time, _, story_id = heapq.heappop(self._expiry)
+                story = self._stories.get(story_id)
+                if story is not None and story.open and story.last_time == last_time:
+                    self._close(story)
+        return stamp if stamp is not None else self._now
+
+    def _close(self, story: _StoryState) -> None:
+        """Take a story out of the window; keep only what presenting it needs."""
+        self._unpost(story)
+        story.open = False
+        for doc_id in story.doc_ids:
+            if self._doc_story.get(doc_id) == story.id:
+                del self._doc_story[doc_id]
+        story.doc_ids = []
+        if story.centroid_norm:
+            unit = {term: weight / story.centroid_norm for term, weight in story.centroid.items()}
+        else:
+            unit = {}
+        members = story.members()
+        ranked = sorted(range(len(members)), key=lambda i: (-dot(members[i].vector, unit), i))
+        keep = sorted(ranked[:_CLOSED_MEMBER_TEXTS])
+        kept_centroid = {term: unit[term] for term in heaviest(unit, _CLOSED_CENTROID_TERMS)}
+        story.head = [
+            _Member(members[i].doc_id, {t: w for t, w in members[i].vector.items() if t in kept_centroid}, members[i].text)
+            for i in keep
+        ]
+        story.tail = []
+        story.centroid = kept_centroid
+        story.centroid_norm = 1.0
+
+    # --- vectors and candidates ------------------------------------------------------------------------------
+
+    def _vectorize(self, doc: ClusterDoc) -> tuple[Vector, TermCounts]:
+        parts = text_parts(doc.title, doc.text, lead_sentences=self.config.lead_sentences)
+        counts = term_counts(parts, self._vocabulary, self.config)
+        self._vocabulary.observe(counts.counts)
+        vector = weigh(counts, self._vocabulary, self.config)
+        return vector, counts
+
+    def _sentence_vector(self, sentence: str) -> Vector:
+        vocabulary = self._vocabulary
+        out: Vector = {}
+        for word in tokens(sentence):
+            lower = word.lower()
+            key = vocabulary.stem(lower)
+            out[key] = vocabulary.idf(key)
+            if word[0].isupper():
+                out["@" + lower] = vocabulary.idf("@" + lower)
+        return out
+
+    def _score_candidates(self, vector: Vector, date: float | None) -> list[tuple[float, _StoryState]]:
+        """Open stories sharing heavy terms with ``vector``, scored, best first."""
+        config = self.config
+        overlap: dict[str, float] = {}
+        for term in heaviest(vector, config.query_terms):
+            posting = self._postings.get(term)
+            if not posting:
+                continue
+            weight = vector[term]
+            for story_id in islice(reversed(posting), config.posting_scan_limit):
+                overlap[story_id] = overlap.get(story_id, 0.0) + weight
+        if not overlap:
+            return []
+        stories = self._stories
+        ranked = sorted(overlap.items(), key=lambda item: (-item[1], stories[item[0]].seq))
+        scored: list[tuple[float, _StoryState]] = []
+        for story_id, _ in ranked[: config.candidates]:
+            story = stories[story_id]
+            scored.append((self._score(vector, date, story), story))
+        scored.sort(key=lambda item: (-item[0], item[1].seq))
+        return scored
+
+    def _score(self, vector: Vector, date: float | None, story: _StoryState) -> float:
+        config = self.config
+        centroid_cosine = dot(vector, story.centroid) / story.centroid_norm if story.centroid_norm else 0.0
+        best_member = max((dot(vector, member.vector) for member in story.members()), default=0.0)
+        score = (1.0 - config.member_share) * centroid_cosine + config.member_share * best_member
+        if date is not None and story.first_date is not None and story.last_date is not None:
+            gap_days = max(story.first_date - date, date - story.last_date, 0.0) / _DAY_S
+            score -= config.time_penalty_per_day * max(0.0, gap_days - config.time_grace_days)
+        return score
+
+    # --- story updates -----------------------------------------------------------------------------------
+
+    def _create(self, doc: ClusterDoc, story_id: str | None = None) -> _StoryState:
+        base = story_id if story_id is not None else self._new_story_id(doc)
+        candidate, suffix = base, 1
+        while candidate in self._stories or candidate in self._redirects:
+            suffix += 1
+            candidate = f"{base}~{suffix}"
+        self._seq += 1
+        story = _StoryState(id=candidate, seq=self._seq)
+        self._stories[candidate] = story
+        return story
+
+    def _touch(self, story: _StoryState, doc: ClusterDoc, time: float | None) -> None:
+        story.article_count += 1
+        if time is not None:
+            story.first_time = time if story.first_time is None else min(story.first_time, time)
+            story.last_time = time if story.last_time is None else max(story.last_time, time)
+            if story.open and story.last_time == time:
+                heapq.heappush(self._expiry, (time, story.seq, story.id))
+        date = _timestamp(doc.date)
+        if date is not None:
+            story.first_date = date if story.first_date is None else min(story.first_date, date)
+            story.last_date = date if story.last_date is None else max(story.last_date, date)
+        if story.open:
+            story.doc_ids.append(doc.id)
+            self._doc_story[doc.id] = story.id
+
+    def _join_syndicated(self, story: _StoryState, doc: ClusterDoc, time: float | None) -> None:
+        """A copy adds a report, not an outlet or words: centroid and document frequencies stay as they are."""
+        self._touch(story, doc, time)
+        story.syndicated_count += 1
+
+    def _join(self, story: _StoryState, doc: ClusterDoc, vector: Vector, counts: TermCounts, time: float | None) -> None:
+        config = self.config
+        self._touch(story, doc, time)
+        story.original_count += 1
+        if doc.source:
+            story.outlets[doc.source] = None
+        text = member_text(doc.title, doc.text, config.summary_pool_per_member)
+        member = _Member(doc.id, vector, text)
+        half = config.member_vectors // 2
+        if len(story.head) < half:
+            story.head.append(member)
+        else:
+            story.tail.append(member)
+            if len(story.tail) > config.member_vectors - half:
+                story.tail.pop(0)
+        self._tally_entities(story, text, counts)
+        centroid = story.centroid
+        for term, weight in vector.items():
+            centroid[term] = centroid.get(term, 0.0) + weight
+        self._refresh(story)
+
+    def _refresh(self, story: _StoryState) -> None:
+        """Prune the centroid to its heaviest terms, recompute its norm, repost it if open."""
+        config = self.config
+        if len(story.centroid) > 2 * config.centroid_terms:
+            story.centroid = {term: story.centroid[term] for term in heaviest(story.centroid, config.centroid_terms)}
+        story.centroid_norm = norm(story.centroid)
+        if story.open:
+            self._unpost(story)
+            story.index_terms = tuple(heaviest(story.centroid, config.story_index_terms))
+            for term in story.index_terms:
+                self._postings.setdefault(term, {})[story.id] = None
+
+    def _unpost(self, story: _StoryState) -> None:
+        for term in story.index_terms:
+            posting = self._postings.get(term)
+            if posting is not None:
+                posting.pop(story.id, None)
+                if not posting:
+                    del self._postings[term]
+        story.index_terms = ()
+
+    def _merge_linked(self, story: _StoryState, others: list[tuple[float, _StoryState]]) -> tuple[str, ...]:
+        """Fold into one the stories this article links at merge strength whose centroids also agree."""
+        config = self.config
+        merged: list[str] = []
+        for score, other in others:
+            if score < config.merge_threshold:
+                break
+            if not other.open or other.id == story.id or other.id in self._redirects:
+                continue
+            if not story.centroid_norm or not other.centroid_norm:
+                continue
+            agreement = dot(story.centroid, other.centroid) / (story.centroid_norm * other.centroid_norm)
+            if agreement < config.merge_centroid_threshold:
+                continue
+            older, younger = (story, other) if story.seq < other.seq else (other, story)
+            self._absorb(older, younger)
+            merged.append(younger.id)
+            story = older
+        return tuple(merged)
+
+    def _absorb(self, older: _StoryState, younger: _StoryState) -> None:
+        config = self.config
+        self._unpost(younger)
+        for term, weight in younger.centroid.items():
+            older.centroid[term] = older.centroid.get(term, 0.0) + weight
+        half = config.member_vectors // 2
+        members = older.members() + younger.members()
+        older.head = members[:half]
+        older.tail = members[half:][-(config.member_vectors - half) :]
+        for doc_id in younger.doc_ids:
+            self._doc_story[doc_id] = older.id
+        older.doc_ids.extend(younger.doc_ids)
+        older.article_count += younger.article_count
+        older.original_count += younger.original_count
+        older.syndicated_count += younger.syndicated_count
+        older.outlets.update(younger.outlets)
+        for entity, count in younger.entities.items():
+            older.entities[entity] = older.entities.get(entity, 0) + count
+        for attribute in ("first_time", "first_date"):
+            values = [v for v in (getattr(older, attribute), getattr(younger, attribute)) if v is not None]
+            setattr(older, attribute, min(values) if values else None)
+        for attribute in ("last_time", "last_date"):
+            values = [v for v in (getattr(older, attribute), getattr(younger, attribute)) if v is not None]
+            setattr(older, attribute, max(values) if values else None)
+        if older.last_time is not None:
+            heapq.heappush(self._expiry, (older.last_time, older.seq, older.id))
+        del self._stories[younger.id]
+        self._redirects[younger.id] = older.id
+        self._refresh(older)
+
+    # --- entities ----------------------------------------------------------------------------------------
+
+    def _tally_entities(self, story: _StoryState, text: MemberText, counts: TermCounts) -> None:
+        """Count, once per article, the names it mentions at least twice or in its title/lead."""
+        del text
+        seen: dict[str, None] = {}
+        for term in counts.counts:
+            if term.startswith("@") and counts.counts[term] >= 2 * self.config.name_weight:
+                seen[term[1:]] = None
+        for name in seen:
+            story.entities[name] = story.entities.get(name, 0) + 1
+        if len(story.entities) > _ENTITY_TALLY_LIMIT:
+            top = sorted(story.entities.items(), key=lambda item: (-item[1], item[0]))[: _ENTITY_TALLY_LIMIT // 4]
+            story.entities = dict(top)
+
+    def _main_entities(self, state: _StoryState) -> tuple[str, ...]:
+        ranked = sorted(state.entities.items(), key=lambda item: (-item[1], item[0]))
+        return tuple(name for name, _ in ranked[: self.config.story_entities])
+
+
+# --- the `newsloom cluster FILE.jsonl` semantics ------------------------------------------------------------
+
+
+def _parse_date(value: object, record_id: str) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise InputError(f"record {record_id!r}: date {value!r} is not ISO 8601") from exc
+    else:
+        raise InputError(f"record {record_id!r}: date must be an ISO 8601 string")
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _optional_str(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def records_to_docs(records: Iterable[Mapping[str, object]]) -> list[ClusterDoc]:
+    """Records (id, title, text, optional date and source) as docs; every other field is ignored."""
+    docs: list[ClusterDoc] = []
+    for position, record in enumerate(records):
+        if "id" not in record or record["id"] is None:
+            raise InputError(f"record {position + 1}: no id")
+        record_id = str(record["id"])
+        docs.append(
+            ClusterDoc(
+                id=record_id,
+                title=_optional_str(record.get("title")),
+                text=_optional_str(record.get("text")) or "",
+                date=_parse_date(record.get("date"), record_id),
+                source=_optional_str(record.get("source")),
+            )
+        )
+    return docs
+
+
+def stream_positions(docs: list[ClusterDoc]) -> list[int]:
+    """Positions of ``docs`` in the order they are fed to the engine: by date, undated ones staying where
+    the file put them.
+
+    Each undated article takes the date of the closest dated article before it in the file (articles
+    before the first dated one keep the very start), then a stable sort by that date: dated articles go
+    in date order, and every undated one travels right behind the article it followed in the file.
+    Without any dates this is the file order.
+    """
+    keys: list[float] = []
+    carried = float("-inf")
+    for doc in docs:
+        stamp = _timestamp(doc.date)
+        if stamp is not None:
+            carried = stamp
+        keys.append(carried)
+    return sorted(range(len(docs)), key=lambda i: keys[i])
+
+
+def cluster_records(
+    records: Iterable[Mapping[str, object]], config: EngineConfig = EngineConfig()
+) -> list[tuple[str, str]]:
+    """Cluster a file's records online; (id, final story id) per record in INPUT order, merges resolved."""
+    docs = records_to_docs(records)
+    engine = StoryEngine(config)
+    story_of: dict[int, str] = {}
+    for position in stream_positions(docs):
+        story_of[position] = engine.add(docs[position]).story_id
+    return [(doc.id, engine.resolve(story_of[position])) for position, doc in enumerate(docs)]

@@ -1,0 +1,222 @@
+"""Text pieces the story stage works on: sentences, tokens, stems, names and figures.
+
+Pure functions over strings. Everything here is deterministic and language-light (English news first, but
+nothing breaks on other Latin-script text). Stemming is a small suffix stripper, not Porter: it only has to
+make "quake"/"quakes" and "checked"/"checks" meet, and it must be fast (the engine caches it per word).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# A word: letters with inner apostrophes ("o'sullivan", "don't"). A figure: digits with inner separators.
+_TOKEN_RE = re.compile(r"[^\W\d_]+(?:['’](?![sS]\b)[^\W\d_]+)*|\d+(?:[.,:]\d+)*")
+# A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before whitespace and an
+# upper-case letter, digit or opening quote; lines are always sentence boundaries.
+_SENTENCE_END_RE = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])")
+_LINE_RE = re.compile(r"\s*\n\s*")
+
+def _word_list(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+#: function words: not evidence of an event, and not names when capitalised at a sentence start
+STOPWORDS: frozenset[str] = _word_list(
+    """a about above after again against all also am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further had has
+    have having he her here hers herself him himself his how i if in into is it its itself just me more
+    most my myself no nor not now of off on once only or other our ours ourselves out over own same she
+    should so some such than that the their theirs them themselves then there these they this those through
+    to too under until up very was we were what when where which while who whom why will with would you
+    your yours yourself yourselves said says say told tells according new news report reports reported
+    reportedly one two three first last also year years day days time week weeks month months
+    mr mrs ms dr monday tuesday wednesday thursday friday saturday sunday today yesterday tomorrow
+    may might must shall us via per amid among around since without within upon onto whether yet
+    s t re ve ll d m don't didn't isn't wasn't aren't can't won't it's that's he's she's they're we're
+    """
+)
+
+#: capitalised words that start sentences or headlines without naming anything
+_NOT_NAMES: frozenset[str] = STOPWORDS | _word_list(
+    """breaking update live watch exclusive opinion analysis editorial video photos read more
+    president minister secretary senator governor police officials official authorities
+    """
+)
+
+_MONTHS: dict[str, int] = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",),
+            ("june", "jun"), ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"),
+            ("october", "oct"), ("november", "nov"), ("december", "dec"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+
+# Suffixes stripped by ``stem``, longest first; each keeps a stem of at least _MIN_STEM letters.
+_SUFFIXES: tuple[str, ...] = ("ations", "ation", "ings", "ing", "edly", "ied", "ies", "ed", "es", "ly", "s")
+_MIN_STEM = 3
+
+
+@dataclass(frozen=True, slots=True)
+class TextParts:
+    """What the story stage reads from one article: tokens per field, names and figures."""
+
+    title_tokens: tuple[str, ...]
+    lead_tokens: tuple[str, ...]
+    body_tokens: tuple[str, ...]
+    #: capitalised words that are not common words, as written ("Shoigu", "Pyongyang", "KCNA")
+    names: tuple[str, ...]
+    #: multi-word names as written ("Sergei Shoigu"), for display
+    name_phrases: tuple[str, ...]
+    #: numbers and dates, normalised ("12000", "2025", "march-21")
+    figures: tuple[str, ...]
+
+
+def split_lines(text: str) -> list[str]:
+    """Non-empty lines, stripped."""
+    return [line for line in _LINE_RE.split(text.strip()) if line]
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of ``text``: every line break ends one, and so does . ! ? before a capital."""
+    out: list[str] = []
+    for line in split_lines(text):
+        out.extend(part.strip() for part in _SENTENCE_END_RE.split(line) if part.strip())
+    return out
+
+
+def tokens(text: str) -> list[str]:
+    """Words and figures as written (case kept)."""
+    return _TOKEN_RE.findall(text)
+
+
+def stem(word: str) -> str:
+    """A light suffix stripper for lower-case English words; figures and short words come back unchanged."""
+    if len(word) <= _MIN_STEM + 1 or not word.isalpha():
+        return word
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= _MIN_STEM:
+            base = word[: -len(suffix)]
+            if suffix == "ies" or suffix == "ied":
+                return base + "y"
+            if suffix == "s" and base.endswith(("s", "u", "i")):
+                return word  # "press", "virus", "thesis" are not plurals
+            if base.endswith("e") and suffix in ("es",):
+                return base
+            return base
+    return word
+
+
+def normalise_figure(token: str) -> str | None:
+    """'12,000' -> '12000', '3.5' -> '3.5'; ``None`` for figures too small to tell events apart (0-9)."""
+    digits = token.replace(",", "")
+    if digits.endswith((".", ":")):
+        digits = digits[:-1]
+    if len(digits) == 1:
+        return None
+    return digits
+
+
+def looks_like_headline(line: str) -> bool:
+    """A first line that is a headline: short and without a sentence's final punctuation."""
+    words = line.split()
+    return 0 < len(words) <= _HEADLINE_MAX_WORDS and not line.rstrip().endswith((".", "!", "?", ":", ";", ","))
+
+
+#: a headline is rarely longer than this; longer first lines are the body's first sentence
+_HEADLINE_MAX_WORDS = 20
+
+
+def _is_title_case(words: list[str]) -> bool:
+    """Headline style capitalises most words; then capitals say nothing about names."""
+    alpha = [w for w in words if w[0].isalpha() and w.lower() not in STOPWORDS]
+    if len(alpha) < 3:
+        return False
+    capitalised = sum(1 for w in alpha if w[0].isupper())
+    return capitalised >= 0.8 * len(alpha)
+
+
+def names_in(sentences: list[str]) -> tuple[list[str], list[str]]:
+    """Capitalised words and multi-word capitalised runs, as written, in ``sentences``.
+
+    A sentence's first word counts only when the text never uses it in lower case ("The", "Perennial"
+    are not names; "Kim" is). Title-case sentences (headlines) are skipped: every word is capitalised there.
+    """
+    split = [_TOKEN_RE.findall(sentence) for sentence in sentences]
+    lower_used = {word for words in split for word in words if word.islower()}
+    single: list[str] = []
+    phrases: list[str] = []
+    for words in split:
+        if not words or _is_title_case(words):
+            continue
+        run: list[str] = []
+        for position, word in enumerate(words):
+            lower = word.lower()
+            is_name = (
+                word[0].isupper()
+                and len(word) > 1
+                and lower not in _NOT_NAMES
+                and lower not in _MONTHS
+                and (position > 0 or lower not in lower_used)
+            )
+            if is_name:
+                single.append(word)
+                run.append(word)
+                continue
+            if len(run) >= 2:
+                phrases.append(" ".join(run))
+            run = []
+        if len(run) >= 2:
+            phrases.append(" ".join(run))
+    return single, phrases
+
+
+def figures_in(words: list[str]) -> list[str]:
+    """Numbers (two digits or more) and dates written as month and day ('march-21') among ``words``."""
+    out: list[str] = []
+    previous = ""
+    for word in words:
+        if word[0].isdigit():
+            month = _MONTHS.get(previous)
+            if month is not None and word.isdigit() and 1 <= int(word) <= _LAST_DAY:
+                out.append(f"{month:02d}-{int(word):02d}")
+            else:
+                figure = normalise_figure(word)
+                if figure is not None:
+                    out.append(figure)
+        previous = word.lower()
+    return out
+
+
+_LAST_DAY = 31
+
+
+def text_parts(title: str | None, text: str, *, lead_sentences: int = 2) -> TextParts:
+    """Split an article into title, lead and body tokens (lower-cased), names and figures.
+
+    Without a title, a short first line that reads as a headline is taken as the title (ECB+ and many
+    plain-text exports start that way).
+    """
+    sentences = split_sentences(text)
+    if not title and sentences and looks_like_headline(sentences[0]) and len(sentences) > 1:
+        title, sentences = sentences[0], sentences[1:]
+    lead = sentences[:lead_sentences]
+    body = sentences[lead_sentences:]
+    title_words = tokens(title) if title else []
+    lead_words = [w for s in lead for w in tokens(s)]
+    body_words = [w for s in body for w in tokens(s)]
+    name_list, phrase_list = names_in(([title] if title else []) + sentences)
+    figure_list = figures_in(title_words + lead_words + body_words)
+    return TextParts(
+        title_tokens=tuple(w.lower() for w in title_words),
+        lead_tokens=tuple(w.lower() for w in lead_words),
+        body_tokens=tuple(w.lower() for w in body_words),
+        names=tuple(name_list),
+        name_phrases=tuple(phrase_list),
+        figures=tuple(figure_list),
+    )
