@@ -25,6 +25,7 @@ import json  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import TypeAlias  # noqa: E402
 
 import numpy as np  # noqa: E402
 from scipy import sparse  # noqa: E402
@@ -74,13 +75,13 @@ def pair_indices(clusters: Sequence[str], seed: int, every_pair: bool) -> tuple[
     return np.concatenate([pos[:, 0], left]), np.concatenate([pos[:, 1], right])
 
 
-Vectors = np.ndarray | sparse.csr_matrix
+Vectors: TypeAlias = np.ndarray | sparse.csr_matrix
 
 
 def pair_scores(vectors: Vectors, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     if sparse.issparse(vectors):
         return np.asarray(vectors[left].multiply(vectors[right]).sum(axis=1)).ravel()
-    return np.einsum("ij,ij->i", vectors[left], vectors[right])
+    return np.asarray(np.einsum("ij,ij->i", vectors[left], vectors[right]))
 
 
 def nearest_neighbour_precision(vectors: Vectors, clusters: Sequence[str]) -> float:
@@ -90,8 +91,10 @@ def nearest_neighbour_precision(vectors: Vectors, clusters: Sequence[str]) -> fl
     hits = 0
     for start in range(0, len(eligible), 1024):
         chunk = eligible[start : start + 1024]
-        sims = vectors[chunk] @ vectors.T
-        sims = sims.toarray() if sparse.issparse(sims) else sims
+        if sparse.issparse(vectors):
+            sims = sparse.csr_matrix(vectors[chunk] @ vectors.T).toarray()
+        else:
+            sims = np.asarray(vectors[chunk] @ vectors.T)
         sims[np.arange(len(chunk)), chunk] = -np.inf
         hits += int((labels[sims.argmax(axis=1)] == labels[chunk]).sum())
     return hits / len(eligible)

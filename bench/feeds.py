@@ -30,7 +30,9 @@ def load(data_dir: Path) -> list[tuple[Path, bytes]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("data_dir", type=Path)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
@@ -57,13 +59,17 @@ def main(argv: list[str] | None = None) -> int:
             file_theirs += time.perf_counter() - start
         ours_s += file_ours
         theirs_s += file_theirs
-        per_file.append((file_ours / file_theirs if file_theirs else 0.0, file_ours, str(path.relative_to(args.data_dir))))
+        per_file.append(
+            (file_ours / file_theirs if file_theirs else 0.0, file_ours, str(path.relative_to(args.data_dir)))
+        )
 
     ours_rate = ours_items / ours_s
     theirs_rate = theirs_items / theirs_s
     print(f"files: {len(documents)}  rounds: {args.rounds}  parse failures: {failures // args.rounds}")
     print(f"newsloom parse_feed      : {ours_items:6d} items in {ours_s:7.2f} s = {ours_rate:8.0f} items/s")
-    print(f"feedparser.parse(bytes)  : {theirs_items:6d} items in {theirs_s:7.2f} s = {theirs_rate:8.0f} items/s")
+    print(
+        f"feedparser.parse(bytes)  : {theirs_items:6d} items in {theirs_s:7.2f} s = {theirs_rate:8.0f} items/s"
+    )
     print(f"ratio (newsloom / feedparser items/s): {ours_rate / theirs_rate:.2f}")
     print("slowest relative to feedparser:")
     for ratio, seconds, name in sorted(per_file, reverse=True)[:5]:

@@ -104,10 +104,8 @@ def embed_entries(tokens: list[str], model_dir: Path, pooling: str) -> np.ndarra
     vocab = tokenizer.get_vocab()
     sequences: list[list[int]] = []
     for token in tokens:
-        if token in vocab:
-            pieces = [vocab[token]]  # a MiniLM token, "##" pieces included, embedded as itself
-        else:
-            pieces = tokenizer.encode(token, add_special_tokens=False)
+        # A MiniLM token ("##" pieces included) is embedded as itself; an extra word as its WordPiece split.
+        pieces = [vocab[token]] if token in vocab else tokenizer.encode(token, add_special_tokens=False)
         sequences.append([tokenizer.cls_token_id, *pieces, tokenizer.sep_token_id])
     order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))  # similar lengths batch together
     out = np.zeros((len(tokens), model.config.hidden_size), dtype=np.float32)

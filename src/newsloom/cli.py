@@ -183,6 +183,9 @@ def update(all_sources: bool = typer.Option(False, "--all", help="Poll every sou
     """Poll the sources that are due (or all of them)."""
     with service() as svc:
         outcomes = poll_with_progress(svc, all_sources=all_sources)
+    if svc.settings.queue_url:
+        out.print("due sources queued")
+        return
     errors = [o for o in outcomes if o.status == "error"]
     new = sum(o.new_articles for o in outcomes)
     not_modified = sum(o.status == "not-modified" for o in outcomes)
@@ -215,6 +218,9 @@ def ingest(paths: list[str] = typer.Argument(..., help="Files (.html .htm .txt .
         if a is not None:
             copy = f" (copy of {a.original_id})" if a.original_id else ""
             out.print(f"stored {a.id}: {a.title or a.text[:60].replace(chr(10), ' ') + '…'}{copy} -> story {result.story_id}")
+    if report.queued:
+        out.print(f"{report.queued} files queued")
+        return
     out.print(f"{len(report.stored)} stored, {len(report.unchanged)} already stored, {len(report.skipped)} skipped")
     if report.skipped and not report.stored and not report.unchanged:
         raise typer.Exit(1)
@@ -332,6 +338,25 @@ def stories(limit: int = typer.Option(30, min=1, max=10_000)) -> None:
             fmt_time(s.last_seen), s.headline,
         )
     out.print(table)
+
+
+@app.command()
+def worker(
+    concurrency: int = typer.Option(2, min=1, help="Tasks run at once by this worker process."),
+    queues: str | None = typer.Option(None, help="Comma-separated queues to consume (default: all)."),
+) -> None:
+    """Run a task-queue worker (needs NEWSLOOM_QUEUE_URL)."""
+    from newsloom.workers.runner import run_worker
+
+    run_worker(settings(), concurrency=concurrency, queues=queues.split(",") if queues else None)
+
+
+@app.command()
+def scheduler() -> None:
+    """Enqueue due sources periodically (needs NEWSLOOM_QUEUE_URL); run exactly one per deployment."""
+    from newsloom.workers.runner import run_scheduler
+
+    run_scheduler(settings())
 
 
 @app.command("config")

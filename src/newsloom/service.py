@@ -37,6 +37,7 @@ class IngestReport:
     stored: list[IntakeResult] = field(default_factory=list)
     unchanged: list[IntakeResult] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    queued: int = 0  # files handed to the task queue instead (queue mode)
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class Service:
     def intake(self) -> Intake:
         if self._intake is None:
             self._intake = Intake(self.storage, self.settings, now=self.now())
+            self._intake.assign_pending(now=self.now())
         return self._intake
 
     def close(self) -> None:
@@ -208,6 +210,11 @@ class Service:
         else:
             sources = self.storage.due_sources(self.now())
         sources = [s for s in sources if s.kind == "feed"]
+        if self.settings.queue_url:
+            from newsloom.workers.queue import enqueue_update
+
+            enqueue_update(self.settings, [s.id for s in sources])
+            return []
         if on_start is not None:
             on_start(len(sources))
         if not sources:
@@ -222,8 +229,16 @@ class Service:
     def ingest_paths(
         self, paths: Sequence[str], *, progress: Callable[[LocalDocument], None] | None = None
     ) -> IngestReport:
-        """Store the articles of local files and folders; bad files are reported, never fatal."""
+        """Store the articles of local files and folders; bad files are reported, never fatal.
+
+        In queue mode the files are only checked to exist and enqueued (``IngestReport.queued``).
+        """
         report = IngestReport()
+        if self.settings.queue_url:
+            from newsloom.workers.queue import enqueue_paths
+
+            report.queued = enqueue_paths(self.settings, [str(p) for p in expand_paths(paths)])
+            return report
         for doc in read_documents(paths):
             if progress is not None:
                 progress(doc)

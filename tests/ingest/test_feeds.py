@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 from datetime import UTC, datetime
@@ -30,7 +31,12 @@ def fixture(name: str) -> bytes:
 
 def test_rss20_maps_every_field() -> None:
     feed = parse_feed(fixture("rss20.xml"), url="https://news.example/feeds/all.xml")
-    assert (feed.format, feed.title, feed.site_url, feed.language) == ("rss", "Example Daily", "https://news.example/", "en-gb")
+    assert (feed.format, feed.title, feed.site_url, feed.language) == (
+        "rss",
+        "Example Daily",
+        "https://news.example/",
+        "en-gb",
+    )
     assert feed.warning is None
     budget, storm, bare = feed.items
     assert budget.guid == "budget-2024"
@@ -67,7 +73,12 @@ def test_rss10_rdf() -> None:
 
 def test_atom_with_xml_base_html_title_and_updated_only() -> None:
     feed = parse_feed(fixture("atom.xml"), url="https://blog.example/feed.atom")
-    assert (feed.format, feed.title, feed.language, feed.site_url) == ("atom", "Das Beispiel Blog", "de", "https://blog.example/")
+    assert (feed.format, feed.title, feed.language, feed.site_url) == (
+        "atom",
+        "Das Beispiel Blog",
+        "de",
+        "https://blog.example/",
+    )
     first, second = feed.items
     assert first.url == "https://blog.example/de/posts/erster"  # xml:base
     assert first.published == first.updated == datetime(2024, 2, 10, 17, 30, 2, tzinfo=UTC)
@@ -84,7 +95,9 @@ def test_empty_but_valid_feed_has_no_items() -> None:
 
 
 def test_json_feed_goes_through_parse_feed() -> None:
-    feed = parse_feed(fixture("jsonfeed11.json"), url="https://json.example/feed.json", content_type="application/feed+json")
+    feed = parse_feed(
+        fixture("jsonfeed11.json"), url="https://json.example/feed.json", content_type="application/feed+json"
+    )
     assert feed.format == "jsonfeed" and len(feed.items) == 2
 
 
@@ -92,7 +105,9 @@ def test_json_feed_goes_through_parse_feed() -> None:
 
 
 def test_windows1251_declared_only_in_xml_declaration() -> None:
-    feed = parse_feed(fixture("windows1251_decl.xml"), content_type="text/xml")  # text/xml: no RFC 3023 US-ASCII
+    feed = parse_feed(
+        fixture("windows1251_decl.xml"), content_type="text/xml"
+    )  # text/xml: no RFC 3023 US-ASCII
     assert feed.title == "Новости Примера"
     assert feed.items[0].title == "Главная новость дня"
     assert feed.items[0].published == datetime(2024, 5, 6, 6, 15, tzinfo=UTC)
@@ -156,6 +171,20 @@ def test_external_entities_are_never_resolved() -> None:
     assert feed.warning is not None and "entities" in feed.warning
 
 
+def test_entities_after_leading_junk_are_never_expanded() -> None:
+    content = b"Warning: something\n" + fixture("billion_laughs.xml")
+    feed = parse_feed(content)
+    assert feed.warning is not None and "entities" in feed.warning
+    assert "lollol" not in (feed.items[0].title or "") + (feed.items[0].summary or "")
+
+
+def test_a_body_that_names_a_local_file_is_not_read(tmp_path: Path) -> None:
+    local = tmp_path / "secret.xml"
+    local.write_bytes(fixture("rss20.xml"))
+    with pytest.raises(FeedParseError):
+        parse_feed(str(local).encode())
+
+
 def test_unterminated_doctype_is_refused() -> None:
     with pytest.raises(FeedParseError, match="DOCTYPE"):
         parse_feed(b'<?xml version="1.0"?><!DOCTYPE rss [ <!ENTITY a "b"> <rss></rss>')
@@ -190,12 +219,12 @@ def test_unusable_documents_raise_feed_parse_error(content: bytes, message: str)
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.one_of(st.binary(max_size=300), st.text(max_size=300).map(lambda t: ("<rss><channel>" + t).encode())))
+@given(
+    st.one_of(st.binary(max_size=300), st.text(max_size=300).map(lambda t: ("<rss><channel>" + t).encode()))
+)
 def test_any_bytes_give_a_feed_or_feed_parse_error(content: bytes) -> None:
-    try:
+    with contextlib.suppress(FeedParseError):
         parse_feed(content)
-    except FeedParseError:
-        pass
 
 
 # ---------------------------------------------------------------------------------------------- sniffing
@@ -223,12 +252,18 @@ def test_sniff_format_fixtures(name: str, expected: str) -> None:
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        (b"\xef\xbb\xbf  <?xml version='1.0'?>\n<!-- hi --><feed xmlns='http://www.w3.org/2005/Atom'/>", "atom"),
+        (
+            b"\xef\xbb\xbf  <?xml version='1.0'?>\n<!-- hi --><feed xmlns='http://www.w3.org/2005/Atom'/>",
+            "atom",
+        ),
         (b"<?xml version='1.0'?><opml version='1.0'><body/></opml>", "opml"),
         (b"<html><body>x</body></html>", "html"),
         (b"<!doctype html><title>x</title>", "html"),
         (b"Warning: PHP notice\n<rss version='2.0'><channel/></rss>", "rss"),
         (b'{"foo": 1}', "unknown"),
+        (b"<meta charset='utf-8'><section>hi</section><body>x</body>", "html"),
+        (b"Some text before <HTML><BODY>x</BODY></HTML>", "html"),
+        (b"just words", "unknown"),
         (b"", "unknown"),
         ("<?xml version='1.0' encoding='utf-16'?><rss/>".encode("utf-16"), "rss"),
     ],
@@ -253,11 +288,19 @@ def test_full_text_decisions() -> None:
     assert not carries_full_text(item(summary="One sentence teaser about the news."))
     assert not carries_full_text(item())
     assert not carries_full_text(item(content_html=article + "<p>Continue reading…</p>"))
+    wordpress_excerpt = (
+        article + " [&#8230;]</p><p>The post <a href='/x'>Budget</a> appeared first on <a>Example</a>.</p>"
+    )
+    assert not carries_full_text(item(content_html=wordpress_excerpt))
+    wordpress_full = article + "<p>The post <a href='/x'>Budget</a> appeared first on <a>Example</a>.</p>"
+    assert carries_full_text(item(content_html=wordpress_full))
     assert not carries_full_text(item(content_html="<p>" + "x " * 100 + "</p>" + "<img src='a.png'>" * 200))
 
 
 def test_full_text_counts_cjk_characters_as_words() -> None:
-    chinese = "<p>" + "国务院今天发布了关于经济发展的新政策。" * 20 + "</p>"  # 380 characters: a short article
+    chinese = (
+        "<p>" + "国务院今天发布了关于经济发展的新政策。" * 20 + "</p>"
+    )  # 380 characters: a short article
     assert carries_full_text(item(content_html=chinese))
 
 
@@ -271,9 +314,15 @@ def test_full_text_on_fixture() -> None:
 
 
 def test_charset_header_over_http(loopback) -> None:
-    url = loopback.add("/latin.xml", fixture("latin1_no_decl.xml"), headers={"Content-Type": "application/xml; charset=iso-8859-1"})
+    url = loopback.add(
+        "/latin.xml",
+        fixture("latin1_no_decl.xml"),
+        headers={"Content-Type": "application/xml; charset=iso-8859-1"},
+    )
     response = httpx.get(url)
-    feed = parse_feed(response.content, url=str(response.url), content_type=response.headers.get("content-type"))
+    feed = parse_feed(
+        response.content, url=str(response.url), content_type=response.headers.get("content-type")
+    )
     assert feed.items[0].title == "Año nuevo en España"
 
 
@@ -287,12 +336,21 @@ def _manifest() -> list[dict[str, str]]:
 CORPUS_CONTENT_TYPES = {".rss": "application/rss+xml", ".atom": "application/atom+xml", ".xml": "text/xml"}
 
 
+#: MANIFEST.tsv counts <item> elements. These files hold items with nothing in them (no link, id, title or
+#: text), which parse_feed drops because they cannot become articles: 10 empty ``<item />`` illegally nested
+#: inside the real items of illegally-nested.xml, and one ``<item>`` with empty title, link and description
+#: in no_encoding_ISO-8859-1.xml. plain feedparser reports them as entries with no content at all.
+EMPTY_ITEMS = {"node-feedparser/illegally-nested.xml": 10, "miniflux/no_encoding_ISO-8859-1.xml": 1}
+
+
 @pytest.mark.skipif(not (CORPUS / "MANIFEST.tsv").is_file(), reason=f"feed corpus not found at {CORPUS}")
 def test_real_world_corpus_over_http(loopback) -> None:
     rows = _manifest()
     for row in rows:
         path = CORPUS / row["file"]
-        loopback.add("/" + row["file"], path.read_bytes(), headers={"Content-Type": CORPUS_CONTENT_TYPES[path.suffix]})
+        loopback.add(
+            "/" + row["file"], path.read_bytes(), headers={"Content-Type": CORPUS_CONTENT_TYPES[path.suffix]}
+        )
     mismatches: list[str] = []
     failures: list[str] = []
     with httpx.Client() as client:
@@ -300,12 +358,16 @@ def test_real_world_corpus_over_http(loopback) -> None:
             response = client.get(loopback.url("/" + row["file"]))
             assert response.status_code == 200
             try:
-                feed = parse_feed(response.content, url=str(response.url), content_type=response.headers["content-type"])
+                feed = parse_feed(
+                    response.content, url=str(response.url), content_type=response.headers["content-type"]
+                )
             except FeedParseError as exc:
                 failures.append(f"{row['file']}: {exc}")
                 continue
-            if len(feed.items) != int(row["items_or_entries"]):
-                mismatches.append(f"{row['file']}: {len(feed.items)} items, manifest says {row['items_or_entries']}")
+            if len(feed.items) != int(row["items_or_entries"]) - EMPTY_ITEMS.get(row["file"], 0):
+                mismatches.append(
+                    f"{row['file']}: {len(feed.items)} items, manifest says {row['items_or_entries']}"
+                )
             for entry in feed.items:
                 for moment in (entry.published, entry.updated):
                     assert moment is None or moment.utcoffset() is not None

@@ -170,3 +170,11 @@ def test_missing_articles_raise_not_found(storage: Storage) -> None:
 def test_nul_characters_are_dropped_on_both_engines(storage: Storage) -> None:
     stored, _ = storage.add_article(article(1, title="Nul\x00title", text="a\x00b"), now=T0)
     assert (stored.title, stored.text) == ("Nultitle", "ab")
+
+
+def test_very_long_articles_are_stored_and_searchable(storage: Storage) -> None:
+    # ~2 MB of distinct words: more than a PostgreSQL tsvector can hold if the whole body were indexed.
+    words = " ".join(f"w{n:07x}" for n in range(250_000))
+    stored, _ = storage.add_article(article(1, title="Giant report", text="needle " + words), now=T0)
+    assert storage.get_article(stored.id).text.startswith("needle w0000000")
+    assert [x.id for x in storage.search("needle giant")] == [stored.id]

@@ -31,7 +31,15 @@ FEED_TYPES = frozenset(
 
 #: Paths that engines serve feeds at: WordPress (/feed), Ghost and many CMSs (/rss), Jekyll (/feed.xml,
 #: /atom.xml), Hugo (/index.xml), Blogger (/feeds/posts/default), and the generic /rss.xml.
-WELL_KNOWN_PATHS = ("/feed", "/rss", "/rss.xml", "/atom.xml", "/feed.xml", "/index.xml", "/feeds/posts/default")
+WELL_KNOWN_PATHS = (
+    "/feed",
+    "/rss",
+    "/rss.xml",
+    "/atom.xml",
+    "/feed.xml",
+    "/index.xml",
+    "/feeds/posts/default",
+)
 
 _FEED_HREF = re.compile(
     r"(\.(rss|atom|rdf)$|[./](rss|atom|feed)\.xml$|/(feed|feeds|rss|atom)/?$|/feeds/posts/default"
@@ -106,7 +114,9 @@ def discover_feeds(html: bytes | str, base_url: str) -> list[str]:
     base = urljoin(base_url, collector.base_href) if collector.base_href else base_url
     site_host = urlsplit(base_url).netloc.lower()
 
-    main_feeds = [h for h, title in collector.alternates if not (_COMMENTS.search(title) or _NOT_FEED.search(h))]
+    main_feeds = [
+        h for h, title in collector.alternates if not (_COMMENTS.search(title) or _NOT_FEED.search(h))
+    ]
     other_feeds = [h for h, _title in collector.alternates if h not in main_feeds]
     anchors = [u for u in (_http_url(h, base) for h in collector.anchors) if u]
     same_site = [u for u in anchors if urlsplit(u).netloc == site_host]

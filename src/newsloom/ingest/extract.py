@@ -11,10 +11,10 @@ Non-articles (walls, challenges, error and index pages) come back flagged by ``p
 from __future__ import annotations
 
 import codecs
-from copy import copy
 import json
 import re
 from collections.abc import Iterable, Iterator
+from copy import copy
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from html import escape
@@ -79,9 +79,8 @@ SIGNAL_CHECK_MAX_WORDS = 200
 #: trafilatura in precision mode without comments: +0.016 F1 over its defaults on the extraction set
 #: (comment sections and "more stories" blocks are the main false positives on news pages). Links and
 #: formatting stay off: keeping links disables parts of its link-density pruning (-0.05 F1).
-EXTRACTOR_OPTIONS = {"precision": True, "comments": False, "formatting": False, "tables": True}
 #: Building an Extractor re-reads trafilatura's config (about 1 ms); it is built once and copied per page.
-_BASE_OPTIONS = Extractor(output_format="python", **EXTRACTOR_OPTIONS)
+_BASE_OPTIONS = Extractor(output_format="python", precision=True, comments=False, formatting=False, tables=True)
 
 JSON_LD_XPATH = etree.XPath('//script[@type="application/ld+json"]')
 META_XPATH = etree.XPath("//meta[@content]")
@@ -334,7 +333,7 @@ def _clean_paragraphs(paragraphs: Iterable[str], *, title: str | None, author: s
     kept: list[str] = []
     for paragraph in paragraphs:
         key = normalise_line(paragraph)
-        if not key or key in caption_keys or key == title_key or key == author_key:
+        if not key or key in caption_keys or key in (title_key, author_key):
             continue
         if is_chrome_line(paragraph):
             continue
@@ -347,6 +346,14 @@ def _clean_paragraphs(paragraphs: Iterable[str], *, title: str | None, author: s
     while kept and is_edge_chrome_line(kept[-1]):
         kept.pop()
     return kept
+
+
+def _drop_removed_blocks(body: etree._Element, kept_keys: set[str]) -> None:
+    """Remove from trafilatura's body the top-level blocks whose text the cleaning dropped (chrome, title)."""
+    for block in list(body):
+        text = normalise_line(" ".join(block.itertext()))
+        if text and text not in kept_keys and block.tag in {"p", "head"} and not any(text in k for k in kept_keys):
+            body.remove(block)
 
 
 def _page_signals(tree: HtmlElement) -> tuple[str, float, int]:
@@ -371,13 +378,14 @@ def extract_html(html: bytes | str, *, url: str | None = None, encoding: str | N
         document = bare_extraction(tree, options=options)
     except (ValueError, TypeError, etree.LxmlError) as exc:  # trafilatura lets a few lxml errors through
         raise ExtractionError(f"cannot extract the article: {exc.__class__.__name__}") from exc
-    body = getattr(document, "body", None) if document is not None else None
-    raw_text = document.text if document is not None and document.text else ""
+    body = getattr(document, "body", None)
+    raw_text = getattr(document, "text", None) or ""
     paragraphs = _clean_paragraphs(raw_text.split("\n"), title=metadata.title, author=metadata.author, captions=captions)
     extracted = "\n\n".join(paragraphs)
 
     article_html = ""
     if body is not None and paragraphs:
+        _drop_removed_blocks(body, {normalise_line(p) for p in paragraphs})
         article_html = etree.tostring(convert_to_html(body), encoding="unicode")
 
     page_text: str | None = None

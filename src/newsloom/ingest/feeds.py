@@ -21,6 +21,7 @@ from __future__ import annotations
 import calendar
 import codecs
 import html
+import io
 import re
 import time
 import zlib
@@ -33,7 +34,10 @@ import feedparser
 
 from newsloom.errors import FeedParseError
 from newsloom.ingest.jsonfeed import looks_like_json, parse_json_feed
+from newsloom.ingest.opml import default_sources  # the bundled source list is offered next to the parser
 from newsloom.types import FeedItem, ParsedFeed
+
+__all__ = ["carries_full_text", "default_sources", "parse_feed", "sniff_format", "visible_text"]
 
 #: Largest decompressed body of a gzip-wrapped feed. Matches the fetcher's default ``max_body_bytes`` (10 MB):
 #: the largest real feed in our evaluation set is 1.6 MB, and a gzip bomb must stop well before memory does.
@@ -62,17 +66,23 @@ _TRUNCATION_TAIL = re.compile(
     r"weiterlesen|lire la suite|leer más|leggi tutto|続きを読む)\W*$",
     re.IGNORECASE,
 )
+#: WordPress appends this line to excerpts and full posts alike, after any "[…]"
+_WORDPRESS_FOOTER = re.compile(r"\s*The post .{1,300}? appeared first on .{1,200}?$", re.DOTALL)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _TAG = re.compile(r"<[^>]*>")
 _SCRIPT_STYLE = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _SPACE = re.compile(r"\s+")
 #: an href/src/poster attribute whose value has no scheme ("/a", "b.png", "//cdn/x"): a relative URL
-_RELATIVE_ATTR = re.compile(r"""(\b(?:href|src|poster)\s*=\s*)(["'])(?![a-zA-Z][a-zA-Z0-9+.-]*:)([^"'<>]*)\2""")
+_RELATIVE_ATTR = re.compile(
+    r"""(\b(?:href|src|poster)\s*=\s*)(["'])(?![a-zA-Z][a-zA-Z0-9+.-]*:)([^"'<>]*)\2"""
+)
 
 _GZIP_MAGIC = b"\x1f\x8b"
+_DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 _XML_DECL = re.compile(rb"^<\?xml[^>]*?\?>")
 _XML_DECL_ENCODING = re.compile(rb"""^<\?xml[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
 _ROOT_ANYWHERE = re.compile(rb"<(rss|feed|rdf:RDF|RDF|opml|html|HTML|channel)[\s>]")
+_HTML_ANYWHERE = re.compile(rb"<(html|head|body)[\s>]|<!doctype html", re.IGNORECASE)
 _HTML_ROOTS = frozenset({"html", "head", "body", "div", "p", "meta", "title", "script", "a", "table", "span"})
 _ROOT_FORMATS = {"rss": "rss", "channel": "rss", "feed": "atom", "rdf": "rdf", "opml": "opml"}
 
@@ -190,16 +200,30 @@ def _scan_prolog(data: bytes) -> tuple[int, tuple[int, int] | None]:
             return (i if data.startswith(b"<", i) else -1), doctype
 
 
+def _doctype_span(data: bytes) -> tuple[int, int] | None:
+    """Where the DOCTYPE declaration is: in the prolog, or after junk that precedes it (PHP notices ...)."""
+    root, span = _scan_prolog(data)
+    if span is not None:
+        return span
+    match = _DOCTYPE.search(data, 0, SNIFF_BYTES)
+    if match is None or 0 <= root < match.start():
+        return None
+    end = _doctype_end(data, match.end())
+    return match.start(), end if end >= 0 else len(data)
+
+
 def _remove_doctype(data: bytes) -> tuple[bytes, str | None]:
     """The document without its DOCTYPE declaration, so that no entity can be expanded; plus a warning."""
-    _root, span = _scan_prolog(data)
+    span = _doctype_span(data)
     if span is None:
         return data, None
     start, end = span
     if end >= len(data):
         raise FeedParseError("the DOCTYPE declaration is never closed; refusing the document")
     declared_entities = b"<!ENTITY" in data[start:end].upper()
-    warning = "removed a DOCTYPE that declares XML entities; they are never expanded" if declared_entities else None
+    warning = (
+        "removed a DOCTYPE that declares XML entities; they are never expanded" if declared_entities else None
+    )
     return data[:start] + data[end:], warning
 
 
@@ -230,7 +254,7 @@ def sniff_format(content: bytes) -> str:
             return "html"
         match = _ROOT_ANYWHERE.search(head)
         if match is None:
-            return "unknown"
+            return "html" if _HTML_ANYWHERE.search(head) else "unknown"
         root = match.start()
     name = re.match(rb"<([A-Za-z_][\w:.-]*)", head[root:])
     if name is None:
@@ -238,7 +262,9 @@ def sniff_format(content: bytes) -> str:
     local = name.group(1).decode("ascii", "replace").rsplit(":", 1)[-1].lower()
     if local in _ROOT_FORMATS:
         return _ROOT_FORMATS[local]
-    return "html" if local in _HTML_ROOTS else "unknown"
+    if local in _HTML_ROOTS or _HTML_ANYWHERE.search(head):
+        return "html"
+    return "unknown"
 
 
 # ---------------------------------------------------------------------------------------------- charset choice
@@ -276,7 +302,11 @@ def _guess_charset(data: bytes) -> str | None:
     best = matches[0]
     # Short Western texts fit cp1250, cp1252 and iso8859-10 equally well and charset-normalizer then picks the
     # first; undeclared feeds are overwhelmingly windows-1252 (the web's default), so it wins such ties.
-    tied = [m for m in matches if m.chaos <= best.chaos + CHARSET_TIE and m.coherence >= best.coherence - CHARSET_TIE]
+    tied = [
+        m
+        for m in matches
+        if m.chaos <= best.chaos + CHARSET_TIE and m.coherence >= best.coherence - CHARSET_TIE
+    ]
     if any("cp1252" in m.could_be_from_charset for m in tied):
         return "cp1252"
     return _codec_name(best.encoding)
@@ -346,11 +376,15 @@ def _parse_feed(content: bytes, *, url: str | None, content_type: str | None) ->
     # No content-location: feedparser would then resolve every URI of every element against it, which
     # doubles its parse time (bench/feeds.py); links are resolved once, after mapping, instead.
     headers = {"content-type": _feedparser_content_type(data, content_type, transcoded=transcoded)}
-    parsed = feedparser.parse(data, response_headers=headers)
+    # A stream, never bare bytes: feedparser tries open(bytes) as a file name first, so a body that reads
+    # like a local path ("/etc/passwd") would be read from the local disk.
+    parsed = feedparser.parse(io.BytesIO(data), response_headers=headers)
     return _map_feed(parsed, url=url, sniffed=fmt, doctype_warning=doctype_warning)
 
 
-def _map_feed(parsed: Mapping[str, Any], *, url: str | None, sniffed: str, doctype_warning: str | None) -> ParsedFeed:
+def _map_feed(
+    parsed: Mapping[str, Any], *, url: str | None, sniffed: str, doctype_warning: str | None
+) -> ParsedFeed:
     version = str(parsed.get("version") or "")
     entries = parsed.get("entries") or []
     feed = parsed.get("feed") or {}
@@ -526,7 +560,11 @@ def _image_url(entry: Mapping[str, Any], base: str | None) -> str | None:
             if kind.startswith("image") and media.get("url"):
                 return _absolute(media["url"], base)
     for link in _get(entry, "links") or ():
-        if link.get("rel") == "enclosure" and str(link.get("type", "")).startswith("image/") and link.get("href"):
+        if (
+            link.get("rel") == "enclosure"
+            and str(link.get("type", "")).startswith("image/")
+            and link.get("href")
+        ):
             return _absolute(link["href"], base)
     image = _get(entry, "image")
     if isinstance(image, Mapping) and image.get("href"):
@@ -553,7 +591,7 @@ def carries_full_text(item: FeedItem) -> bool:
     bodies = [visible_text(b) for b in (item.content_html, item.summary) if b]
     if not bodies:
         return False
-    text = max(bodies, key=len)
+    text = _WORDPRESS_FOOTER.sub("", max(bodies, key=len))
     if _TRUNCATION_TAIL.search(text[-60:]):
         return False
     weighted = len(text) + (CJK_CHAR_WEIGHT - 1) * len(_CJK.findall(text))

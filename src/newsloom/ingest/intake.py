@@ -15,7 +15,7 @@ when an ``Intake`` is created, so a restart continues where the last run stopped
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from newsloom.ingest.urls import canonical_url
@@ -71,11 +71,21 @@ class Intake:
         self._rebuild(now or datetime.now(UTC))
 
     def _rebuild(self, now: datetime) -> None:
+        self._unassigned: list[int] = []
         since = now - timedelta(days=self.settings.story_window_days)
         for article in self.storage.iter_articles_since(since):
+            if article.story_id is None:  # stored but never assigned: a process died between the two stages
+                self._unassigned.append(article.id)
+                continue
             self.near_duplicates.add(str(article.id), article.text, article.published_at or article.fetched_at)
-            if article.story_id is not None:
-                self.engine.restore(_cluster_doc(article), article.story_id)
+            self.engine.restore(_cluster_doc(article), article.story_id)
+
+    def assign_pending(self, *, now: datetime) -> int:
+        """Assign the articles found stored without a story when the indexes were rebuilt; returns how many."""
+        pending, self._unassigned = self._unassigned, []
+        for article_id in pending:
+            self.assign(self.storage.get_article(article_id), now=now)
+        return len(pending)
 
     def accept(
         self,
@@ -85,6 +95,22 @@ class Intake:
         guid: str | None = None,
         now: datetime,
     ) -> IntakeResult:
+        """Store the article and assign it (``store`` then ``assign``), in one transaction."""
+        with self.storage.transaction():
+            stored = self.store(extracted, source_id=source_id, guid=guid, now=now)
+            if stored.article is None or not stored.created:
+                return stored
+            return self.assign(stored.article, now=now)
+
+    def store(
+        self,
+        extracted: ExtractedArticle,
+        *,
+        source_id: int | None = None,
+        guid: str | None = None,
+        now: datetime,
+    ) -> IntakeResult:
+        """Stage one, safe to run anywhere and any number of times: the article row and its source link."""
         if not extracted.is_article:
             return IntakeResult(None, False, skipped_reason=extracted.not_article_reason or "not an article")
         if not extracted.text.strip():
@@ -93,29 +119,34 @@ class Intake:
         if address is None:
             return IntakeResult(None, False, skipped_reason="no url or path")
         canonical = canonical_url(address) if extracted.url else address
-        digest = content_hash(extracted.text)
+        new = NewArticle(
+            canonical_url=canonical,
+            url=extracted.url,
+            title=extracted.title,
+            text=extracted.text,
+            content_hash=content_hash(extracted.text),
+            author=extracted.author,
+            publisher=extracted.publisher,
+            published_at=extracted.published,
+            updated_at=extracted.updated,
+            fetched_at=now,
+            language=extracted.language,
+            html=extracted.html,
+            image_url=extracted.image_url,
+            captions=extracted.captions,
+        )
+        article, created = self.storage.add_article(new, source_id=source_id, guid=guid, now=now)
+        return IntakeResult(article, created, original_id=article.original_id, story_id=article.story_id)
 
+    def assign(self, article: Article, *, now: datetime) -> IntakeResult:
+        """Stage two, which needs this process's in-memory indexes: syndication link and story.
+
+        Runs once per article: an article that already has a story is returned as it is, so a repeated
+        delivery (a queue retry) changes nothing. Callers must serialise calls (one assigning consumer).
+        """
+        if article.story_id is not None:
+            return IntakeResult(article, False, original_id=article.original_id, story_id=article.story_id)
         with self.storage.transaction():
-            new = NewArticle(
-                canonical_url=canonical,
-                url=extracted.url,
-                title=extracted.title,
-                text=extracted.text,
-                content_hash=digest,
-                author=extracted.author,
-                publisher=extracted.publisher,
-                published_at=extracted.published,
-                updated_at=extracted.updated,
-                fetched_at=now,
-                language=extracted.language,
-                html=extracted.html,
-                image_url=extracted.image_url,
-                captions=extracted.captions,
-            )
-            article, created = self.storage.add_article(new, source_id=source_id, guid=guid, now=now)
-            if not created:
-                return IntakeResult(article, False, original_id=article.original_id, story_id=article.story_id)
-
             published = article.published_at or article.fetched_at
             original_key = self.near_duplicates.find_original(article.text, published)
             original_id = int(original_key) if original_key is not None else None
@@ -124,15 +155,7 @@ class Intake:
             else:
                 original_id = None
             self.near_duplicates.add(str(article.id), article.text, published)
-
-            doc = ClusterDoc(
-                id=str(article.id),
-                title=article.title,
-                text=article.text,
-                date=published,
-                source=article.publisher or (str(source_id) if source_id is not None else None),
-                original_id=str(original_id) if original_id is not None else None,
-            )
+            doc = replace(_cluster_doc(article), original_id=str(original_id) if original_id is not None else None)
             assignment = self.engine.add(doc)
             for old in assignment.merged:
                 self.storage.merge_stories(old, assignment.story_id)

@@ -84,13 +84,17 @@ def _map_item(raw: Mapping[str, Any], *, base: str | None, feed_authors: str | N
     content_html = _string(raw.get("content_html"))
     content_text = _string(raw.get("content_text"))
     if content_html is None and content_text is not None:
-        content_html = "".join(f"<p>{html.escape(p.strip())}</p>" for p in content_text.split("\n\n") if p.strip())
+        content_html = "".join(
+            f"<p>{html.escape(p.strip())}</p>" for p in content_text.split("\n\n") if p.strip()
+        )
     published = _date(raw.get("date_published"))
     updated = _date(raw.get("date_modified"))
     url = _absolute(raw.get("url"), base)
     tags = raw.get("tags")
     return FeedItem(
-        guid=str(guid).strip() or None if isinstance(guid, str | int) and not isinstance(guid, bool) else None,
+        guid=str(guid).strip() or None
+        if isinstance(guid, str | int) and not isinstance(guid, bool)
+        else None,
         url=url or _absolute(raw.get("external_url"), base),
         title=_string(raw.get("title")),
         author=_authors(raw) or feed_authors,

@@ -49,9 +49,14 @@ def _parse_xml(content: bytes) -> ET.Element:
         raise OpmlError("the OPML document is empty")
     data = content.lstrip(b" \t\r\n")
     try:
-        return DefusedET.fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+        root: ET.Element = DefusedET.fromstring(
+            data, forbid_dtd=False, forbid_entities=True, forbid_external=True
+        )
+        return root
     except DefusedXmlException as exc:
-        raise OpmlError(f"refusing an OPML document that declares XML entities or external references ({exc})") from exc
+        raise OpmlError(
+            f"refusing an OPML document that declares XML entities or external references ({exc})"
+        ) from exc
     except ET.ParseError as exc:
         raise OpmlError(f"malformed OPML: {exc}") from exc
     except (ValueError, LookupError) as exc:  # e.g. an unknown encoding in the XML declaration
@@ -117,7 +122,8 @@ def build_opml(outlines: Iterable[OpmlOutline], *, title: str = "newsloom subscr
             attrs["htmlUrl"] = outline.html_url
         ET.SubElement(parent, "outline", attrs)
     ET.indent(root, space="  ")
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    document: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return document + b"\n"
 
 
 def _folder(folders: dict[tuple[str, ...], ET.Element], path: tuple[str, ...]) -> ET.Element:

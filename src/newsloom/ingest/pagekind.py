@@ -43,7 +43,7 @@ CONSENT_RE = re.compile(
 PAYWALL_RE = re.compile(
     r"subscribe (now )?to (continue|keep) reading|(this|the) (article|story|content) is (only )?(available|reserved) (to|for)"
     r" (paying )?(subscribers|members)|subscribers? only|to continue reading,? (please )?(subscribe|log ?in|sign ?in)"
-    r"|already (a )?subscriber\??|(you have|you've) (reached|used) (your|all) (free|monthly)|create (a )?free account to"
+    r"|(you have|you've) (reached|used) (your|all) (free|monthly)|create (a )?free account to"
     r"|sign (up|in) to read (this|the full)|unlock (this|the full) (article|story)|premium (article|content)",
     re.IGNORECASE,
 )
@@ -54,7 +54,7 @@ ERROR_TITLE_RE = re.compile(
 )
 ERROR_TEXT_RE = re.compile(
     r"page (you (are|were) looking for|you requested) (could not|cannot|can[’']t|was not|wasn[’']t|doesn[’']t|does not)"
-    r"|(page|article) (could not|cannot|can[’']t) be found|\b404\b|page not found|no longer available"
+    r"|(page|article) (could not|cannot|can[’']t) be found|page not found|no longer available"
     r"|has been (removed|deleted)|(this|the) page (doesn[’']t|does not) exist",
     re.IGNORECASE,
 )

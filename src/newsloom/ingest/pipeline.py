@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from newsloom.errors import FeedParseError, FetchError, NewsloomError
+from newsloom.errors import FeedParseError, FetchError, InputError, NewsloomError
 from newsloom.ingest.extract import extract_html
 from newsloom.ingest.feeds import carries_full_text, parse_feed
 from newsloom.ingest.fetch import Fetcher
@@ -108,10 +108,18 @@ class Poller:
         return outcome
 
     async def _ingest_items(self, source: Source, feed: ParsedFeed, outcome: PollOutcome, now: datetime) -> None:
-        urls = {item.url: canonical_url(item.url) for item in feed.items if item.url}
+        urls: dict[str, str] = {}
+        for item in feed.items:
+            if item.url:
+                try:
+                    urls[item.url] = canonical_url(item.url)
+                except InputError:  # a relative or javascript: link: the item is skipped below, not the feed
+                    outcome.skipped.append(f"{item.title or item.guid or '?'}: unusable link {item.url[:80]!r}")
         known = self.storage.known_urls(urls.values())
         pending: list[FeedItem] = []
         for item in feed.items:
+            if item.url and item.url not in urls:
+                continue
             if item.url and urls[item.url] in known:
                 existing = self.storage.find_article(canonical_url=urls[item.url])
                 if existing is not None:

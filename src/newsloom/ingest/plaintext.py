@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import pairwise
 
 from dateutil import parser as date_parser
 
@@ -46,6 +47,10 @@ DATE_LINE_MAX_WORDS = 10
 #: Hard-wrapped paragraphs: lines inside a blank-line-separated block are joined when at least this share
 #: of them stops mid-sentence. One-paragraph-per-line texts end (almost) every line with punctuation.
 WRAPPED_BLOCK_SHARE = 0.5
+
+#: Hard-wrapped text breaks lines at 60-80 columns; a line of 40+ characters without end punctuation
+#: followed by more text is a wrapped line, not a heading (headings are shorter and stand alone).
+WRAP_MIN_CHARS = 40
 
 #: A caption with a photo credit is a caption only while short; a long line citing Reuters is a paragraph.
 CAPTION_MAX_WORDS = 60
@@ -124,9 +129,14 @@ def split_units(text: str) -> list[str]:
         lines = [line for line in lines if line]
         if not lines:
             continue
-        inner = lines[:-1]
-        open_ended = sum(1 for line in inner if not WRAP_END_RE.search(line) and word_count(line) > HEADING_MAX_WORDS)
-        if inner and open_ended / len(inner) >= WRAPPED_BLOCK_SHARE:
+        # a line stops mid-sentence when it lacks end punctuation and the next one carries on in lower case
+        # (or it is as long as a wrapped line); headings and label lists do neither
+        open_ended = sum(
+            1
+            for line, following in pairwise(lines)
+            if not WRAP_END_RE.search(line) and (following[:1].islower() or len(line) >= WRAP_MIN_CHARS)
+        )
+        if len(lines) > 1 and open_ended / (len(lines) - 1) >= WRAPPED_BLOCK_SHARE:
             units.append(" ".join(lines))
         else:
             units.extend(lines)
@@ -162,12 +172,23 @@ def is_heading(line: str) -> bool:
 
 
 def parse_date(line: str) -> datetime | None:
-    """A date line of the head as an aware UTC datetime (naive times are taken as UTC), else None."""
+    """A date line of the head as an aware UTC datetime (naive times are taken as UTC), else None.
+
+    "Published: 3 June 2024", "Mar 21, 2025 10:42 GMT", "WORLD | 12 March 2025" (a section label beside it).
+    """
+    for piece in re.split(r"\s[|•·]\s", line):
+        parsed = _parse_date_piece(piece)
+        if parsed is not None:
+            return parsed
+    return None
+
+
+def _parse_date_piece(line: str) -> datetime | None:
     candidate = DATE_PREFIX_RE.sub("", line).strip()
     if word_count(candidate) > DATE_LINE_MAX_WORDS or not re.search(r"\d", candidate) or not MONTH_RE.search(candidate):
         return None
     try:
-        parsed = date_parser.parse(candidate, fuzzy=False)
+        parsed: datetime = date_parser.parse(candidate, fuzzy=False)
     except (ValueError, OverflowError):
         return None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
@@ -190,7 +211,9 @@ def _parse_head(lines: Sequence[str]) -> _Head:
     for line in lines[last_chrome + 1 :]:
         byline = BYLINE_RE.match(line)
         if byline and word_count(byline[1]) <= NAME_MAX_WORDS + 2:
-            head.authors.append(byline[1].strip())
+            names = byline[1].strip()
+            names = names.title() if names.isupper() else names
+            head.authors.extend(n for n in re.split(r"\s*(?:,|&|\band\b)\s*", names, flags=re.IGNORECASE) if n)
             continue
         date = parse_date(line)
         if date is not None:
@@ -276,13 +299,13 @@ def parse_plain_text(text: str, *, site_lines: frozenset[str] = frozenset()) -> 
 #: hits and twice the runner-up, else the guess is None (too little evidence is better left unknown).
 LANGUAGE_MIN_HITS = 5
 STOPWORDS: dict[str, frozenset[str]] = {
-    "en": frozenset("the and of to in is that for was with on as by his her from have has are said were".split()),
-    "de": frozenset("der die das und ist nicht mit von den sich des auf für dem ein eine wurde sagte".split()),
-    "fr": frozenset("le la les et des est une dans que pour qui sur pas avec il elle du au été".split()),
-    "es": frozenset("el la los las y de que en por con una para del se su fue es al como".split()),
-    "it": frozenset("il la di che è per una con del della non sono gli anche ha nel alla".split()),
-    "pt": frozenset("o a os as e de que em uma para com não do da foi no na ao pelo".split()),
-    "nl": frozenset("de het een en van is dat niet op te zijn met voor die werd heeft".split()),
+    "en": frozenset(["the", "and", "of", "to", "in", "is", "that", "for", "was", "with", "on", "as", "by", "his", "her", "from", "have", "has", "are", "said", "were"]),
+    "de": frozenset(["der", "die", "das", "und", "ist", "nicht", "mit", "von", "den", "sich", "des", "auf", "für", "dem", "ein", "eine", "wurde", "sagte"]),
+    "fr": frozenset(["le", "la", "les", "et", "des", "est", "une", "dans", "que", "pour", "qui", "sur", "pas", "avec", "il", "elle", "du", "au", "été"]),
+    "es": frozenset(["el", "la", "los", "las", "y", "de", "que", "en", "por", "con", "una", "para", "del", "se", "su", "fue", "es", "al", "como"]),
+    "it": frozenset(["il", "la", "di", "che", "è", "per", "una", "con", "del", "della", "non", "sono", "gli", "anche", "ha", "nel", "alla"]),
+    "pt": frozenset(["o", "a", "os", "as", "e", "de", "que", "em", "uma", "para", "com", "não", "do", "da", "foi", "no", "na", "ao", "pelo"]),
+    "nl": frozenset(["de", "het", "een", "en", "van", "is", "dat", "niet", "op", "te", "zijn", "met", "voor", "die", "werd", "heeft"]),
 }
 
 

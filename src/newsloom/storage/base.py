@@ -17,7 +17,9 @@ Time
 Transactions
     Each call is atomic on its own. ``with storage.transaction():`` groups calls into one transaction that
     commits when the block ends and rolls back if it raises (any exception, which then propagates).
-    Nested ``transaction()`` blocks join the outermost one.
+    Nested ``transaction()`` blocks join the outermost one. Let errors raised inside a block propagate out
+    of it: after a database error PostgreSQL refuses further statements in that transaction. On SQLite a
+    block holds the write lock from its start (``BEGIN IMMEDIATE``); keep blocks short.
 
 Errors
     ``NotFoundError`` for an id that does not exist (a source, article or story); ``StorageError`` for
@@ -188,7 +190,7 @@ class Storage(Protocol):
         limit: int = 20,
         offset: int = 0,
     ) -> list[Article]:
-        """Full-text search of titles and text, best match first; filters as in ``list_articles``.
+        """Full-text search of titles and text, best match first; dated in [``since``, ``until``) if given.
 
         The query is web-search style (words, ``"phrases"``, ``OR``, ``-word``). No query ever raises a syntax
         error: one with nothing searchable in it (empty, only punctuation) returns no articles.

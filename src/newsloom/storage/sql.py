@@ -194,8 +194,9 @@ class SqlStorage:
             self._insert(article_sources)
             .values(article_id=article_id, source_id=source_id, guid=without_nul(guid), first_seen_at=now)
             .on_conflict_do_nothing(index_elements=[article_sources.c.article_id, article_sources.c.source_id])
+            .returning(article_sources.c.article_id)  # rowcount of an INSERT is -1 through psycopg 3
         )
-        return bool(connection.execute(link).rowcount)
+        return connection.execute(link).first() is not None
 
     def link_source(self, article_id: int, source_id: int, *, guid: str | None = None, now: datetime) -> bool:
         with self._connect("linking an article to a source", write=True) as connection:

@@ -8,10 +8,12 @@ Two keys:
   spacing or case);
 - ``NearDuplicateIndex``: near duplicates. A copy shares most of its word 5-grams ("shingles") with the
   original even after small edits, a different intro line, appended outlet chrome or a trimmed ending, while
-  two outlets' own reports of one event share only names, stock phrases and the odd quote. The measure is the
-  overlap coefficient (containment) |A ∩ B| / min(|A|, |B|), estimated from MinHash signatures: Jaccard
-  would punish a copy that keeps only the first third of the original (Jaccard 0.3, containment 1.0).
-  Candidates come from datasketch's MinHash LSH, tuned wide (see ``LSH_BANDS``) and then verified.
+  two outlets' own reports of one event share names, stock phrases and quotations. So quotations are left
+  out (``narrative_words``) and the measure is the overlap coefficient (containment) |A ∩ B| / min(|A|, |B|)
+  of the remaining shingles: Jaccard would punish a copy that keeps only the first third of the original
+  (Jaccard 0.3, containment 1.0). Candidates come from datasketch's MinHash LSH, tuned wide (see
+  ``LSH_BANDS``), and each is verified on the exact shingle sets (about 3 KB per 700-word article).
+  Texts under ``MIN_WORDS`` narrative words match only when their words are identical.
 
 How the constants were chosen is written next to them; the measurements are in docs/benchmarks-dedupe.md and
 are reproduced by bench/dedupe.py.
@@ -91,33 +93,34 @@ def _narrative_bytes(text: str) -> bytes:
 
 # --- constants (see docs/benchmarks-dedupe.md for the measurements) -----------------------------------------
 
-# Word 5-grams. Measured on 60 real articles (extraction ground truth) and within-story pairs of ECB+,
-# AllSides and the seed pair: 5-grams keep copies with 5% of words changed at containment >= 0.76 while
-# independent reports sharing a quote stay lower than with 3- or 4-grams (the seed pair: 0.30 with
-# 3-grams, 0.23 with 4-grams, 0.19 with 5-grams); 6-grams lose more to edits (0.72) for little gain.
+# Word 5-grams. Measured (bench/dedupe.py) on 61 real articles (extraction ground truth) and same-story pairs
+# of ECB+, AllSides and the seed pair: with 5% of words replaced a copy keeps containment >= 0.74 (3-grams
+# 0.83, 4-grams 0.79, 6-grams 0.69), while the seed pair scores 0.24 / 0.17 / 0.13 / 0.09 with 3/4/5/6-grams.
+# 5 leaves the widest gap between the two; 6 loses more to edits than it gains.
 SHINGLE_SIZE = 5
 
-# Estimated containment at or above which a text is a copy. Synthetic copies of real articles: 5% of words
-# replaced >= 0.76 (exact), added intro / appended chrome / trimmed to 30% = 1.0, all of those at once
-# (intro + 70% + 3% edits + chrome) median 0.74. Independent reports: the seed pair 0.19; AllSides leads that
-# quote the same tweet or statement 0.45-0.62 (wire copies of one AP/Reuters lead sit at 0.74-1.0); ECB+
-# rewrites of one wire story 0.40-0.50. 0.7 sits above the quote-sharing reports with margin for the
-# MinHash error (about +-0.05 here) and below all single-edit copies.
+# Containment at or above which a text is a copy. Synthetic copies of real articles (5-grams, exact):
+# 5% of words replaced min 0.74; intro added / chrome appended / trimmed to 60% or 30%: 1.0; intro + 70% +
+# 3% edits + chrome at once: median 0.72, p5 0.58 (a harsh case: edits spread uniformly). Independent
+# reports: the seed pair 0.13; AllSides leads quoting one tweet or statement 0.51-0.62 before quotations
+# were left out, <= 0.30 after; ECB+ outlets' own rewrites of one wire story 0.40-0.60 (e.g. two Oscar-host
+# reports sharing a press release 0.59), while copies of one AP/AFP text with light edits sit at 0.65-1.0.
+# 0.65 is the lowest value that keeps every independent report we read below it.
 CONTAINMENT_THRESHOLD = 0.65
 
-# 128 permutations: the Jaccard estimate's standard error is sqrt(J(1-J)/128) <= 0.044, small beside the
-# gap between copies and reports; the signature costs 512 bytes per article.
+# 128 MinHash values feed the LSH bands (64 bands x 2 rows); a signature costs 512 bytes per article.
 NUM_PERM = 128
 
-# LSH bands of 2 rows: a pair is a candidate with probability 1 - (1 - J^2)^bands. 48 bands find a copy
-# trimmed to 30% (Jaccard ~0.27) 97% of the time and pairs at Jaccard 0.4 always, while unrelated texts
-# (Jaccard < 0.02) almost never collide; every candidate is verified, so a wide net only costs time.
+# LSH bands of 2 rows: a pair becomes a candidate with probability 1 - (1 - J^2)^bands. 64 bands find a copy
+# trimmed to 30% (Jaccard ~0.27) 99% of the time and pairs at Jaccard 0.4 always, while unrelated texts
+# (Jaccard < 0.02) almost never collide; candidates are verified exactly, so a wide net only costs time.
 LSH_ROWS = 2
 LSH_BANDS = 64
 
-# Below this many words MinHash containment is not trusted: a 30-word lead that quotes one statement shares
-# most of its shingles with every report quoting it, and one changed word moves the score by 0.2. Short
-# texts are linked only when their words are identical (after normalisation).
+# Below this many narrative words containment is not trusted: a 30-word lead shares most of its shingles
+# with every report built on the same statement, and one changed word moves the score by 0.2. Such texts
+# are linked only when their words are identical (after normalisation). Measured: AllSides headline+lead
+# items (about 90 words) that quote one tweet fall under 40 narrative words once the quote is left out.
 MIN_WORDS = 40
 
 # Fixed seed for the permutations: the same text gets the same signature in every process and run.
@@ -130,6 +133,8 @@ _HASH_BASE = _U64(_HASH_BASE_INT)
 _HASH_BASE_INVERSE = _U64(pow(_HASH_BASE_INT, -1, 2**64))
 
 Signature = npt.NDArray[np.uint32]
+Shingles = npt.NDArray[np.uint32]
+_NO_SHINGLES: Shingles = np.zeros(0, dtype=np.uint32)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +144,7 @@ class _Entry:
     sequence: int  # insertion order: breaks ties between equal (or missing) dates
     words_key: str  # hash of the normalised word sequence: exact-duplicate lookup for any length
     signature: Signature | None  # None for short texts (exact matching only)
+    shingles: Shingles  # sorted distinct shingle hashes (empty for short texts)
     shingle_count: int
 
     def order(self) -> tuple[bool, datetime, int]:
@@ -150,6 +156,7 @@ class _Entry:
 class _Sketch:
     words_key: str
     signature: Signature | None
+    shingles: Shingles
     shingle_count: int
 
 
@@ -256,7 +263,9 @@ class NearDuplicateIndex:
             self.remove(key)
         sketch = self._sketch(text)
         self._sequence += 1
-        entry = _Entry(key, _as_utc(published), self._sequence, sketch.words_key, sketch.signature, sketch.shingle_count)
+        entry = _Entry(
+            key, _as_utc(published), self._sequence, sketch.words_key, sketch.signature, sketch.shingles, sketch.shingle_count
+        )
         self._entries[key] = entry
         if sketch.shingle_count == 0:
             return  # no words: nothing can be a copy of it
@@ -312,12 +321,9 @@ class NearDuplicateIndex:
         return list(found.values())
 
     def _containment(self, sketch: _Sketch, entry: _Entry) -> float:
-        """Overlap coefficient estimated from the MinHash Jaccard estimate and the two set sizes."""
-        assert sketch.signature is not None and entry.signature is not None
-        jaccard = float(np.count_nonzero(sketch.signature == entry.signature)) / self.num_perm
-        # |A ∩ B| = J (|A| + |B|) / (1 + J)
-        shared = jaccard * (sketch.shingle_count + entry.shingle_count) / (1.0 + jaccard)
-        return min(1.0, shared / min(sketch.shingle_count, entry.shingle_count))
+        """Exact overlap coefficient of the two shingle sets (sorted, distinct: one merge, ~20 us)."""
+        shared = np.intersect1d(sketch.shingles, entry.shingles, assume_unique=True).size
+        return shared / min(len(sketch.shingles), len(entry.shingles))
 
     def _lean(self, signature: Signature) -> LeanMinHash:
         return LeanMinHash(seed=PERMUTATION_SEED, hashvalues=signature, scheme="affine32")
@@ -327,25 +333,25 @@ class NearDuplicateIndex:
         words = _word_bytes(_fold_marks(composed)).split()
         words_key = hashlib.blake2b(b" ".join(words), digest_size=16).hexdigest()
         if not words:
-            return _Sketch(words_key, None, 0)
+            return _Sketch(words_key, None, _NO_SHINGLES, 0)
         narrative = _word_hashes(_word_bytes(_fold_marks(_QUOTATION.sub("\n", composed))))
         if len(narrative) < MIN_WORDS:
-            return _Sketch(words_key, None, len(words))
-        shingles = self._shingle_hashes(narrative).astype(np.uint32)
+            return _Sketch(words_key, None, _NO_SHINGLES, len(words))
+        shingles: Shingles = np.unique(self._shingle_hashes(narrative).astype(np.uint32))
         permuted = np.empty((len(shingles), self.num_perm), dtype=np.uint32)
         with np.errstate(over="ignore"):  # modular arithmetic on purpose
             np.multiply(shingles[:, None], self._mult[None, :], out=permuted)
             np.add(permuted, self._add[None, :], out=permuted)
         signature: Signature = permuted.min(axis=0)
-        return _Sketch(words_key, signature, len(shingles))
+        return _Sketch(words_key, signature, shingles, len(shingles))
 
     def _shingle_hashes(self, word_hashes: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
-        """Distinct 64-bit hashes of the word ``shingle_size``-grams (the whole text when it is shorter)."""
+        """64-bit hashes of the word ``shingle_size``-grams (the whole text when it is shorter)."""
         size = min(self.shingle_size, len(word_hashes))
         count = len(word_hashes) - size + 1
         with np.errstate(over="ignore"):
             combined = word_hashes[:count].copy()
             for offset in range(1, size):
                 combined = combined * _MIX_MULTIPLIER + word_hashes[offset : offset + count]
-            mixed: npt.NDArray[np.uint64] = np.unique(_splitmix64(combined))
+            mixed: npt.NDArray[np.uint64] = _splitmix64(combined)
         return mixed
