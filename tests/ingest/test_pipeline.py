@@ -80,7 +80,7 @@ def svc(tmp_path: Path) -> Service:
 
 def test_poll_stores_items_then_answers_304(svc: Service, loopback: LoopbackServer) -> None:
     base = loopback.base_url
-    full = "<p>" + ("Full text of the feed item about the harbour bridge vote. " * 12) + "</p>"
+    full = "<p>" + ("Full text of the feed item about the harbour bridge vote. " * 25) + "</p>"
     feed = rss(base, [("Bridge approved", "/a/bridge", full), ("Tunnel delayed", "/a/tunnel", None)]).encode()
     loopback.add_raw("/feed.xml", conditional(feed, "application/rss+xml"))  # type: ignore[arg-type]
     loopback.add("/a/tunnel", page("Tunnel delayed", "The tunnel project was delayed again"), headers={"Content-Type": "text/html"})

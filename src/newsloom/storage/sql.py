@@ -42,6 +42,18 @@ MAX_REDIRECT_HOPS = 8
 
 _ARTICLE_LISTING = (articles.c.dated_at.desc(), articles.c.id.desc())
 
+# Statements of the ingest path, built once: building a statement costs more Python time than SQLite takes
+# to run it (profiled: add_article spent half its time constructing SELECTs and INSERTs).
+_ARTICLE_BY_ID = sa.select(articles).where(articles.c.id == sa.bindparam("article_id"))
+_SOURCE_BY_ID = sa.select(sources).where(sources.c.id == sa.bindparam("source_id"))
+# One look-up for "same canonical URL, else same content hash (the oldest)".
+_ARTICLE_BY_URL_OR_HASH = (
+    sa.select(articles.c.id)
+    .where(sa.or_(articles.c.canonical_url == sa.bindparam("url"), articles.c.content_hash == sa.bindparam("hash")))
+    .order_by(sa.case((articles.c.canonical_url == sa.bindparam("url"), 0), else_=1), articles.c.id)
+    .limit(1)
+)
+
 
 class SqlStorage:
     """``Storage`` over a SQLAlchemy engine (SQLite or PostgreSQL). Build it with ``open_storage``."""
@@ -51,6 +63,16 @@ class SqlStorage:
         self._dialect = engine.dialect.name
         self._local = threading.local()
         self._closed = False
+        self._insert_article = (
+            self._insert(articles)
+            .on_conflict_do_nothing(index_elements=[articles.c.canonical_url])
+            .returning(*articles.c)
+        )
+        self._insert_link = (
+            self._insert(article_sources)
+            .on_conflict_do_nothing(index_elements=[article_sources.c.article_id, article_sources.c.source_id])
+            .returning(article_sources.c.article_id)  # rowcount of an INSERT is -1 through psycopg 3
+        )
 
     # -- connections and transactions ------------------------------------------------------------------------
 
@@ -122,7 +144,7 @@ class SqlStorage:
             return self._source(connection, source_id)
 
     def _source(self, connection: sa.Connection, source_id: int) -> Source:
-        row = connection.execute(sa.select(sources).where(sources.c.id == source_id)).mappings().first()
+        row = connection.execute(_SOURCE_BY_ID, {"source_id": source_id}).mappings().first()
         if row is None:
             raise NotFoundError(f"no source with id {source_id}")
         return source_from_row(row)
@@ -172,31 +194,22 @@ class SqlStorage:
             if source_id is not None:
                 self._source(connection, source_id)  # NotFoundError rather than a foreign-key failure
             existing_id = self._find_article_id(connection, article.canonical_url, article.content_hash)
-            created = False
             if existing_id is None:
-                statement = (
-                    self._insert(articles)
-                    .values(**article_values(article, now))
-                    .on_conflict_do_nothing(index_elements=[articles.c.canonical_url])
-                    .returning(articles.c.id)
-                )
-                existing_id = connection.execute(statement).scalar()
-                created = existing_id is not None
-                if existing_id is None:  # another writer stored the same canonical URL in the meantime
-                    existing_id = self._find_article_id(connection, article.canonical_url, None)
-            assert existing_id is not None
+                inserted = connection.execute(self._insert_article, article_values(article, now)).mappings().first()
+                if inserted is not None:
+                    if source_id is not None:
+                        self._link(connection, inserted["id"], source_id, guid, now)
+                    return article_from_row(inserted, () if source_id is None else (source_id,)), True
+                # Another writer stored the same canonical URL since the look-up.
+                existing_id = self._find_article_id(connection, article.canonical_url, None)
+                assert existing_id is not None
             if source_id is not None:
                 self._link(connection, existing_id, source_id, guid, now)
-            return self._article(connection, existing_id), created
+            return self._article(connection, existing_id), False
 
     def _link(self, connection: sa.Connection, article_id: int, source_id: int, guid: str | None, now: datetime) -> bool:
-        link = (
-            self._insert(article_sources)
-            .values(article_id=article_id, source_id=source_id, guid=without_nul(guid), first_seen_at=now)
-            .on_conflict_do_nothing(index_elements=[article_sources.c.article_id, article_sources.c.source_id])
-            .returning(article_sources.c.article_id)  # rowcount of an INSERT is -1 through psycopg 3
-        )
-        return connection.execute(link).first() is not None
+        values = {"article_id": article_id, "source_id": source_id, "guid": without_nul(guid), "first_seen_at": now}
+        return connection.execute(self._insert_link, values).first() is not None
 
     def link_source(self, article_id: int, source_id: int, *, guid: str | None = None, now: datetime) -> bool:
         with self._connect("linking an article to a source", write=True) as connection:
@@ -207,22 +220,11 @@ class SqlStorage:
     def _find_article_id(
         self, connection: sa.Connection, canonical_url: str | None, content_hash: str | None
     ) -> int | None:
-        if canonical_url is not None:
-            found = connection.execute(
-                sa.select(articles.c.id).where(articles.c.canonical_url == canonical_url)
-            ).scalar()
-            if found is not None:
-                return int(found)
-        if content_hash is not None:
-            found = connection.execute(
-                sa.select(articles.c.id).where(articles.c.content_hash == content_hash).order_by(articles.c.id).limit(1)
-            ).scalar()
-            if found is not None:
-                return int(found)
-        return None
+        found = connection.execute(_ARTICLE_BY_URL_OR_HASH, {"url": canonical_url, "hash": content_hash}).scalar()
+        return None if found is None else int(found)
 
     def _article(self, connection: sa.Connection, article_id: int) -> Article:
-        found = self._articles(connection, sa.select(articles).where(articles.c.id == article_id))
+        found = self._records(connection, connection.execute(_ARTICLE_BY_ID, {"article_id": article_id}).mappings().all())
         if not found:
             raise NotFoundError(f"no article with id {article_id}")
         return found[0]

@@ -20,6 +20,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +40,9 @@ MAX_WORD_CHARS = 100
 MAX_MEMO_WORDS = 200_000
 
 _WORD_RE = re.compile(r"[a-z0-9]+")
+# Unicode's combining-mark blocks. After NFD these are what separates "e" from "é"; removing them strips
+# accents as BERT's uncased tokeniser does. Marks of other scripts need no care: only ASCII is kept anyway.
+_COMBINING_MARKS_RE = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 FloatMatrix = npt.NDArray[np.float32]
 
@@ -47,8 +51,7 @@ def words_of(text: str) -> list[str]:
     """Lower-cased, accent-stripped runs of ASCII letters and digits: the units the vocabulary is keyed on."""
     lowered = text.lower()
     if not lowered.isascii():
-        decomposed = unicodedata.normalize("NFD", lowered)
-        lowered = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+        lowered = _COMBINING_MARKS_RE.sub("", unicodedata.normalize("NFD", lowered))
     return _WORD_RE.findall(lowered)
 
 
@@ -134,17 +137,17 @@ class StaticEmbedder:
 
     def rows_of(self, text: str) -> list[int]:
         """Vocabulary rows of a text, in order (exposed for inspection and tests)."""
-        rows: list[int] = []
+        words = words_of(text)
         memo = self._memo
-        for word in words_of(text):
-            word_rows = memo.get(word)
-            if word_rows is None:
-                word_rows = self._vocabulary.rows_of_word(word)
-                if len(memo) >= MAX_MEMO_WORDS:
-                    memo.clear()
-                memo[word] = word_rows
-            rows.extend(word_rows)
-        return rows
+        unseen = set(words).difference(memo)
+        if unseen:
+            if len(memo) + len(unseen) > MAX_MEMO_WORDS:
+                memo.clear()
+                unseen = set(words)
+            for word in unseen:
+                memo[word] = self._vocabulary.rows_of_word(word)
+        # set difference and map/chain run in C: this line is most of the encoding time saved
+        return list(chain.from_iterable(map(memo.__getitem__, words)))
 
     def encode(self, texts: Sequence[str]) -> FloatMatrix:
         """One L2-normalised float32 row per text; a text with no known word gets a zero row."""
