@@ -127,7 +127,7 @@ def load_settings(
 def describe_settings() -> list[tuple[str, str, str]]:
     """(name, default, help) for every setting, for ``newsloom config --help``-style listings."""
     out = []
+    defaults = Settings()
     for f in fields(Settings):
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
-        out.append((f.name, repr(default), str(f.metadata.get("help", ""))))
+        out.append((f.name, repr(getattr(defaults, f.name)), str(f.metadata.get("help", ""))))
     return out

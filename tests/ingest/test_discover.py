@@ -8,6 +8,7 @@ HOME = """<!doctype html>
 <html><head>
   <title>Example News</title>
   <link rel="stylesheet" href="/style.css">
+  <link rel="alternate" type="application/json" href="/wp-json/wp/v2/pages/2">
   <link rel="alternate" type="application/rss+xml" title="Comments Feed" href="/comments/feed/">
   <link rel="alternate" type="application/rss+xml" title="Example News" href="/feed/">
   <link rel="Alternate" type="application/atom+xml; charset=utf-8" href="https://example.com/atom.xml">
@@ -27,14 +28,15 @@ HOME = """<!doctype html>
 
 def test_order_and_resolution() -> None:
     found = discover_feeds(HOME, "https://example.com/news/index.html")
-    assert found[:5] == [
+    assert found[:6] == [
         "https://example.com/feed/",
         "https://example.com/atom.xml",
         "https://example.com/news/feed.json",
+        "https://example.com/wp-json/wp/v2/pages/2",  # generic JSON after the feed media types
         "https://example.com/comments/feed/",  # comment feeds after the main ones
         "https://example.com/sections/world/rss.xml",
     ]
-    anchors = found[5:7]
+    anchors = found[6:8]
     assert anchors == ["https://feeds.feedburner.com/example", "https://other.example/feed"]
     assert "https://example.com/about" not in found
     assert not any("sitemap" in u or "feedback" in u or u.startswith("mailto") for u in found)

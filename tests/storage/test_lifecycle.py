@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta, timezone
@@ -13,6 +15,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+import newsloom.storage
 from newsloom.errors import NotFoundError, StorageError
 from newsloom.storage import Storage, open_storage, search
 from newsloom.storage.engine import (
@@ -64,7 +67,15 @@ def test_migrations_run_twice_are_a_no_op(database_url: str) -> None:
         again.close()
 
 
-def test_schema_module_matches_the_migrations(database_url: str) -> None:
+def _import_table_modules() -> None:
+    """Import every ``newsloom.storage.*schema`` module, so ``metadata`` holds all declared tables."""
+    for module in pkgutil.iter_modules(newsloom.storage.__path__):
+        if module.name.endswith("schema"):
+            importlib.import_module(f"newsloom.storage.{module.name}")
+
+
+def test_schema_modules_match_the_migrations(database_url: str) -> None:
+    _import_table_modules()
     open_storage(database_url).close()
     engine = create_engine(database_url)
 

@@ -29,6 +29,11 @@ FEED_TYPES = frozenset(
     }
 )
 
+#: Media types that only feeds use; the generic ones (JSON, XML) come after them.
+FEED_SPECIFIC_TYPES = frozenset(
+    {"application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/feed+json"}
+)
+
 #: Paths that engines serve feeds at: WordPress (/feed), Ghost and many CMSs (/rss), Jekyll (/feed.xml,
 #: /atom.xml), Hugo (/index.xml), Blogger (/feeds/posts/default), and the generic /rss.xml.
 WELL_KNOWN_PATHS = (
@@ -55,7 +60,7 @@ class _LinkCollector(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.base_href: str | None = None
-        self.alternates: list[tuple[str, str]] = []  # (href, title)
+        self.alternates: list[tuple[str, str, str]] = []  # (href, title, media type)
         self.anchors: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -69,13 +74,21 @@ class _LinkCollector(HTMLParser):
             rels = values.get("rel", "").lower().split()
             kind = values.get("type", "").lower().split(";")[0].strip()
             if "alternate" in rels and kind in FEED_TYPES:
-                self.alternates.append((href, values.get("title", "")))
+                self.alternates.append((href, values.get("title", ""), kind))
         elif tag == "a":
             kind = values.get("type", "").lower().split(";")[0].strip()
             if kind in FEED_TYPES or _looks_like_feed(href):
                 self.anchors.append(href)
 
     handle_startendtag = handle_starttag
+
+
+def _alternate_rank(alternate: tuple[str, str, str]) -> tuple[bool, bool]:
+    """Sort key: the site's own feeds first, comment feeds after; feed media types before generic JSON/XML
+    (WordPress links its REST API as rel=alternate application/json on every page)."""
+    href, title, kind = alternate
+    is_comments = bool(_COMMENTS.search(title) or _NOT_FEED.search(href))
+    return is_comments, kind not in FEED_SPECIFIC_TYPES
 
 
 def _looks_like_feed(href: str) -> bool:
@@ -114,15 +127,12 @@ def discover_feeds(html: bytes | str, base_url: str) -> list[str]:
     base = urljoin(base_url, collector.base_href) if collector.base_href else base_url
     site_host = urlsplit(base_url).netloc.lower()
 
-    main_feeds = [
-        h for h, title in collector.alternates if not (_COMMENTS.search(title) or _NOT_FEED.search(h))
-    ]
-    other_feeds = [h for h, _title in collector.alternates if h not in main_feeds]
+    alternates = sorted(collector.alternates, key=_alternate_rank)  # stable: document order within a rank
     anchors = [u for u in (_http_url(h, base) for h in collector.anchors) if u]
     same_site = [u for u in anchors if urlsplit(u).netloc == site_host]
     elsewhere = [u for u in anchors if u not in same_site]
 
-    candidates = [_http_url(h, base) for h in (*main_feeds, *other_feeds)]
+    candidates = [_http_url(href, base) for href, _title, _kind in alternates]
     candidates += same_site + elsewhere + _well_known(base_url)
     return list(dict.fromkeys(c for c in candidates if c))
 

@@ -396,8 +396,9 @@ def _map_feed(
         if bozo is not None:
             raise FeedParseError(f"malformed feed with no usable items{detail}")
     site_url = _absolute(_get(feed, "link"), url)
-    mapped = (_map_entry(entry, base=site_url or url) for entry in entries)
-    items = tuple(i for i in mapped if i.url or i.guid or i.title or i.summary or i.content_html)
+    # Every <item>/<entry> comes out, even one with nothing in it: the caller decides what an item without
+    # link or text is worth (the pipeline skips it and says why), and item counts stay those of the feed.
+    items = tuple(_map_entry(entry, base=site_url or url) for entry in entries)
     warnings = [w for w in (doctype_warning, _describe(bozo) if bozo is not None else None) if w]
     return ParsedFeed(
         format=_format_name(version, sniffed),

@@ -20,6 +20,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
@@ -59,6 +60,11 @@ def wrap_errors(action: str) -> Iterator[None]:
         message = str(getattr(exc, "orig", None) or exc).strip()
         detail = message.splitlines()[0] if message else type(exc).__name__
         raise StorageError(f"{action} failed: {detail}") from exc
+
+
+def dialect_insert(dialect_name: str, table: sa.Table) -> Any:
+    """INSERT with ``on_conflict_do_nothing`` / ``on_conflict_do_update`` (and RETURNING) for this engine."""
+    return (sqlite.insert if dialect_name == "sqlite" else postgresql.insert)(table)
 
 
 def normalize_url(url: str) -> sa.URL:

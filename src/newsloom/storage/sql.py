@@ -1,7 +1,7 @@
 """The Storage implementation for SQLite and PostgreSQL: one code path, SQLAlchemy Core.
 
 Engine differences are confined to ``engine.py`` (connection set-up), ``search.py`` (full text) and
-``_insert`` below (both dialects spell INSERT ... ON CONFLICT the same way in SQLAlchemy).
+``engine.dialect_insert`` (both dialects spell INSERT ... ON CONFLICT the same way in SQLAlchemy).
 """
 
 from __future__ import annotations
@@ -13,11 +13,10 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from newsloom.errors import InputError, NotFoundError, StorageError
 from newsloom.storage import search
-from newsloom.storage.engine import SQLITE_BEGIN_OPTION, wrap_errors
+from newsloom.storage.engine import SQLITE_BEGIN_OPTION, dialect_insert, wrap_errors
 from newsloom.storage.rows import (
     article_from_row,
     article_values,
@@ -80,9 +79,18 @@ class SqlStorage:
         self._closed = True
         self._engine.dispose()
 
+    @property
+    def engine(self) -> sa.Engine:
+        """The SQLAlchemy engine, for storage extensions in this package (accounts) that share its pool."""
+        return self._engine
+
     @contextmanager
-    def _connect(self, action: str, *, write: bool = False) -> Iterator[sa.Connection]:
-        """A connection in a transaction: the thread's open ``transaction()``, else a new one for this call."""
+    def connection(self, action: str, *, write: bool = False) -> Iterator[sa.Connection]:
+        """A connection in a transaction: the thread's open ``transaction()``, else a new one for this call.
+
+        Driver errors inside become ``StorageError("<action> failed: ...")``. ``write=True`` takes SQLite's
+        write lock up front. Storage extensions (accounts) use this to join ``transaction()`` blocks.
+        """
         joined: sa.Connection | None = getattr(self._local, "connection", None)
         if joined is not None:
             with wrap_errors(action):
@@ -101,7 +109,7 @@ class SqlStorage:
         if getattr(self._local, "connection", None) is not None:
             yield
             return
-        with self._connect("transaction", write=True) as connection:
+        with self.connection("transaction", write=True) as connection:
             self._local.connection = connection
             try:
                 yield
@@ -109,8 +117,7 @@ class SqlStorage:
                 self._local.connection = None
 
     def _insert(self, table: sa.Table) -> Any:
-        """INSERT with ``on_conflict_do_nothing`` / ``on_conflict_do_update`` for this engine."""
-        return (sqlite.insert if self._dialect == "sqlite" else postgresql.insert)(table)
+        return dialect_insert(self._dialect, table)
 
     # -- sources ---------------------------------------------------------------------------------------------
 
@@ -132,7 +139,7 @@ class SqlStorage:
             .on_conflict_do_nothing(index_elements=[sources.c.url])
             .returning(*sources.c)
         )
-        with self._connect("adding a source", write=True) as connection:
+        with self.connection("adding a source", write=True) as connection:
             row = connection.execute(statement).mappings().first()
             if row is not None:
                 return source_from_row(row), True
@@ -140,7 +147,7 @@ class SqlStorage:
             return source_from_row(existing), False
 
     def get_source(self, source_id: int) -> Source:
-        with self._connect("reading a source") as connection:
+        with self.connection("reading a source") as connection:
             return self._source(connection, source_id)
 
     def _source(self, connection: sa.Connection, source_id: int) -> Source:
@@ -150,17 +157,17 @@ class SqlStorage:
         return source_from_row(row)
 
     def find_source(self, url: str) -> Source | None:
-        with self._connect("finding a source") as connection:
+        with self.connection("finding a source") as connection:
             row = connection.execute(sa.select(sources).where(sources.c.url == url)).mappings().first()
         return None if row is None else source_from_row(row)
 
     def list_sources(self) -> list[Source]:
-        with self._connect("listing sources") as connection:
+        with self.connection("listing sources") as connection:
             rows = connection.execute(sa.select(sources).order_by(sources.c.id)).mappings().all()
         return [source_from_row(row) for row in rows]
 
     def remove_source(self, source_id: int) -> None:
-        with self._connect("removing a source", write=True) as connection:
+        with self.connection("removing a source", write=True) as connection:
             # article_sources rows go with it (ON DELETE CASCADE); articles stay.
             deleted = connection.execute(sa.delete(sources).where(sources.c.id == source_id)).rowcount
         if not deleted:
@@ -168,7 +175,7 @@ class SqlStorage:
 
     def update_source(self, source_id: int, **changes: object) -> Source:
         values = source_values(changes)
-        with self._connect("updating a source", write=True) as connection:
+        with self.connection("updating a source", write=True) as connection:
             if values:
                 statement = sa.update(sources).where(sources.c.id == source_id).values(**values)
                 connection.execute(statement)
@@ -181,7 +188,7 @@ class SqlStorage:
             .order_by(sources.c.next_poll_at.asc().nulls_first(), sources.c.id)
             .limit(limit)
         )
-        with self._connect("listing due sources") as connection:
+        with self.connection("listing due sources") as connection:
             rows = connection.execute(statement).mappings().all()
         return [source_from_row(row) for row in rows]
 
@@ -190,7 +197,7 @@ class SqlStorage:
     def add_article(
         self, article: NewArticle, *, source_id: int | None = None, guid: str | None = None, now: datetime
     ) -> tuple[Article, bool]:
-        with self._connect("adding an article", write=True) as connection:
+        with self.connection("adding an article", write=True) as connection:
             if source_id is not None:
                 self._source(connection, source_id)  # NotFoundError rather than a foreign-key failure
             existing_id = self._find_article_id(connection, article.canonical_url, article.content_hash)
@@ -212,7 +219,7 @@ class SqlStorage:
         return connection.execute(self._insert_link, values).first() is not None
 
     def link_source(self, article_id: int, source_id: int, *, guid: str | None = None, now: datetime) -> bool:
-        with self._connect("linking an article to a source", write=True) as connection:
+        with self.connection("linking an article to a source", write=True) as connection:
             self._require_articles(connection, [article_id])
             self._source(connection, source_id)
             return self._link(connection, article_id, source_id, guid, now)
@@ -247,20 +254,20 @@ class SqlStorage:
         return [article_from_row(row, tuple(links[row["id"]])) for row in rows]
 
     def get_article(self, article_id: int) -> Article:
-        with self._connect("reading an article") as connection:
+        with self.connection("reading an article") as connection:
             return self._article(connection, article_id)
 
     def find_article(self, *, canonical_url: str | None = None, content_hash: str | None = None) -> Article | None:
         if canonical_url is None and content_hash is None:
             raise TypeError("find_article needs canonical_url or content_hash")
-        with self._connect("finding an article") as connection:
+        with self.connection("finding an article") as connection:
             found = self._find_article_id(connection, canonical_url, content_hash)
             return None if found is None else self._article(connection, found)
 
     def known_urls(self, canonical_urls: Iterable[str]) -> set[str]:
         wanted = list(dict.fromkeys(canonical_urls))
         known: set[str] = set()
-        with self._connect("checking known URLs") as connection:
+        with self.connection("checking known URLs") as connection:
             for chunk in _chunks(wanted, IN_CHUNK):
                 statement = sa.select(articles.c.canonical_url).where(articles.c.canonical_url.in_(chunk))
                 known.update(connection.execute(statement).scalars())
@@ -269,7 +276,7 @@ class SqlStorage:
     def set_original(self, article_id: int, original_id: int | None) -> None:
         if original_id == article_id:
             raise InputError(f"article {article_id} cannot be a copy of itself")
-        with self._connect("marking a syndicated copy", write=True) as connection:
+        with self.connection("marking a syndicated copy", write=True) as connection:
             if original_id is not None:
                 self._require_articles(connection, [original_id])
             statement = sa.update(articles).where(articles.c.id == article_id).values(original_id=original_id)
@@ -286,7 +293,7 @@ class SqlStorage:
 
     def set_story(self, article_ids: Iterable[int], story_id: str) -> None:
         wanted = list(dict.fromkeys(article_ids))
-        with self._connect("assigning articles to a story", write=True) as connection:
+        with self.connection("assigning articles to a story", write=True) as connection:
             self._require_articles(connection, wanted)
             for chunk in _chunks(wanted, IN_CHUNK):
                 connection.execute(sa.update(articles).where(articles.c.id.in_(chunk)).values(story_id=story_id))
@@ -304,7 +311,7 @@ class SqlStorage:
         statement = _filtered(statement, source_id=source_id, since=since)
         if story_id is not None:
             statement = statement.where(articles.c.story_id == story_id)
-        with self._connect("listing articles") as connection:
+        with self.connection("listing articles") as connection:
             return self._articles(connection, statement)
 
     def iter_articles_since(self, since: datetime) -> Iterator[Article]:
@@ -325,7 +332,7 @@ class SqlStorage:
                         sa.and_(articles.c.dated_at == after[0], articles.c.id > after[1]),
                     )
                 )
-            with self._connect("reading articles") as connection:
+            with self.connection("reading articles") as connection:
                 rows = connection.execute(statement).mappings().all()
                 batch = self._records(connection, rows)
             yield from batch
@@ -334,7 +341,7 @@ class SqlStorage:
             after = (rows[-1]["dated_at"], rows[-1]["id"])
 
     def count_articles(self) -> int:
-        with self._connect("counting articles") as connection:
+        with self.connection("counting articles") as connection:
             return int(connection.execute(sa.select(sa.func.count()).select_from(articles)).scalar_one())
 
     def article_sources(self, article_id: int) -> list[Source]:
@@ -344,7 +351,7 @@ class SqlStorage:
             .where(article_sources.c.article_id == article_id)
             .order_by(article_sources.c.first_seen_at, sources.c.id)
         )
-        with self._connect("reading an article's sources") as connection:
+        with self.connection("reading an article's sources") as connection:
             self._require_articles(connection, [article_id])
             rows = connection.execute(statement).mappings().all()
         return [source_from_row(row) for row in rows]
@@ -357,11 +364,11 @@ class SqlStorage:
         statement = statement.on_conflict_do_update(
             index_elements=[stories.c.id], set_={name: value for name, value in values.items() if name != "id"}
         )
-        with self._connect("saving a story", write=True) as connection:
+        with self.connection("saving a story", write=True) as connection:
             connection.execute(statement)
 
     def get_story(self, story_id: str) -> Story:
-        with self._connect("reading a story") as connection:
+        with self.connection("reading a story") as connection:
             wanted = story_id
             for _ in range(MAX_REDIRECT_HOPS):
                 row = connection.execute(sa.select(stories).where(stories.c.id == wanted)).mappings().first()
@@ -378,7 +385,7 @@ class SqlStorage:
     def merge_stories(self, old_id: str, into_id: str) -> None:
         if old_id == into_id:
             return
-        with self._connect("merging stories", write=True) as connection:
+        with self.connection("merging stories", write=True) as connection:
             if connection.execute(sa.select(stories.c.id).where(stories.c.id == old_id)).first() is None:
                 raise NotFoundError(f"no story with id {old_id}")
             connection.execute(sa.update(articles).where(articles.c.story_id == old_id).values(story_id=into_id))
@@ -403,12 +410,12 @@ class SqlStorage:
         )
         if since is not None:
             statement = statement.where(stories.c.last_seen >= since)
-        with self._connect("listing stories") as connection:
+        with self.connection("listing stories") as connection:
             rows = connection.execute(statement).mappings().all()
         return [story_from_row(row) for row in rows]
 
     def count_stories(self) -> int:
-        with self._connect("counting stories") as connection:
+        with self.connection("counting stories") as connection:
             return int(connection.execute(sa.select(sa.func.count()).select_from(stories)).scalar_one())
 
     # -- search ----------------------------------------------------------------------------------------------
@@ -435,7 +442,7 @@ class SqlStorage:
             .offset(offset)
         )
         statement = _filtered(statement, source_id=source_id, since=since, until=until)
-        with self._connect("searching articles") as connection:
+        with self.connection("searching articles") as connection:
             return self._articles(connection, statement)
 
 

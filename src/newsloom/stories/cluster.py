@@ -31,11 +31,10 @@ from itertools import islice
 from newsloom.errors import InputError, NotFoundError
 from newsloom.stories.storymodel import Assignment, ClusterDoc, EngineConfig
 from newsloom.stories.summary import MemberText, headline, member_text, summary
-from newsloom.stories.text import text_parts, tokens
+from newsloom.stories.text import TextParts, text_parts, tokens
 from newsloom.stories.vectorize import (
     NAME_PREFIX,
     StreamVocabulary,
-    TermCounts,
     Vector,
     dot,
     heaviest,
@@ -138,16 +137,16 @@ class StoryEngine:
             self._join_syndicated(story, doc, time)
             return Assignment(story_id=story.id, created=False)
 
-        vector, counts = self._vectorize(doc)
+        vector, parts = self._vectorize(doc)
         scored = self._score_candidates(vector, _timestamp(doc.date))
         if scored and scored[0][0] >= self.config.join_threshold:
             story = scored[0][1]
-            self._join(story, doc, vector, counts, time)
+            self._join(story, doc, vector, parts, time)
             merged = self._merge_linked(story, scored[1:])
             survivor = self._stories[self.resolve(story.id)]
             return Assignment(story_id=survivor.id, created=False, merged=merged)
         story = self._create(doc)
-        self._join(story, doc, vector, counts, time)
+        self._join(story, doc, vector, parts, time)
         return Assignment(story_id=story.id, created=True)
 
     def restore(self, doc: ClusterDoc, story_id: str) -> None:
@@ -160,8 +159,8 @@ class StoryEngine:
         if doc.original_id and doc.original_id in self._doc_story:
             self._join_syndicated(story, doc, time)
             return
-        vector, counts = self._vectorize(doc)
-        self._join(story, doc, vector, counts, time)
+        vector, parts = self._vectorize(doc)
+        self._join(story, doc, vector, parts, time)
 
     def resolve(self, story_id: str) -> str:
         """The id a story goes by now (itself unless it was merged into another)."""
@@ -184,10 +183,9 @@ class StoryEngine:
         centroid = state.centroid
         if state.centroid_norm:
             centroid = {term: weight / state.centroid_norm for term, weight in centroid.items()}
-        centrality = [dot(member.vector, centroid) for member in members]
         return Story(
             id=state.id,
-            headline=headline(texts, centrality),
+            headline=headline(texts, centroid, self._sentence_vector),
             summary=summary(texts, centroid, self._sentence_vector, self.config.summary_sentences),
             first_seen=_datetime(state.first_time),
             last_seen=_datetime(state.last_time),
@@ -243,12 +241,12 @@ class StoryEngine:
 
     # --- vectors and candidates ------------------------------------------------------------------------------
 
-    def _vectorize(self, doc: ClusterDoc) -> tuple[Vector, TermCounts]:
+    def _vectorize(self, doc: ClusterDoc) -> tuple[Vector, TextParts]:
         parts = text_parts(doc.title, doc.text, lead_sentences=self.config.lead_sentences)
         counts = term_counts(parts, self._vocabulary, self.config)
         self._vocabulary.observe(counts.counts)
         vector = weigh(counts, self._vocabulary, self.config)
-        return vector, counts
+        return vector, parts
 
     def _sentence_vector(self, sentence: str) -> Vector:
         vocabulary = self._vocabulary
@@ -335,7 +333,7 @@ class StoryEngine:
         self._touch(story, doc, time)
         story.syndicated_count += 1
 
-    def _join(self, story: _StoryState, doc: ClusterDoc, vector: Vector, counts: TermCounts, time: float | None) -> None:
+    def _join(self, story: _StoryState, doc: ClusterDoc, vector: Vector, parts: TextParts, time: float | None) -> None:
         config = self.config
         self._touch(story, doc, time)
         story.original_count += 1
@@ -350,7 +348,7 @@ class StoryEngine:
             story.tail.append(member)
             if len(story.tail) > config.member_vectors - half:
                 story.tail.pop(0)
-        self._tally_entities(story, text, counts)
+        self._tally_entities(story, parts)
         centroid = story.centroid
         for term, weight in vector.items():
             centroid[term] = centroid.get(term, 0.0) + weight
@@ -430,13 +428,10 @@ class StoryEngine:
 
     # --- entities ----------------------------------------------------------------------------------------
 
-    def _tally_entities(self, story: _StoryState, text: MemberText, counts: TermCounts) -> None:
-        """Count, once per article, the names it mentions at least twice or in its title/lead."""
-        del text
-        seen: dict[str, None] = {}
-        for term in counts.counts:
-            if term.startswith("@") and counts.counts[term] >= 2 * self.config.name_weight:
-                seen[term[1:]] = None
+    def _tally_entities(self, story: _StoryState, parts: TextParts) -> None:
+        """Count each name and multi-word name once per article (as written)."""
+        seen = dict.fromkeys(parts.name_phrases)
+        seen.update(dict.fromkeys(parts.names))
         for name in seen:
             story.entities[name] = story.entities.get(name, 0) + 1
         if len(story.entities) > _ENTITY_TALLY_LIMIT:
@@ -444,8 +439,24 @@ class StoryEngine:
             story.entities = dict(top)
 
     def _main_entities(self, state: _StoryState) -> tuple[str, ...]:
+        """Most mentioned multi-word names first, then single names that are not part of a chosen one."""
+        limit = self.config.story_entities
         ranked = sorted(state.entities.items(), key=lambda item: (-item[1], item[0]))
-        return tuple(name for name, _ in ranked[: self.config.story_entities])
+        # a name needs two articles in a story of several, so one outlet's aside is not a main entity
+        floor = 2 if state.article_count > 2 else 1
+        phrases = [name for name, count in ranked if " " in name and count >= floor]
+        chosen: list[str] = []
+        for phrase in phrases:
+            if not any(phrase in other for other in chosen):
+                chosen.append(phrase)
+        chosen = chosen[: limit // 2 or 1]
+        words = {word for phrase in chosen for word in phrase.split()}
+        for name, count in ranked:
+            if len(chosen) >= limit:
+                break
+            if " " not in name and count >= floor and name not in words:
+                chosen.append(name)
+        return tuple(chosen)
 
 
 # --- the `newsloom cluster FILE.jsonl` semantics ------------------------------------------------------------

@@ -53,11 +53,11 @@ class EngineConfig:
     lead_weight: float = 2.0
     lead_sentences: int = 2
     #: BM25's k1: a word's weight saturates with repetition (tf 1 -> 1, tf 3 -> 1.65, tf 10 -> 1.96)
-    tf_saturation: float = 1.2
+    tf_saturation: float = 3.0
     #: extra weight of a capitalised name on top of its word; names separate two earthquakes in one topic
     name_weight: float = 1.5
     #: weight of a figure (number, day of month); weak alone (12 appears everywhere) but idf handles that
-    figure_weight: float = 0.5
+    figure_weight: float = 1.5
     #: a document vector keeps its heaviest terms only; the tail moves cosines by < 0.01 and costs time
     doc_terms: int = 160
 
@@ -86,7 +86,7 @@ class EngineConfig:
     #: extra bar to join a story of n members: singleton_extra / n
     singleton_extra: float = 0.0
     #: an article joins the best story whose score reaches this; below it, it starts a story
-    join_threshold: float = 0.26
+    join_threshold: float = 0.32
     #: two open stories merge when one article reaches both at this score or more AND their centroids reach
     #: ``merge_centroid_threshold``: a high bar, since two events of the same kind share most words
     merge_threshold: float = 0.45

@@ -16,6 +16,9 @@ MAX_HEADLINE_CHARS = 160
 MAX_SENTENCE_CHARS = 320
 #: sentences sharing more than this share of their words with a chosen one repeat it (syndicated leads)
 _NEAR_DUPLICATE_OVERLAP = 0.6
+#: an untitled text's headline is looked for in its first lines, and has at least this many words
+_HEADLINE_SEARCH_LINES = 10
+_MIN_HEADLINE_WORDS = 4
 #: shorter sentences are datelines, bylines or fragments, not news
 _MIN_SENTENCE_WORDS = 6
 
@@ -31,8 +34,12 @@ class MemberText:
 def member_text(title: str | None, text: str, pool: int) -> MemberText:
     """Title (or a headline-like first line) and the first ``pool`` sentences of an article."""
     sentences = split_sentences(text)
-    if not title and len(sentences) > 1 and looks_like_headline(sentences[0]):
-        title, sentences = sentences[0], sentences[1:]
+    if not title:
+        # page text often opens with chrome ("Start reading", the outlet's name) before the headline
+        for index, line in enumerate(sentences[:_HEADLINE_SEARCH_LINES]):
+            if looks_like_headline(line) and len(line.split()) >= _MIN_HEADLINE_WORDS and index + 1 < len(sentences):
+                title, sentences = line, sentences[index + 1 :]
+                break
     return MemberText(title=title.strip() if title else None, sentences=tuple(sentences[:pool]))
 
 
@@ -44,17 +51,25 @@ def _clip(text: str, limit: int) -> str:
     return cut.rstrip(",;:") + "…"
 
 
-def headline(members: Sequence[MemberText], centrality: Sequence[float]) -> str:
-    """Title of the most central member that has one; else its first sentence, clipped."""
-    order = sorted(range(len(members)), key=lambda i: (-centrality[i], i))
-    for i in order:
-        title = members[i].title
-        if title:
-            return _clip(title, MAX_HEADLINE_CHARS)
-    for i in order:
-        if members[i].sentences:
-            return _clip(members[i].sentences[0], MAX_HEADLINE_CHARS)
-    return ""
+def headline(
+    members: Sequence[MemberText], centroid: Mapping[str, float], vectorize: Callable[[str], Vector]
+) -> str:
+    """The title closest to the story centroid; without a title that says anything about the story
+    (aggregator chrome such as "Get all your news in one place" scores ~0), the most central lead sentence."""
+    best = (_MIN_HEADLINE_CENTRALITY, "")
+    for member in members:
+        if member.title:
+            centrality = dot(normalised(vectorize(member.title)), centroid)
+            if centrality > best[0]:
+                best = (centrality, member.title)
+    if best[1]:
+        return _clip(best[1], MAX_HEADLINE_CHARS)
+    leads = [MemberText(None, member.sentences[:2]) for member in members]
+    return _clip(summary(leads, centroid, vectorize, 1), MAX_HEADLINE_CHARS)
+
+
+#: a title sharing less than this cosine with its story's centroid is chrome or a pun, not a headline
+_MIN_HEADLINE_CENTRALITY = 0.05
 
 
 def summary(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 _TOKEN_RE = re.compile(r"[^\W\d_]+(?:['’](?![sS]\b)[^\W\d_]+)*|\d+(?:[.,:]\d+)*")
 # A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before whitespace and an
 # upper-case letter, digit or opening quote; lines are always sentence boundaries.
-_SENTENCE_END_RE = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])")
+_SENTENCE_END_RE = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"'”’)\]]))\s+(?=[\"“‘'(\[]?[A-Z0-9])")
 _LINE_RE = re.compile(r"\s*\n\s*")
 
 def _word_list(words: str) -> frozenset[str]:
@@ -38,7 +38,7 @@ STOPWORDS: frozenset[str] = _word_list(
 )
 
 #: capitalised words that start sentences or headlines without naming anything
-_NOT_NAMES: frozenset[str] = STOPWORDS | _word_list(
+_NOT_NAMES: frozenset[str] = (STOPWORDS - {"new", "news", "first"}) | _word_list(
     """breaking update live watch exclusive opinion analysis editorial video photos read more
     president minister secretary senator governor police officials official authorities
     """
@@ -96,20 +96,26 @@ def tokens(text: str) -> list[str]:
 
 
 def stem(word: str) -> str:
-    """A light suffix stripper for lower-case English words; figures and short words come back unchanged."""
+    """A light suffix stripper for lower-case English words; figures and short words come back unchanged.
+
+    A final "e" is dropped too, so "quake", "quakes", "raised" and "raising" meet ("quak", "rais").
+    """
     if len(word) <= _MIN_STEM + 1 or not word.isalpha():
         return word
+    base = word
     for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= _MIN_STEM:
             base = word[: -len(suffix)]
-            if suffix == "ies" or suffix == "ied":
-                return base + "y"
-            if suffix == "s" and base.endswith(("s", "u", "i")):
-                return word  # "press", "virus", "thesis" are not plurals
-            if base.endswith("e") and suffix in ("es",):
-                return base
-            return base
-    return word
+            if suffix in ("ies", "ied"):
+                base += "y"
+            elif suffix == "s" and base.endswith(("s", "u", "i")):
+                base = word  # "press", "virus", "thesis" are not plurals
+            elif suffix == "es" and not base.endswith(("s", "x", "z", "ch", "sh")):
+                base = word[:-1]  # "quakes" -> "quake": only the s is the plural
+            break
+    if base.endswith("e") and len(base) > _MIN_STEM + 1:
+        base = base[:-1]
+    return base
 
 
 def normalise_figure(token: str) -> str | None:
@@ -147,15 +153,16 @@ def names_in(sentences: list[str]) -> tuple[list[str], list[str]]:
     A sentence's first word counts only when the text never uses it in lower case ("The", "Perennial"
     are not names; "Kim" is). Title-case sentences (headlines) are skipped: every word is capitalised there.
     """
-    split = [_TOKEN_RE.findall(sentence) for sentence in sentences]
-    lower_used = {word for words in split for word in words if word.islower()}
+    split = [[(m.group(), m.start(), m.end()) for m in _TOKEN_RE.finditer(sentence)] for sentence in sentences]
+    lower_used = {word for words in split for word, _, _ in words if word.islower()}
     single: list[str] = []
     phrases: list[str] = []
-    for words in split:
-        if not words or _is_title_case(words):
+    for sentence, words in zip(sentences, split, strict=True):
+        if not words or _is_title_case([word for word, _, _ in words]):
             continue
         run: list[str] = []
-        for position, word in enumerate(words):
+        previous_end = -1
+        for position, (word, start, end) in enumerate(words):
             lower = word.lower()
             is_name = (
                 word[0].isupper()
@@ -164,6 +171,13 @@ def names_in(sentences: list[str]) -> tuple[list[str], list[str]]:
                 and lower not in _MONTHS
                 and (position > 0 or lower not in lower_used)
             )
+            # a run of names is one name only across plain spaces ("Sergei Shoigu", not "Shoigu, Russia")
+            joined = previous_end >= 0 and sentence[previous_end:start].isspace()
+            previous_end = end
+            if is_name and run and not joined:
+                if len(run) >= 2:
+                    phrases.append(" ".join(run))
+                run = []
             if is_name:
                 single.append(word)
                 run.append(word)

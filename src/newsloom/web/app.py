@@ -1,0 +1,183 @@
+"""The FastAPI application: the reader's pages, the JSON API under /api/v1, Atom feeds, and ``serve``.
+
+``create_app(reader)`` builds the app around one ``ReaderService``; ``serve(settings)`` opens the database and
+runs it with uvicorn (``newsloom serve`` and ``newsloom run`` call it).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from newsloom.errors import InputError, NewsloomError, NotFoundError
+from newsloom.reader_service import AccessDeniedError, AuthError, RateLimitedError, ReaderService
+from newsloom.service import Service
+from newsloom.settings import Settings
+from newsloom.web import api, auth, feeds, pages
+from newsloom.web.csrf import CSRF_COOKIE, ensure_csrf_token, set_csrf_cookie
+from newsloom.web.render import STATIC_DIR, render
+
+# Everything the pages load comes from this server: no CDN, no inline script. Article images may come from
+# the outlets (https), which is what a reader view shows; nothing else may be framed, posted to or run.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'; manifest-src 'self'; "
+    "worker-src 'self'; connect-src 'self'"
+)
+# The API docs page (Swagger UI) loads its bundle from a CDN, the one page exempt from the policy above.
+DOCS_PATHS = ("/api/v1/docs", "/api/v1/redoc")
+
+
+def load_secret_key(settings: Settings) -> str:
+    """``settings.secret_key``, else a random key kept in the data directory (created on first use, mode 0600)."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = Path(settings.data_dir) / "secret_key"
+    if path.is_file():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+class SecurityHeaders(BaseHTTPMiddleware):
+    """Security headers on every response, and the CSRF cookie for browsers that have none yet."""
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        token, is_new = ensure_csrf_token(request)
+        response = await call_next(request)
+        if not request.url.path.startswith(DOCS_PATHS):
+            response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if is_new and CSRF_COOKIE not in response.headers.get("set-cookie", ""):
+            set_csrf_cookie(response, token, secure=request.url.scheme == "https")
+        return response
+
+
+def _page_error(request: Request, status: int, title: str, message: str) -> Response:
+    return render(request, "error.html", {"title": title, "message": message}, status_code=status)
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def not_found(request: Request, exc: Exception) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": str(exc)}, status_code=404)
+        return _page_error(request, 404, "Not found", str(exc))
+
+    async def auth_error(request: Request, exc: Exception) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": str(exc)}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        if request.method == "GET":
+            return RedirectResponse(f"/signin?next={request.url.path}", status_code=303)
+        return _page_error(request, 401, "Sign in first", str(exc))
+
+    async def denied(request: Request, exc: Exception) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": str(exc)}, status_code=403)
+        return _page_error(request, 403, "Not allowed", str(exc))
+
+    async def limited(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RateLimitedError)
+        headers = {"Retry-After": str(exc.retry_after_s)}
+        if _wants_json(request):
+            return JSONResponse({"detail": str(exc)}, status_code=429, headers=headers)
+        response = _page_error(request, 429, "Too many tries", str(exc))
+        response.headers.update(headers)
+        return response
+
+    async def bad_input(request: Request, exc: Exception) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": str(exc)}, status_code=400)
+        return _page_error(request, 400, "That did not work", str(exc))
+
+    async def failure(request: Request, exc: Exception) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": str(exc)}, status_code=502)
+        return _page_error(request, 502, "Something failed", str(exc))
+
+    app.add_exception_handler(NotFoundError, not_found)
+    app.add_exception_handler(AuthError, auth_error)
+    app.add_exception_handler(AccessDeniedError, denied)
+    app.add_exception_handler(RateLimitedError, limited)
+    app.add_exception_handler(InputError, bad_input)
+    app.add_exception_handler(NewsloomError, failure)
+
+
+def create_app(reader: ReaderService) -> FastAPI:
+    """The whole web app around ``reader``."""
+    app = FastAPI(title="newsloom", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.reader = reader
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/sw.js", include_in_schema=False)
+    def service_worker() -> Response:
+        # Served from the root so it may control every page (a worker's scope is its own path and below).
+        return FileResponse(
+            STATIC_DIR / "sw.js",
+            media_type="text/javascript",
+            headers={"Service-Worker-Allowed": "/", "Cache-Control": "no-cache"},
+        )
+
+    @app.get("/manifest.webmanifest", include_in_schema=False)
+    def manifest() -> Response:
+        return FileResponse(STATIC_DIR / "manifest.webmanifest", media_type="application/manifest+json")
+
+    @app.get("/offline", include_in_schema=False, response_class=HTMLResponse)
+    def offline(request: Request) -> Response:
+        return render(request, "offline.html", {})
+
+    app.include_router(auth.router)
+    app.include_router(pages.router)
+    app.include_router(feeds.router)
+    api_app = api.create_api(reader)
+    app.mount("/api/v1", api_app)
+    install_error_handlers(app)
+    install_error_handlers(api_app)
+    return app
+
+
+def build_reader(settings: Settings, **options: Any) -> ReaderService:
+    service = Service(settings)
+    service.init()
+    return ReaderService(service, secret_key=load_secret_key(settings), **options)
+
+
+def serve(settings: Settings, *, host: str | None = None, port: int | None = None, log_level: str = "info") -> None:
+    """Run the reader with uvicorn until interrupted (``newsloom serve``)."""
+    import uvicorn
+
+    reader = build_reader(settings)
+    app = create_app(reader)
+    try:
+        uvicorn.run(
+            app,
+            host=host or settings.host,
+            port=port or settings.port,
+            log_level=log_level,
+            proxy_headers=True,  # behind a TLS proxy, X-Forwarded-Proto makes cookies Secure
+            server_header=False,
+        )
+    finally:
+        reader.service.close()

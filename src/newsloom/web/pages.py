@@ -1,0 +1,220 @@
+"""The reader's pages: top stories, story, article, search, sources, following, For you, saved, history, picks.
+
+Every page works without JavaScript (plain links and forms that redirect back); with htmx, the save, follow
+and read buttons swap in place (the partial templates under ``templates/partials``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import Response
+
+from newsloom.errors import InputError
+from newsloom.ingest.sanitize import sanitize_html
+from newsloom.reader_service import ReaderService
+from newsloom.storage.accounts_base import User
+from newsloom.web.auth import optional_user, reader_of, redirect, require_admin, require_user, safe_next
+from newsloom.web.chart import coverage_chart
+from newsloom.web.csrf import verify_csrf
+from newsloom.web.render import render
+
+router = APIRouter(dependencies=[Depends(verify_csrf)])
+
+PAGE_SIZE = 30
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def parse_day(value: str | None, *, end: bool = False) -> datetime | None:
+    """A ``YYYY-MM-DD`` form field as a UTC time (the end of that day for ``until``)."""
+    if not value:
+        return None
+    try:
+        day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError as exc:
+        raise InputError(f"{value!r} is not a date like 2025-03-21") from exc
+    return day + timedelta(days=1) if end else day
+
+
+@router.get("/")
+def top(request: Request, page: int = Query(1, ge=1, le=1000)) -> Response:
+    reader = reader_of(request)
+    ranked = reader.top_stories(limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    return render(request, "top.html", {"ranked": ranked[:PAGE_SIZE], "page": page, "more": len(ranked) > PAGE_SIZE,
+                                        "title": "Top stories"})  # fmt: skip
+
+
+@router.get("/story/{story_id}")
+def story(request: Request, story_id: str) -> Response:
+    reader = reader_of(request)
+    user = optional_user(request)
+    view = reader.story_view(story_id, user)
+    if view.story.id != story_id:  # merged into another story: one canonical address
+        return redirect(f"/story/{view.story.id}")
+    return render(request, "story.html", {"view": view, "chart": coverage_chart(view.timeline), "title": view.story.headline})
+
+
+@router.get("/article/{article_id}")
+def article(request: Request, article_id: int) -> Response:
+    reader = reader_of(request)
+    view = reader.article_view(article_id, optional_user(request))
+    a = view.article
+    # Stored HTML was sanitized at ingest; it is sanitized again here so that nothing stored by an older
+    # version (or written into the database by hand) reaches a browser unsanitized.
+    body = sanitize_html(a.html, base_url=a.url) if a.html.strip() else ""
+    return render(request, "article.html", {"view": view, "body": body, "title": a.title or "Article"})
+
+
+@router.get("/search")
+def search(
+    request: Request,
+    q: str = "",
+    source: str = "",
+    since: str = "",
+    until: str = "",
+    entity: str = "",
+    page: int = Query(1, ge=1, le=100),
+) -> Response:
+    reader = reader_of(request)
+    source_id = int(source) if source.isdigit() else None
+    results = None
+    if q.strip() or entity.strip():
+        results = reader.search(
+            q, source_id=source_id, since=parse_day(since), until=parse_day(until, end=True), entity=entity or None,
+            limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
+        )  # fmt: skip
+    context = {"q": q, "source": source, "since": since, "until": until, "entity": entity, "results": results,
+               "sources": reader.service.sources(), "page": page, "title": f"Search: {q}" if q else "Search"}  # fmt: skip
+    return render(request, "search.html", context)
+
+
+@router.get("/entity/{name}")
+def entity(request: Request, name: str) -> Response:
+    reader = reader_of(request)
+    results = reader.search("", entity=name, limit=PAGE_SIZE)
+    user = optional_user(request)
+    following = user is not None and any(f.kind == "entity" and f.value.lower() == name.lower() for f, _ in reader.follows(user))
+    return render(request, "entity.html", {"name": name, "results": results, "following": following, "title": name})
+
+
+@router.get("/sources")
+def sources(request: Request) -> Response:
+    reader = reader_of(request)
+    user = optional_user(request)
+    followed: set[str] = set()
+    if user is not None:
+        followed = {f.value for f, _ in reader.follows(user) if f.kind == "source"}
+    return render(request, "sources.html", {"health": reader.sources_health(), "followed": followed,
+                                            "notice": dict(request.query_params), "title": "Sources"})  # fmt: skip
+
+
+@router.get("/sources.opml")
+def sources_opml(request: Request) -> Response:
+    return Response(
+        reader_of(request).export_opml(),
+        media_type="text/x-opml; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="newsloom-sources.opml"'},
+    )
+
+
+# -- personal ------------------------------------------------------------------------------------------------
+
+
+@router.get("/following")
+def following(request: Request, user: User = Depends(require_user)) -> Response:
+    reader = reader_of(request)
+    return render(request, "following.html", {"follows": reader.follows(user), "sources": reader.service.sources(),
+                                              "welcome": request.query_params.get("welcome"), "title": "Following"})  # fmt: skip
+
+
+@router.post("/follow")
+def follow(
+    request: Request, kind: str = Form(...), value: str = Form(...), next: str = Form("/following"),
+    user: User = Depends(require_user),
+) -> Response:
+    reader_of(request).follow(user, kind, value)
+    if is_htmx(request):
+        return render(request, "partials/follow_button.html", {"kind": kind, "value": value, "following": True, "next": next})
+    return redirect(safe_next(next))
+
+
+@router.post("/unfollow")
+def unfollow(
+    request: Request, kind: str = Form(...), value: str = Form(...), next: str = Form("/following"),
+    user: User = Depends(require_user),
+) -> Response:
+    reader_of(request).unfollow(user, kind, value)
+    if is_htmx(request):
+        return render(request, "partials/follow_button.html", {"kind": kind, "value": value, "following": False, "next": next})
+    return redirect(safe_next(next))
+
+
+@router.get("/for-you")
+def for_you(request: Request, user: User = Depends(require_user)) -> Response:
+    reader = reader_of(request)
+    return render(request, "for_you.html", {"items": reader.for_you(user), "has_follows": bool(reader.follows(user)),
+                                            "title": "For you"})  # fmt: skip
+
+
+@router.get("/saved")
+def saved(request: Request, page: int = Query(1, ge=1), user: User = Depends(require_user)) -> Response:
+    items = reader_of(request).saved(user, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    return render(request, "saved.html", {"items": items, "page": page, "title": "Saved"})
+
+
+@router.post("/save/{article_id}")
+def save(request: Request, article_id: int, next: str = Form("/saved"), user: User = Depends(require_user)) -> Response:
+    reader_of(request).save(user, article_id)
+    if is_htmx(request):
+        return render(request, "partials/save_button.html", {"article_id": article_id, "saved": True, "next": next})
+    return redirect(safe_next(next))
+
+
+@router.post("/unsave/{article_id}")
+def unsave(request: Request, article_id: int, next: str = Form("/saved"), user: User = Depends(require_user)) -> Response:
+    reader_of(request).unsave(user, article_id)
+    if is_htmx(request):
+        return render(request, "partials/save_button.html", {"article_id": article_id, "saved": False, "next": next})
+    return redirect(safe_next(next))
+
+
+@router.post("/read/{article_id}")
+def mark_read(
+    request: Request, article_id: int, read: str = Form("1"), next: str = Form("/history"), user: User = Depends(require_user)
+) -> Response:
+    reader_of(request).mark_read(user, article_id, read == "1")
+    if is_htmx(request):
+        return render(request, "partials/read_button.html", {"article_id": article_id, "read": read == "1", "next": next})
+    return redirect(safe_next(next))
+
+
+@router.get("/history")
+def history(request: Request, page: int = Query(1, ge=1), user: User = Depends(require_user)) -> Response:
+    items = reader_of(request).history(user, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    return render(request, "history.html", {"items": items, "page": page, "title": "History"})
+
+
+# -- picks ---------------------------------------------------------------------------------------------------
+
+
+@router.get("/picks")
+def picks(request: Request) -> Response:
+    reader: ReaderService = reader_of(request)
+    return render(request, "picks.html", {"picks": reader.picks(), "title": "Our picks"})
+
+
+@router.post("/picks")
+def pick(
+    request: Request, story_id: str = Form(...), note: str = Form(""), remove: str = Form(""),
+    user: User = Depends(require_admin),
+) -> Response:
+    reader = reader_of(request)
+    if remove:
+        reader.unpick(user, story_id)
+    else:
+        reader.pick(user, story_id, note)
+    return redirect(f"/story/{story_id}")

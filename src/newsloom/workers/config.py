@@ -1,0 +1,81 @@
+"""Queue-mode tunables: queue names, bounds, leases and redelivery, read once from settings and environment.
+
+Each value has one name, ``NEWSLOOM_`` plus the upper-cased field (``NEWSLOOM_QUEUE_MAX_LENGTH``). They are
+read from ``Settings`` when it has a field of that name and from the environment otherwise, so moving them
+into ``settings.py`` later changes no deployment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from newsloom.errors import ConfigError
+from newsloom.settings import ENV_PREFIX, Settings
+
+# Queue names, one per pipeline stage (a "prefix." is put in front when queue_prefix is set).
+POLL_QUEUE = "poll"  # fetch a feed, parse it, store full-text items, fan out page fetches
+FETCH_QUEUE = "fetch"  # fetch and extract one article page, or read one local file; store it
+ASSIGN_QUEUE = "assign"  # syndication link and story assignment; exactly one consumer at a time
+ALL_QUEUES = (POLL_QUEUE, FETCH_QUEUE, ASSIGN_QUEUE)
+
+
+@dataclass(frozen=True)
+class QueueConfig:
+    # 10,000 waiting tasks is ~5 MB of Redis memory (tasks carry ids and feed items of ~0.5 KB) and half an
+    # hour of work for a 4-process deployment at the ~5 articles/s per process measured in bench/workers.py;
+    # beyond that a backlog only grows, so producers are slowed, then refused.
+    queue_max_length: int = 10_000
+    # How long a producer waits for room in a full queue before giving up with QueueError: a poll task that
+    # fans out 50 page fetches rides out a burst; a CLI user is told within a minute that workers are stuck.
+    queue_full_wait_s: float = 60.0
+    # A task not acknowledged this long after delivery is handed out again (Redis transport). It must exceed
+    # the slowest task: a page fetch is capped by total_timeout_s (60 s) plus politeness waits, so 15 min
+    # leaves ample room while a killed worker's work comes back within a quarter of an hour.
+    queue_visibility_timeout_s: float = 900.0
+    # How often workers look for unacknowledged tasks that passed the visibility timeout (kombu's default
+    # sweep is ten times 10 s; a tenth of the visibility timeout bounds the extra delay to 10%).
+    queue_restore_interval_s: float = 90.0
+    # The assigner's lease: a standby takes over at most this long after the holder died. Renewed every third
+    # of it, so two missed renewals (a GC pause, a slow Redis) are survived.
+    queue_lease_s: float = 30.0
+    # Only one scheduler enqueues due sources; it looks for them this often.
+    queue_scheduler_tick_s: float = 30.0
+    # The scheduler re-enqueues articles stored without a story (a lost assign task) this often.
+    queue_sweep_interval_s: float = 600.0
+    # Prefix for every Redis key and queue name newsloom creates, so deployments (and test runs) can share
+    # one Redis server and clean up only their own keys.
+    queue_prefix: str = "newsloom"
+
+
+def queue_config(settings: Settings, env: Mapping[str, str] | None = None) -> QueueConfig:
+    """The queue tunables: a ``Settings`` field of the same name wins, then ``NEWSLOOM_<NAME>``, then the default."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    for f in fields(QueueConfig):
+        raw: Any = getattr(settings, f.name, None)
+        if raw is None:
+            raw = env.get(ENV_PREFIX + f.name.upper())
+        if raw is None:
+            continue
+        kind = f.type if isinstance(f.type, str) else f.type.__name__
+        try:
+            values[f.name] = int(raw) if kind == "int" else float(raw) if kind == "float" else str(raw)
+        except ValueError as exc:
+            raise ConfigError(f"setting {f.name}: {exc}") from exc
+    config = QueueConfig(**values)
+    if config.queue_max_length < 1 or config.queue_lease_s <= 0 or config.queue_visibility_timeout_s <= 0:
+        raise ConfigError("queue_max_length, queue_lease_s and queue_visibility_timeout_s must be positive")
+    return config
+
+
+def queue_name(config: QueueConfig, stage: str) -> str:
+    """The broker queue of a stage: ``newsloom.fetch`` by default."""
+    return f"{config.queue_prefix}.{stage}" if config.queue_prefix else stage
+
+
+def redis_key(config: QueueConfig, *parts: str) -> str:
+    """A key of newsloom's own Redis state (leases, limiter, dedupe markers): ``newsloom:lease:assign``."""
+    return ":".join((config.queue_prefix or "newsloom", *parts))

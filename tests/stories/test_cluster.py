@@ -1,0 +1,177 @@
+"""Behaviour of the online story engine on small hand-made streams."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from newsloom.errors import InputError, NotFoundError
+from newsloom.stories.cluster import StoryEngine, cluster_records, stream_positions, records_to_docs
+from newsloom.stories.storymodel import ClusterDoc, EngineConfig
+
+DAY = datetime(2025, 3, 21, 9, 0, tzinfo=UTC)
+
+QUAKE_CHILE = [
+    ("A magnitude 7.1 earthquake struck central Chile near Valparaiso on Monday, killing 12 people and "
+     "toppling buildings. Chilean President Gabriel Boric declared a state of emergency in Valparaiso."),
+    ("Chile earthquake: 12 dead after magnitude 7.1 quake hits Valparaiso region. President Gabriel Boric "
+     "said rescue teams were searching collapsed buildings in Valparaiso on Monday."),
+    ("Rescuers in Valparaiso dug through rubble after the 7.1 magnitude earthquake that killed 12 people in "
+     "Chile. Boric visited the damaged port city and promised aid."),
+]
+QUAKE_JAPAN = [
+    ("A magnitude 6.4 earthquake shook Hokkaido in northern Japan on Thursday, injuring 30 people in Sapporo. "
+     "Prime Minister Fumio Kishida said Japan Self-Defense Forces were sent to Hokkaido."),
+    ("Japan quake: 30 injured in Sapporo as 6.4 tremor hits Hokkaido. Kishida ordered Self-Defense Forces "
+     "to help residents of Hokkaido on Thursday."),
+]
+BUDGET = [
+    ("The Senate passed a $1.2 trillion spending bill late on Friday, averting a government shutdown. "
+     "Majority Leader Chuck Schumer said the vote was 74 to 24."),
+    ("Senators approved the $1.2 trillion funding package 74-24, sending it to President Biden and averting "
+     "a shutdown. Schumer praised the bipartisan deal."),
+]
+
+
+def doc(doc_id: str, text: str, *, title: str | None = None, days: float | None = 0.0, **kw: object) -> ClusterDoc:
+    date = None if days is None else DAY + timedelta(days=days)
+    return ClusterDoc(id=doc_id, title=title, text=text, date=date, **kw)  # type: ignore[arg-type]
+
+
+def stream() -> list[ClusterDoc]:
+    return [
+        doc("chile-1", QUAKE_CHILE[0], source="A"),
+        doc("budget-1", BUDGET[0], source="A", days=0.1),
+        doc("japan-1", QUAKE_JAPAN[0], source="B", days=0.2),
+        doc("chile-2", QUAKE_CHILE[1], source="B", days=0.3),
+        doc("budget-2", BUDGET[1], source="C", days=0.4),
+        doc("japan-2", QUAKE_JAPAN[1], source="C", days=0.5),
+        doc("chile-3", QUAKE_CHILE[2], source="C", days=0.6),
+    ]
+
+
+def run(docs: list[ClusterDoc], engine: StoryEngine | None = None) -> dict[str, str]:
+    engine = engine or StoryEngine()
+    placed = {d.id: engine.add(d).story_id for d in docs}
+    return {doc_id: engine.resolve(story) for doc_id, story in placed.items()}
+
+
+def test_same_event_joins_and_similar_events_of_the_same_kind_stay_apart() -> None:
+    stories = run(stream())
+    assert stories["chile-1"] == stories["chile-2"] == stories["chile-3"] == "chile-1"
+    assert stories["japan-1"] == stories["japan-2"] == "japan-1"
+    assert stories["budget-1"] == stories["budget-2"] == "budget-1"
+
+
+def test_story_reports_headline_summary_span_counts_and_entities() -> None:
+    engine = StoryEngine()
+    for d in stream():
+        engine.add(d)
+    engine.add(doc("chile-copy", QUAKE_CHILE[0], source="D", original_id="chile-1", days=0.7))
+    story = engine.story("chile-1")
+    assert story.article_count == 4
+    assert story.original_count == 3 and story.syndicated_count == 1
+    assert story.outlet_count == 3  # the copy counts as its original outlet's reporting
+    assert story.first_seen == DAY and story.last_seen == DAY + timedelta(days=0.7)
+    assert "Valparaiso" in story.headline or "Chile" in story.headline
+    assert story.summary and len(story.summary) < 700
+    assert "Valparaiso" in story.entities and "Gabriel Boric" in story.entities
+    assert engine.story_ids() == ["chile-1", "budget-1", "japan-1"]
+    with pytest.raises(NotFoundError):
+        engine.story("nope")
+
+
+def test_syndicated_copy_joins_its_original_whatever_its_text() -> None:
+    engine = StoryEngine()
+    engine.add(doc("budget-1", BUDGET[0]))
+    assignment = engine.add(doc("copy", "Completely unrelated words about gardening.", original_id="budget-1"))
+    assert assignment.story_id == "budget-1" and not assignment.created
+
+
+def test_story_ids_come_from_the_injected_factory() -> None:
+    engine = StoryEngine(new_story_id=lambda d: f"story:{d.id}")
+    first = engine.add(doc("chile-1", QUAKE_CHILE[0]))
+    second = engine.add(doc("chile-2", QUAKE_CHILE[1]))
+    assert first.created and first.story_id == "story:chile-1"
+    assert not second.created and second.story_id == "story:chile-1"
+
+
+def test_stories_leave_the_window_by_age() -> None:
+    engine = StoryEngine(EngineConfig(window_days=7.0))
+    engine.add(doc("chile-1", QUAKE_CHILE[0]))
+    late = engine.add(doc("chile-late", QUAKE_CHILE[1], days=30))
+    assert late.created
+    # an undated article lives at the stream clock (day 30): the first story is still closed to it
+    undated = engine.add(doc("chile-undated", QUAKE_CHILE[2], days=None))
+    assert undated.story_id == "chile-late"
+
+
+def test_a_dated_article_far_from_the_story_pays_a_time_penalty() -> None:
+    near = StoryEngine()
+    near.add(doc("chile-1", QUAKE_CHILE[0]))
+    far = StoryEngine(EngineConfig(window_days=30))
+    far.add(doc("chile-1", QUAKE_CHILE[0]))
+    assert not near.add(doc("chile-2", QUAKE_CHILE[1], days=1)).created
+    assert far.add(doc("chile-2", QUAKE_CHILE[1], days=25)).created
+
+
+def test_two_stories_linked_by_one_article_merge_and_the_younger_id_redirects() -> None:
+    config = dataclasses.replace(EngineConfig(), join_threshold=0.3, merge_threshold=0.3, merge_centroid_threshold=0.3)
+    engine = StoryEngine(config)
+    engine.add(doc("a", "alpha bravo charlie delta echo foxtrot"))
+    engine.add(doc("b", "golf hotel india juliet kilo lima"))
+    bridge = engine.add(doc("c", "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima"))
+    assert bridge.story_id == "a" and bridge.merged == ("b",)
+    assert engine.resolve("b") == "a"
+    assert engine.story("b").article_count == 3
+    assert engine.story_ids() == ["a"]
+
+
+def test_restore_rebuilds_the_same_state_as_live_assignment() -> None:
+    docs = stream()
+    live = StoryEngine()
+    assigned = [(d, live.add(d).story_id) for d in docs[:5]]
+    rebuilt = StoryEngine()
+    for d, story_id in assigned:
+        rebuilt.restore(d, story_id)
+    for d in docs[5:]:
+        assert rebuilt.add(d) == live.add(d)
+    assert rebuilt.story("chile-1") == live.story("chile-1")
+
+
+def test_cluster_records_orders_by_date_keeps_undated_behind_their_predecessor_and_ignores_gold() -> None:
+    records = [
+        {"id": "x", "title": None, "text": QUAKE_CHILE[0], "date": "2025-03-22T10:00:00Z", "cluster": "gold"},
+        {"id": "y", "title": None, "text": QUAKE_CHILE[1], "date": None, "cluster": "gold"},
+        {"id": "z", "title": None, "text": QUAKE_CHILE[2], "date": "2025-03-21T10:00:00+00:00"},
+    ]
+    assert stream_positions(records_to_docs(records)) == [2, 0, 1]
+    result = cluster_records(records)
+    assert [doc_id for doc_id, _ in result] == ["x", "y", "z"]
+    assert {story for _, story in result} == {"z"}
+    with pytest.raises(InputError):
+        cluster_records([{"id": "bad", "title": None, "text": "x", "date": "yesterday"}])
+
+
+def test_same_input_gives_the_same_stories_under_any_hash_seed(tmp_path: Path) -> None:
+    records = [{"id": d.id, "title": d.title, "text": d.text, "date": d.date.isoformat() if d.date else None}
+               for d in stream()]
+    data = tmp_path / "stream.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in records))
+    script = (
+        "import json,sys; from newsloom.stories.cluster import cluster_records;"
+        f"print(json.dumps(cluster_records(json.loads(l) for l in open({str(data)!r}))))"
+    )
+    outputs = set()
+    for seed in ("1", "2", "12345"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        outputs.add(subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
+                                   check=True).stdout)
+    assert len(outputs) == 1

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from newsloom.stories.text import figures_in, looks_like_headline, names_in, split_sentences, stem, text_parts, tokens
+
+
+def test_sentences_split_on_lines_and_terminal_punctuation() -> None:
+    text = 'He said "no." Then troops left.\n3 men died! Who? why not'
+    assert split_sentences(text) == ['He said "no."', "Then troops left.", "3 men died!", "Who? why not"]
+
+
+def test_tokens_drop_possessive_s_and_keep_figures() -> None:
+    assert tokens("Russia’s 12,000 troops, Kim's O'Neil") == ["Russia", "s", "12,000", "troops", "Kim", "s", "O'Neil"]
+
+
+def test_stem_meets_plural_and_tense_but_keeps_short_words() -> None:
+    assert stem("quakes") == stem("quake")
+    assert stem("raised") == stem("raising") == stem("raise")
+    assert stem("checked") == stem("checking") == "check"
+    assert stem("boxes") == stem("box")
+    assert stem("press") == "press"
+    assert stem("bus") == "bus"
+
+
+def test_names_skip_sentence_openers_and_headline_case_and_break_at_punctuation() -> None:
+    single, phrases = names_in(
+        ["The meeting between Kim and Sergei Shoigu, Russia’s Security Council secretary, ended.",
+         "Supreme Court Agrees To Hear Major Abortion Case"]
+    )
+    assert "The" not in single
+    assert "Sergei Shoigu" in phrases and "Security Council" in phrases
+    assert not any("Abortion" in p for p in phrases)
+
+
+def test_figures_normalise_numbers_and_month_days() -> None:
+    words = tokens("between 10,000 and 12,000 troops on March 21, 2025 and 3 drills")
+    assert figures_in(words) == ["10000", "12000", "03-21", "2025"]
+
+
+def test_untitled_text_takes_a_headline_like_first_line_as_title() -> None:
+    parts = text_parts(None, "Quake hits Chile\nA strong earthquake struck central Chile on Monday.")
+    assert parts.title_tokens == ("quake", "hits", "chile")
+    assert looks_like_headline("Quake hits Chile")
+    assert not looks_like_headline("A strong earthquake struck central Chile on Monday.")
