@@ -117,7 +117,7 @@ class StoryEngine:
     ) -> None:
         self.config = config
         self._new_story_id = new_story_id or _default_story_id
-        self._vocabulary = StreamVocabulary()
+        self._vocabulary = StreamVocabulary(config.idf_prior_documents)
         self._stories: dict[str, _StoryState] = {}
         self._redirects: dict[str, str] = {}
         self._postings: dict[str, dict[str, None]] = {}

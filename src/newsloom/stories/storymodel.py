@@ -58,6 +58,9 @@ class EngineConfig:
     name_weight: float = 1.5
     #: weight of a figure (number, day of month); weak alone (12 appears everywhere) but idf handles that
     figure_weight: float = 1.5
+    #: idf counts this many earlier articles in which no word appeared: before the stream has shown which
+    #: words are common, a content word is taken as rare (see StreamVocabulary.idf); negligible past ~1k
+    idf_prior_documents: float = 100.0
     #: a document vector keeps its heaviest terms only; the tail moves cosines by < 0.01 and costs time
     doc_terms: int = 160
 

@@ -36,7 +36,8 @@ class StreamVocabulary:
     Not a global: each engine owns one, so two engines never influence each other.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, prior_documents: float = 0.0) -> None:
+        self.prior_documents = prior_documents
         self.documents = 0
         self.document_frequency: dict[str, int] = {}
         self._stems: dict[str, str] = {}
@@ -49,8 +50,12 @@ class StreamVocabulary:
             frequency[term] = frequency.get(term, 0) + 1
 
     def idf(self, term: str) -> float:
-        """Smoothed idf, as scikit-learn's ``smooth_idf``: ln((1 + N) / (1 + df)) + 1."""
-        return math.log((1 + self.documents) / (1 + self.document_frequency.get(term, 0))) + 1.0
+        """Smoothed idf, ln((1 + N0 + N) / (1 + df)) + 1, with N0 ``prior_documents`` in which the term was absent.
+
+        The prior keeps a young stream from punishing shared words: with N = 2, a word in both articles
+        would otherwise weigh 30% less than a word in one, the opposite of what sharing it means.
+        """
+        return math.log((1 + self.prior_documents + self.documents) / (1 + self.document_frequency.get(term, 0))) + 1.0
 
     def stem(self, word: str) -> str:
         cached = self._stems.get(word)

@@ -48,6 +48,9 @@ class QueueConfig:
     # Prefix for every Redis key and queue name newsloom creates, so deployments (and test runs) can share
     # one Redis server and clean up only their own keys.
     queue_prefix: str = "newsloom"
+    # Redis for leases, limiter state and enqueue markers; empty: the broker itself (which must then be Redis).
+    # Set it when the broker is RabbitMQ.
+    queue_redis_url: str = ""
 
 
 def queue_config(settings: Settings, env: Mapping[str, str] | None = None) -> QueueConfig:

@@ -1,0 +1,259 @@
+"""The JSON API, mounted at /api/v1 (OpenAPI document at /api/v1/openapi.json, docs at /api/v1/docs).
+
+Public endpoints read stories, articles, search and sources. Personal endpoints (``/me/...``) need a personal
+token (``Authorization: Bearer nl_...``, created on the account page); cookies are never used here, so the API
+needs no CSRF token. Lists are paginated with ``limit`` and ``offset`` and say where the next page starts.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from fastapi import Depends, FastAPI, Query, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+
+from newsloom.reader_service import AuthError, ReaderService
+from newsloom.storage.accounts_base import ArticleBrief, User
+from newsloom.types import Article, Source, Story
+
+T = TypeVar("T")
+MAX_LIMIT = 100
+
+bearer = HTTPBearer(auto_error=False, description="A personal token from the account page")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+class StoryOut(BaseModel):
+    id: str
+    headline: str
+    summary: str
+    first_seen: datetime | None
+    last_seen: datetime | None
+    article_count: int
+    outlet_count: int
+    original_count: int
+    syndicated_count: int
+    entities: list[str]
+    why: str | None = None
+    reason: str | None = None
+
+    @classmethod
+    def of(cls, s: Story, **extra: Any) -> StoryOut:
+        return cls(id=s.id, headline=s.headline, summary=s.summary, first_seen=s.first_seen, last_seen=s.last_seen,
+                   article_count=s.article_count, outlet_count=s.outlet_count, original_count=s.original_count,
+                   syndicated_count=s.syndicated_count, entities=list(s.entities), **extra)  # fmt: skip
+
+
+class ArticleOut(BaseModel):
+    id: int
+    title: str | None
+    url: str | None
+    publisher: str | None
+    author: str | None = None
+    published_at: datetime | None = None
+    story_id: str | None
+    original_id: int | None
+    text: str | None = None
+
+    @classmethod
+    def of(cls, a: Article, *, full: bool = False) -> ArticleOut:
+        return cls(id=a.id, title=a.title, url=a.url, publisher=a.publisher, author=a.author,
+                   published_at=a.published_at, story_id=a.story_id, original_id=a.original_id,
+                   text=a.text if full else None)  # fmt: skip
+
+    @classmethod
+    def brief(cls, a: ArticleBrief) -> ArticleOut:
+        return cls(id=a.id, title=a.title, url=a.url, publisher=a.publisher, published_at=a.dated_at,
+                   story_id=a.story_id, original_id=a.original_id)  # fmt: skip
+
+
+class SourceOut(BaseModel):
+    id: int
+    url: str
+    title: str | None
+    site_url: str | None
+    category: str | None
+    status: str
+    last_success_at: datetime | None
+    error_count: int
+    last_error: str | None
+
+
+class SearchOut(BaseModel):
+    query: str
+    articles: list[ArticleOut]
+    stories: list[StoryOut]
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+class SavedOut(BaseModel):
+    article: ArticleOut
+    saved_at: datetime
+
+
+class FollowOut(BaseModel):
+    kind: str
+    value: str
+    label: str
+    created_at: datetime
+
+
+class MeOut(BaseModel):
+    id: int
+    username: str
+    role: str
+
+
+class Changed(BaseModel):
+    changed: bool
+
+
+def _page(items: list[Any], limit: int, offset: int, fetched: int) -> dict[str, Any]:
+    return {"items": items, "limit": limit, "offset": offset, "next_offset": offset + limit if fetched > limit else None}
+
+
+def create_api(reader: ReaderService) -> FastAPI:
+    api = FastAPI(
+        title="newsloom API",
+        version="1",
+        description=__doc__,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    api.state.reader = reader
+
+    def get_reader(request: Request) -> ReaderService:
+        value: ReaderService = request.app.state.reader
+        return value
+
+    def token_user(
+        credentials: HTTPAuthorizationCredentials | None = Security(bearer), r: ReaderService = Depends(get_reader)
+    ) -> User:
+        user = r.token_user(credentials.credentials if credentials else None)
+        if user is None:
+            raise AuthError("a valid personal token is needed: Authorization: Bearer <token>")
+        return user
+
+    limit_q = Query(20, ge=1, le=MAX_LIMIT)
+    offset_q = Query(0, ge=0, le=100_000)
+
+    @api.get("/stories", response_model=Page[StoryOut], summary="Top stories, best first")
+    def stories(limit: int = limit_q, offset: int = offset_q, r: ReaderService = Depends(get_reader)) -> dict[str, Any]:
+        ranked = r.top_stories(limit=limit + 1, offset=offset)
+        return _page([StoryOut.of(x.story, why=x.why) for x in ranked[:limit]], limit, offset, len(ranked))
+
+    @api.get("/stories/{story_id}", response_model=StoryOut)
+    def story(story_id: str, r: ReaderService = Depends(get_reader)) -> StoryOut:
+        s = r.story(story_id)
+        return StoryOut.of(s, why=r.why(s))
+
+    @api.get("/stories/{story_id}/articles", response_model=Page[ArticleOut], summary="A story's coverage, oldest first")
+    def story_articles(
+        story_id: str, limit: int = limit_q, offset: int = offset_q, r: ReaderService = Depends(get_reader)
+    ) -> dict[str, Any]:
+        rows = r.story_view(story_id, with_comparison=False).articles[offset : offset + limit + 1]
+        return _page([ArticleOut.of(x.article) for x in rows[:limit]], limit, offset, len(rows))
+
+    @api.get("/stories/{story_id}/comparison", summary="What outlets agree on, what only one has, where they differ")
+    def comparison(story_id: str, r: ReaderService = Depends(get_reader)) -> dict[str, Any]:
+        view = r.comparison(r.story(story_id))
+        if view is None:
+            return {"story_id": story_id, "comparison": None, "agree": [], "only_here": [], "differs": []}
+        return {"story_id": story_id, "agree": view.agree, "only_here": view.only_here, "differs": view.differs,
+                "comparison": view.raw}  # fmt: skip
+
+    @api.get("/articles/{article_id}", response_model=ArticleOut)
+    def article(article_id: int, r: ReaderService = Depends(get_reader)) -> ArticleOut:
+        return ArticleOut.of(r.service.article(article_id), full=True)
+
+    @api.get("/search", response_model=SearchOut, summary="Full text over articles (and their stories)")
+    def search(
+        q: str = Query("", description='Words, "phrases", OR, -excluded'),
+        source_id: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        entity: str | None = None,
+        limit: int = limit_q,
+        offset: int = offset_q,
+        r: ReaderService = Depends(get_reader),
+    ) -> SearchOut:
+        from datetime import UTC
+
+        since = since.replace(tzinfo=UTC) if since and since.tzinfo is None else since
+        until = until.replace(tzinfo=UTC) if until and until.tzinfo is None else until
+        found = r.search(q, source_id=source_id, since=since, until=until, entity=entity, limit=limit + 1, offset=offset)
+        return SearchOut(
+            query=q, articles=[ArticleOut.of(a) for a in found.articles[:limit]],
+            stories=[StoryOut.of(s) for s in found.stories], limit=limit, offset=offset,
+            next_offset=offset + limit if len(found.articles) > limit else None,
+        )  # fmt: skip
+
+    @api.get("/sources", response_model=list[SourceOut])
+    def sources(r: ReaderService = Depends(get_reader)) -> list[SourceOut]:
+        return [_source_out(h.source, h.status) for h in r.sources_health()]
+
+    @api.get("/picks", response_model=list[StoryOut], summary="Our picks: stories chosen by the editors")
+    def picks(r: ReaderService = Depends(get_reader)) -> list[StoryOut]:
+        return [StoryOut.of(s, reason=p.note) for p, s in r.picks()]
+
+    # -- personal ------------------------------------------------------------------------------------------
+
+    @api.get("/me", response_model=MeOut)
+    def me(user: User = Depends(token_user)) -> MeOut:
+        return MeOut(id=user.id, username=user.username, role=user.role)
+
+    @api.get("/me/for-you", response_model=list[StoryOut])
+    def for_you(limit: int = limit_q, user: User = Depends(token_user), r: ReaderService = Depends(get_reader)) -> list[StoryOut]:
+        return [StoryOut.of(rec.story, reason=rec.reason) for rec in r.for_you(user, limit=limit)]
+
+    @api.get("/me/saved", response_model=Page[SavedOut])
+    def saved(
+        limit: int = limit_q, offset: int = offset_q, user: User = Depends(token_user), r: ReaderService = Depends(get_reader)
+    ) -> dict[str, Any]:
+        items = r.saved(user, limit=limit + 1, offset=offset)
+        return _page([SavedOut(article=ArticleOut.brief(i.article), saved_at=i.saved_at) for i in items[:limit]], limit, offset, len(items))
+
+    @api.put("/me/saved/{article_id}", response_model=Changed)
+    def save(article_id: int, user: User = Depends(token_user), r: ReaderService = Depends(get_reader)) -> Changed:
+        return Changed(changed=r.save(user, article_id))
+
+    @api.delete("/me/saved/{article_id}", response_model=Changed)
+    def unsave(article_id: int, user: User = Depends(token_user), r: ReaderService = Depends(get_reader)) -> Changed:
+        return Changed(changed=r.unsave(user, article_id))
+
+    @api.get("/me/follows", response_model=list[FollowOut])
+    def follows(user: User = Depends(token_user), r: ReaderService = Depends(get_reader)) -> list[FollowOut]:
+        return [FollowOut(kind=f.kind, value=f.value, label=label, created_at=f.created_at) for f, label in r.follows(user)]
+
+    @api.put("/me/follows/{kind}/{value}", response_model=Changed)
+    def follow(kind: str, value: str, user: User = Depends(token_user), r: ReaderService = Depends(get_reader)) -> Changed:
+        return Changed(changed=r.follow(user, kind, value))
+
+    @api.delete("/me/follows/{kind}/{value}", response_model=Changed)
+    def unfollow(kind: str, value: str, user: User = Depends(token_user), r: ReaderService = Depends(get_reader)) -> Changed:
+        return Changed(changed=r.unfollow(user, kind, value))
+
+    @api.get("/me/history", response_model=Page[ArticleOut])
+    def history(
+        limit: int = limit_q, offset: int = offset_q, user: User = Depends(token_user), r: ReaderService = Depends(get_reader)
+    ) -> dict[str, Any]:
+        items = r.history(user, limit=limit + 1, offset=offset)
+        return _page([ArticleOut.brief(i.article) for i in items[:limit]], limit, offset, len(items))
+
+    return api
+
+
+def _source_out(s: Source, status: str) -> SourceOut:
+    return SourceOut(id=s.id, url=s.url, title=s.title, site_url=s.site_url, category=s.category, status=status,
+                     last_success_at=s.last_success_at, error_count=s.error_count, last_error=s.last_error)  # fmt: skip
