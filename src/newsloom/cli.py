@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -372,22 +371,77 @@ def show_config() -> None:
 @app.command()
 def run(
     once: bool = typer.Option(False, "--once", help="Poll once and exit instead of running continuously."),
+    host: str | None = typer.Option(None, help="Address the reader binds (else the host setting)."),
+    port: int | None = typer.Option(None, help="Port the reader listens on (else the port setting)."),
 ) -> None:
-    """Initialise, subscribe the default sources on first run, then keep polling (and serve the reader)."""
+    """Initialise, subscribe the default sources on first run, then serve the reader while polling in the background."""
     with service() as svc:
         out.print(f"database: {svc.init()}")
         added = svc.subscribe_defaults_once()
         if added:
             out.print(f"subscribed to {added} default sources")
-        while True:
-            outcomes = poll_with_progress(svc, all_sources=False)
-            if outcomes:
-                new = sum(o.new_articles for o in outcomes)
-                failed = sum(o.status == "error" for o in outcomes)
-                out.print(f"{datetime.now(UTC):%H:%M:%S} polled {len(outcomes)} sources: {new} new, {failed} failed")
-            if once:
-                return
-            time.sleep(poll_pause(svc))
+        if once:
+            report_poll(poll_with_progress(svc, all_sources=False))
+            return
+    import threading
+
+    from newsloom.web.app import serve as serve_reader
+
+    stop = threading.Event()
+    poller = threading.Thread(target=poll_forever, args=(stop,), name="newsloom-poller", daemon=True)
+    poller.start()
+    try:
+        serve_reader(settings(), host=host, port=port)
+    finally:
+        stop.set()
+
+
+def report_poll(outcomes: list[Any]) -> None:
+    if outcomes:
+        new = sum(o.new_articles for o in outcomes)
+        failed = sum(o.status == "error" for o in outcomes)
+        out.print(f"{datetime.now(UTC):%H:%M:%S} polled {len(outcomes)} sources: {new} new, {failed} failed")
+
+
+def poll_forever(stop: Any) -> None:
+    """The background poller of ``run``: its own Service (a Service is not shared between threads)."""
+    with service() as svc:
+        while not stop.is_set():
+            try:
+                report_poll(svc.update())
+            except NewsloomError as exc:  # a failing database must not kill the poller; say so and retry
+                err.print(f"[red]polling failed:[/] {exc}", markup=True, highlight=False)
+            stop.wait(poll_pause(svc))
+
+
+@app.command()
+def serve(
+    host: str | None = typer.Option(None, help="Address to bind (else the host setting, 127.0.0.1)."),
+    port: int | None = typer.Option(None, help="Port to listen on (else the port setting, 8000)."),
+) -> None:
+    """Serve the web reader, its JSON API (/api/v1) and Atom feeds, without polling."""
+    from newsloom.web.app import serve as serve_reader
+
+    serve_reader(settings(), host=host, port=port)
+
+
+@app.command()
+def createadmin(
+    username: str = typer.Argument(..., help="Login name of the admin (created, or promoted if it exists)."),
+    password: str = typer.Option(
+        ..., prompt=True, hide_input=True, confirmation_prompt=True, envvar="NEWSLOOM_ADMIN_PASSWORD",
+        help="Password (prompted when not given; or $NEWSLOOM_ADMIN_PASSWORD).",
+    ),
+) -> None:
+    """Create the first admin account (or make an existing user an admin with this password)."""
+    from newsloom.web.app import build_reader
+
+    reader = build_reader(settings())
+    try:
+        user = reader.create_admin(username, password)
+    finally:
+        reader.service.close()
+    out.print(f"admin {user.username} ready (user id {user.id})")
 
 
 def poll_pause(svc: Service) -> float:

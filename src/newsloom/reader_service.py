@@ -382,11 +382,11 @@ class ReaderService:
         name = accounts.check_username(username)
         accounts.check_password_rules(password)
         invite_hash = accounts.token_hash(invite_code.strip()) if invite_code and invite_code.strip() else None
-        if self.signup_mode() == "invite":
-            if invite_hash is None or not self.accounts.valid_invite(invite_hash, now=self.now()):
-                raise AccessDeniedError("sign-up is by invitation: this invite code is unknown, used or expired")
+        invited = invite_hash is not None and self.accounts.valid_invite(invite_hash, now=self.now())
+        if self.signup_mode() == "invite" and not invited:
+            raise AccessDeniedError("sign-up is by invitation: this invite code is unknown, used or expired")
         user = self.accounts.add_user(name, accounts.hash_password(password), role="reader", now=self.now())
-        if invite_hash is not None:
+        if invite_hash is not None and invited:
             self.accounts.use_invite(invite_hash, user.id, now=self.now())
         return user
 
@@ -550,9 +550,11 @@ class ReaderService:
         names = self.source_names()
         sources = {int(f.value): names.get(int(f.value), f"source {f.value}") for f in follows if f.kind == "source" and f.value.isdigit()}
         story_ids: list[str] = []
-        for item in [*self.accounts.history(user.id, limit=HISTORY_DEPTH), *self.accounts.list_saved(user.id, limit=HISTORY_DEPTH)]:
-            if item.article.story_id and item.article.story_id not in story_ids:
-                story_ids.append(item.article.story_id)
+        briefs = [e.article for e in self.accounts.history(user.id, limit=HISTORY_DEPTH)]
+        briefs += [s.article for s in self.accounts.list_saved(user.id, limit=HISTORY_DEPTH)]
+        for brief in briefs:
+            if brief.story_id and brief.story_id not in story_ids:
+                story_ids.append(brief.story_id)
         entity_counts: Counter[str] = Counter()
         seen: set[str] = set()
         for story_id in story_ids[:HISTORY_DEPTH]:

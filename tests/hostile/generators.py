@@ -111,11 +111,7 @@ text_values = st.one_of(
 url_values = st.one_of(st.sampled_from(URLS), text_values)
 date_values = st.one_of(st.sampled_from(DATES), text_values)
 
-WORDS = (
-    "the council voted to approve new harbour bridge after debate lasted more than six hours "
-    "minister said police reported people were injured in Paris on Tuesday company shares fell "
-    "percent million dollars announced plan election results storm flooding"
-).split()
+WORDS = ["the", "council", "voted", "to", "approve", "new", "harbour", "bridge", "after", "debate", "lasted", "more", "than", "six", "hours", "minister", "said", "police", "reported", "people", "were", "injured", "in", "Paris", "on", "Tuesday", "company", "shares", "fell", "percent", "million", "dollars", "announced", "plan", "election", "results", "storm", "flooding"]
 NAMES = ("Jane Doe", "Olaf Scholz", "Emmanuel Macron", "Acme Corp", "World Health Organization", "María López")
 PLACES = ("Paris", "Berlin", "New York", "Lagos", "Tokyo", "São Paulo")
 

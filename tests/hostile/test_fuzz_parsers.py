@@ -22,7 +22,12 @@ from newsloom.ingest.opml import build_opml, parse_opml
 from newsloom.ingest.plaintext import parse_plain_text
 from newsloom.service import read_jsonl
 from newsloom.stories.cluster import cluster_records
-from newsloom.stories.compare import CompareInput, compare_articles, comparison_to_dict, render_comparison_text
+from newsloom.stories.compare import (
+    CompareInput,
+    compare_articles,
+    comparison_to_dict,
+    render_comparison_text,
+)
 from newsloom.types import ParsedFeed
 from tests.hostile import generators as gen
 from tests.hostile.guard import call_bounded

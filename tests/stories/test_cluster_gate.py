@@ -23,10 +23,11 @@ ECB_TOPICS = 12
 #: the first 600 AllSides stories (1,800 articles)
 ALLSIDES_STORIES = 600
 
-# Measured when set (pairwise F1): ECB+ sample 0.00, AllSides sample 0.00. Floors leave ~0.02 for noise-free
-# but order-sensitive drift (one misplaced early article moves pairwise F1 by ~0.01 on these sizes).
-ECB_PAIRWISE_F1_FLOOR = 0.0
-ALLSIDES_PAIRWISE_F1_FLOOR = 0.0
+# Measured when set (pairwise F1, default EngineConfig): ECB+ sample 0.786, AllSides sample 0.750. The engine
+# is deterministic, so the ~0.015 margin is not for noise: it lets a principled change that moves one early
+# article (about 0.01 of pairwise F1 at these sizes) through, and stops anything larger.
+ECB_PAIRWISE_F1_FLOOR = 0.77
+ALLSIDES_PAIRWISE_F1_FLOOR = 0.735
 
 
 def _load(name: str) -> list[dict[str, object]]:
@@ -77,7 +78,7 @@ def test_allsides_sample_pairwise_f1_floor() -> None:
 def test_seed_pair_forms_one_story_that_no_dev_article_joins(seeds_dir: Path) -> None:
     seeds = [ClusterDoc(id=p.name, title=None, text=p.read_text(encoding="utf-8")) for p in sorted(seeds_dir.glob("0*.txt"))]
     assert len(seeds) == 2
-    docs = records_to_docs(ecb_sample() + _load("ecbplus-dev.jsonl") + allsides_sample())
+    docs = records_to_docs(_load("ecbplus-dev.jsonl") + allsides_sample())
     order = stream_positions(docs)
     engine = StoryEngine()
     placed: dict[str, str] = {}

@@ -14,6 +14,7 @@ process's sockets and memory, which is what it is for; hosts are protected by th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -134,7 +135,6 @@ class RedisHostLimiter:
             async with self._global:
                 yield
         finally:
-            try:
+            # On a Redis failure the lease expires on its own; the request itself succeeded or failed already.
+            with contextlib.suppress(RedisError):
                 await self.client.zrem(slots_key, token)
-            except RedisError:
-                pass  # the lease expires on its own; the request itself succeeded or failed already

@@ -59,7 +59,7 @@ def normalize_username(username: str) -> str:
     return username.strip().lower()
 
 
-def _user(row: Mapping[str, Any]) -> User:
+def _user(row: Mapping[Any, Any]) -> User:
     return User(
         id=row["id"], username=row["username"], password_hash=row["password_hash"], role=row["role"],
         created_at=row["created_at"], last_login_at=row["last_login_at"], disabled=bool(row["disabled"]),
@@ -217,8 +217,9 @@ class SqlAccountStore:
         with self._connect("listing API tokens") as connection:
             rows = connection.execute(statement).mappings().all()
         return [
-            ApiToken(id=r["id"], user_id=r["user_id"], name=r["name"], created_at=r["created_at"],
-                     last_used_at=r["last_used_at"])  # fmt: skip
+            ApiToken(
+                id=r["id"], user_id=r["user_id"], name=r["name"], created_at=r["created_at"], last_used_at=r["last_used_at"]
+            )
             for r in rows
         ]
 
@@ -239,10 +240,11 @@ class SqlAccountStore:
             self._insert(follows)
             .values(user_id=user_id, kind=kind, value=value[:200], created_at=now)
             .on_conflict_do_nothing()
+            .returning(follows.c.user_id)  # rowcount of a skipped ON CONFLICT insert differs between drivers
         )
         with self._connect("following", write=True) as connection:
             self._get_user(connection, user_id)
-            return bool(connection.execute(statement).rowcount)
+            return connection.execute(statement).first() is not None
 
     def unfollow(self, user_id: int, kind: FollowKind, value: str) -> bool:
         statement = sa.delete(follows).where(
@@ -265,11 +267,14 @@ class SqlAccountStore:
 
     def save_item(self, user_id: int, article_id: int, *, now: datetime) -> bool:
         statement = (
-            self._insert(saved_items).values(user_id=user_id, article_id=article_id, saved_at=now).on_conflict_do_nothing()
+            self._insert(saved_items)
+            .values(user_id=user_id, article_id=article_id, saved_at=now)
+            .on_conflict_do_nothing()
+            .returning(saved_items.c.user_id)
         )
         with self._connect("saving an article", write=True) as connection:
             self._require_article(connection, article_id)
-            return bool(connection.execute(statement).rowcount)
+            return connection.execute(statement).first() is not None
 
     def unsave_item(self, user_id: int, article_id: int) -> bool:
         statement = sa.delete(saved_items).where(saved_items.c.user_id == user_id, saved_items.c.article_id == article_id)

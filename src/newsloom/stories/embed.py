@@ -2,9 +2,12 @@
 
 The artefact in ``newsloom/data/embeddings/`` is built by ``scripts/build_static_model.py``: every entry of
 a vocabulary (the ASCII word pieces of all-MiniLM-L6-v2's WordPiece vocabulary plus a few thousand frequent
-English words that WordPiece would split) was run through the transformer once, reduced by PCA and weighted
-by how rare it is (SIF). Encoding a text is then a table look-up and a sum, the model2vec recipe: no
-PyTorch, no download, thousands of documents a second on one core.
+English words that WordPiece would split) was run through the transformer once, reduced by whitened PCA
+to 256 dimensions and weighted by how rare it is (SIF). Encoding a text is then a table look-up and a sum,
+the model2vec recipe: no PyTorch, no download, thousands of documents a second on one core.
+
+As a same-event signal it is weaker than TF-IDF cosine on its own (names and figures, which decide "same
+event", blur into their word pieces) but adds to it; see docs/benchmarks-embed.md.
 
 Tokenising mirrors BERT's uncased pre-processing (lower case, accents stripped) but keeps only runs of ASCII
 letters and digits: punctuation carries nothing for "same event", and scripts other than Latin are outside

@@ -41,8 +41,9 @@ SEEN_PENALTY = 0.5
 
 _WORD = re.compile(r"[A-Za-z0-9À-ɏ]+")
 _HEADLINE_STOPWORDS = frozenset(
-    "a an the and or of in on at to for from by with as is are was were be has have had after over into "
-    "new says said amid about its their his her it this that".split()
+    ["a", "an", "the", "and", "or", "of", "in", "on", "at", "to", "for", "from", "by", "with", "as", "is", "are",
+     "was", "were", "be", "has", "have", "had", "after", "over", "into", "new", "says", "said", "amid", "about",
+     "its", "their", "his", "her", "it", "this", "that"]
 )
 
 

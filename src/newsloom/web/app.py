@@ -20,7 +20,8 @@ from newsloom.errors import InputError, NewsloomError, NotFoundError
 from newsloom.reader_service import AccessDeniedError, AuthError, RateLimitedError, ReaderService
 from newsloom.service import Service
 from newsloom.settings import Settings
-from newsloom.web import api, auth, feeds, pages
+from newsloom.web import auth, feeds, pages
+from newsloom.web.api import create_api
 from newsloom.web.csrf import CSRF_COOKIE, ensure_csrf_token, set_csrf_cookie
 from newsloom.web.render import STATIC_DIR, render
 
@@ -151,7 +152,7 @@ def create_app(reader: ReaderService) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(pages.router)
     app.include_router(feeds.router)
-    api_app = api.create_api(reader)
+    api_app = create_api(reader)
     app.mount("/api/v1", api_app)
     install_error_handlers(app)
     install_error_handlers(api_app)

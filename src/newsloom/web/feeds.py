@@ -76,7 +76,15 @@ def build_atom(*, feed_id: str, title: str, self_url: str, site_url: str, entrie
             sub(sub(entry, "author"), "name", item.author)
         if item.summary:
             sub(entry, "summary", item.summary, type="text")
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="utf-8")
+    body: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    return body
+
+
+def _article_link(base: str, article_id: int, url: str | None) -> str:
+    """The original's address when it is a web page, else the reader view (local files have no address)."""
+    if url and url.startswith(("http://", "https://")):
+        return url
+    return f"{base}/article/{article_id}"
 
 
 def _atom(content: bytes) -> Response:
@@ -107,7 +115,7 @@ def story_feed(request: Request, story_id: str) -> Response:
     view = reader.story_view(story_id, None, with_comparison=False)
     entries = [
         Entry(id=f"{base}/article/{row.article.id}", title=row.article.title or "(untitled)",
-              link=row.article.url if (row.article.url or "").startswith(("http://", "https://")) else f"{base}/article/{row.article.id}",
+              link=_article_link(base, row.article.id, row.article.url),
               updated=row.article.published_at or row.article.fetched_at or _EPOCH,
               summary=row.article.text[:400], author=row.outlet)
         for row in reversed(view.articles)

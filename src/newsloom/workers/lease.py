@@ -9,6 +9,7 @@ unreachable, so a cut-off holder stops working before a standby can have taken o
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
@@ -108,10 +109,8 @@ class Lease:
         if self._heartbeat is not None and self._heartbeat is not threading.current_thread():
             self._heartbeat.join(timeout=self.ttl_s)
         self._valid_until = 0.0
-        try:
+        with contextlib.suppress(RedisError):  # it expires on its own
             self._release(keys=[self.key], args=[self.token])
-        except RedisError:
-            pass  # it expires on its own
 
     def _start_heartbeat(self) -> None:
         self._stop.clear()

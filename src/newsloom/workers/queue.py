@@ -11,6 +11,7 @@ poll ends, so a scheduler tick that comes round before the poll ran does not que
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -21,8 +22,16 @@ from redis.exceptions import RedisError
 
 from newsloom.errors import QueueError
 from newsloom.settings import Settings
-from newsloom.workers.app import TASK_ASSIGN, TASK_FILE, TASK_FETCH, TASK_POLL, configure_app, redis_client
-from newsloom.workers.config import ASSIGN_QUEUE, FETCH_QUEUE, POLL_QUEUE, QueueConfig, queue_config, queue_name, redis_key
+from newsloom.workers.app import TASK_ASSIGN, TASK_FETCH, TASK_FILE, TASK_POLL, configure_app, redis_client
+from newsloom.workers.config import (
+    ASSIGN_QUEUE,
+    FETCH_QUEUE,
+    POLL_QUEUE,
+    QueueConfig,
+    queue_config,
+    queue_name,
+    redis_key,
+)
 
 # A queue's length is asked again after this long; in between, the producer counts its own sends. Four
 # looks a second cost nothing next to a task, and bound the overshoot to a quarter second of sending.
@@ -112,10 +121,8 @@ class Producer:
         return sent
 
     def clear_poll_marker(self, source_id: int) -> None:
-        try:
+        with contextlib.suppress(RedisError):  # it expires; until then the scheduler skips this source
             self.redis.delete(self.poll_marker(source_id))
-        except RedisError:
-            pass  # it expires; until then the scheduler skips this source
 
     def enqueue_page(self, source_id: int, item: dict[str, Any], feed: dict[str, Any]) -> None:
         self.send(TASK_FETCH, FETCH_QUEUE, [source_id, item, feed])

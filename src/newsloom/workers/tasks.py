@@ -1,0 +1,91 @@
+"""The pipeline's stages as Celery tasks: poll a source, fetch a page or file, assign a story.
+
+Index: full-text indexing is not a task of its own. The search index is maintained by the database in the
+same transaction as the article row (a generated tsvector column with a GIN index on PostgreSQL, FTS5
+triggers on SQLite), so an article is searchable the moment it is stored and can never be stored unindexed.
+
+Every task is idempotent (see stages.py and assigner.py); delivery is at least once (see app.py). Arguments
+are JSON: ids and plain dicts, never records or pickles.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+from celery import Task
+from celery.exceptions import Reject
+
+from newsloom.errors import QueueError, StorageError
+from newsloom.workers import stages
+from newsloom.workers.app import TASK_ASSIGN, TASK_FETCH, TASK_FILE, TASK_POLL, app
+from newsloom.workers.assigner import LeaseLostError, current_assigner
+from newsloom.workers.context import worker_context
+
+log = logging.getLogger(__name__)
+
+# Transient failures (database restarting, queue full for a minute) are retried this many times, waiting
+# RETRY_DELAY_S times the attempt number: five tries over ~2.5 minutes ride out a database failover.
+MAX_RETRIES = 5
+RETRY_DELAY_S = 10.0
+TRANSIENT = (StorageError, QueueError)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _task(name: str) -> Callable[[F], F]:
+    """``app.task`` with a type: Celery ships no annotations, and tasks are sent by name (queue.py)."""
+    return cast(Callable[[F], F], app.task(name=name, bind=True))
+
+
+def _retry(task: Task, exc: Exception) -> Any:
+    attempt = task.request.retries + 1
+    return task.retry(exc=exc, countdown=RETRY_DELAY_S * attempt, max_retries=MAX_RETRIES)
+
+
+@_task(TASK_POLL)
+def poll_source(self: Task, source_id: int) -> str:
+    ctx = worker_context()
+    try:
+        outcome = stages.poll_source(ctx, source_id)
+    except TRANSIENT as exc:
+        raise _retry(self, exc) from exc
+    finally:
+        ctx.producer.clear_poll_marker(source_id)
+    if outcome is None:
+        return "removed"
+    return f"{outcome.status}: {outcome.new_articles} new of {outcome.items}"
+
+
+@_task(TASK_FETCH)
+def fetch_article(self: Task, source_id: int, item: dict[str, Any], feed: dict[str, Any]) -> bool:
+    try:
+        return stages.fetch_article(worker_context(), source_id, item, feed)
+    except TRANSIENT as exc:
+        raise _retry(self, exc) from exc
+
+
+@_task(TASK_FILE)
+def ingest_file(self: Task, path: str) -> int:
+    try:
+        return stages.ingest_file(worker_context(), path)
+    except TRANSIENT as exc:
+        raise _retry(self, exc) from exc
+
+
+@_task(TASK_ASSIGN)
+def assign_article(self: Task, article_id: int) -> str | None:
+    assigner = current_assigner()
+    if assigner is None:
+        # Only `newsloom worker` starts assigners; a plain `celery worker -Q newsloom.assign` would have no
+        # lease and no indexes. Put the task back for the real assigner.
+        log.error("assign task reached a process that is not the assigner; consume the assign queue with "
+                  "`newsloom worker` only")
+        raise Reject("not the assigner", requeue=True)
+    try:
+        return assigner.assign(article_id)
+    except LeaseLostError as exc:
+        raise Reject(str(exc), requeue=True) from exc
+    except StorageError as exc:
+        raise _retry(self, exc) from exc
