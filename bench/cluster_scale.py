@@ -28,8 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from newsloom.stories.cluster import StoryEngine  # noqa: E402
-from newsloom.stories.storymodel import ClusterDoc  # noqa: E402
+from newsloom.stories.cluster import StoryEngine
+from newsloom.stories.storymodel import ClusterDoc
 
 VOCABULARY = 50_000
 ZIPF_S = 1.1
@@ -107,8 +107,8 @@ def main() -> None:
         if number in checkpoints:
             ms = 1000 * elapsed_window / WINDOW
             reference = reference or ms
-            open_stories = sum(1 for s in engine._stories.values() if s.open)  # noqa: SLF001 (bench introspection)
-            postings = len(engine._postings)  # noqa: SLF001
+            open_stories = sum(1 for s in engine._stories.values() if s.open)
+            postings = len(engine._postings)
             print(
                 f"{number:>9,} articles: {ms:6.3f} ms/article ({1000 / ms:,.0f} articles/s) "
                 f"ratio vs 10k x{ms / reference:.2f} | open stories {open_stories:,} | "

@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from newsloom.stories.cluster import cluster_records  # noqa: E402
+from newsloom.stories.cluster import cluster_records
 
 
 def load(path: Path) -> list[dict[str, object]]:

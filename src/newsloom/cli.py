@@ -360,12 +360,18 @@ def scheduler() -> None:
 
 @app.command("config")
 def show_config() -> None:
-    """List every setting with its current value and what it does."""
+    """Print every setting as TOML with its current value, its environment variable and what it does."""
     current = settings()
-    table = Table("setting", "value", "environment variable", "help")
     for name, _default, help_text in describe_settings():
-        table.add_row(name, repr(getattr(current, name)), "NEWSLOOM_" + name.upper(), help_text)
-    out.print(table)
+        sys.stdout.write(f"# {help_text} (env NEWSLOOM_{name.upper()})\n{name} = {toml_value(getattr(current, name))}\n\n")
+
+
+def toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(str(value))
 
 
 @app.command()

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from newsloom.errors import InputError, NotFoundError
-from newsloom.stories.cluster import StoryEngine, cluster_records, stream_positions, records_to_docs
+from newsloom.stories.cluster import StoryEngine, cluster_records, records_to_docs, stream_positions
 from newsloom.stories.storymodel import ClusterDoc, EngineConfig
 
 DAY = datetime(2025, 3, 21, 9, 0, tzinfo=UTC)

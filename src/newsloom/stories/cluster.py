@@ -273,17 +273,25 @@ class StoryEngine:
         if not overlap:
             return []
         stories = self._stories
-        ranked = sorted(overlap.items(), key=lambda item: (-item[1], stories[item[0]].seq))
-        scored: list[tuple[float, _StoryState]] = []
-        for story_id, _ in ranked[: config.candidates]:
-            story = stories[story_id]
-            scored.append((self._score(vector, date, story), story))
+        ranked = sorted(overlap.items(), key=lambda item: (-item[1], stories[item[0]].seq))[: config.candidates]
+        # centroid cosine for every candidate; the dearer best-member pass for the closest few only
+        by_centroid = sorted(
+            ((self._centroid_cosine(vector, stories[story_id]), stories[story_id]) for story_id, _ in ranked),
+            key=lambda item: (-item[0], item[1].seq),
+        )
+        scored = [
+            (self._score(vector, date, story, centroid_cosine), story)
+            for centroid_cosine, story in by_centroid[: config.rescored_candidates]
+        ]
         scored.sort(key=lambda item: (-item[0], item[1].seq))
         return scored
 
-    def _score(self, vector: Vector, date: float | None, story: _StoryState) -> float:
+    @staticmethod
+    def _centroid_cosine(vector: Vector, story: _StoryState) -> float:
+        return dot(vector, story.centroid) / story.centroid_norm if story.centroid_norm else 0.0
+
+    def _score(self, vector: Vector, date: float | None, story: _StoryState, centroid_cosine: float) -> float:
         config = self.config
-        centroid_cosine = dot(vector, story.centroid) / story.centroid_norm if story.centroid_norm else 0.0
         best_member = max((dot(vector, member.vector) for member in story.members()), default=0.0)
         score = (1.0 - config.member_share) * centroid_cosine + config.member_share * best_member
         if config.name_share:
@@ -339,8 +347,12 @@ class StoryEngine:
         story.original_count += 1
         if doc.source:
             story.outlets[doc.source] = None
-        text = member_text(doc.title, doc.text, config.summary_pool_per_member)
-        member = _Member(doc.id, vector, text)
+        sentences = parts.sentences if parts.title == doc.title else (parts.title or "", *parts.sentences)
+        text = member_text(doc.title, sentences, config.summary_pool_per_member)
+        member_vector = vector
+        if len(vector) > config.member_terms:
+            member_vector = {term: vector[term] for term in heaviest(vector, config.member_terms)}
+        member = _Member(doc.id, member_vector, text)
         half = config.member_vectors // 2
         if len(story.head) < half:
             story.head.append(member)

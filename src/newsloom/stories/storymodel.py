@@ -72,12 +72,16 @@ class EngineConfig:
     #: a posting list is read from its newest end up to this many stories: a word that is in more open
     #: stories than this is no evidence anyway, and the cap keeps the per-article cost flat
     posting_scan_limit: int = 400
-    #: stories fully scored per article, best by index overlap first
+    #: stories whose centroid is compared per article, best by index overlap first ...
     candidates: int = 12
+    #: ... and of those, the closest by centroid that also get the best-member comparison
+    rescored_candidates: int = 4
 
     # --- scoring ---------------------------------------------------------------------------------------------
     #: terms kept in a story's centroid (sum of member vectors), heaviest first
     centroid_terms: int = 400
+    #: terms kept of a member's vector for the best-member cosine (its heaviest carry the event)
+    member_terms: int = 80
     #: member vectors kept per story for the best-member similarity (the first and the latest halves)
     member_vectors: int = 16
     #: share of best-member cosine in the score, the rest being centroid cosine: a member catches a new

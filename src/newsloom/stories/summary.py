@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from newsloom.stories.text import looks_like_headline, split_sentences, tokens
+from newsloom.stories.text import looks_like_headline, tokens
 from newsloom.stories.vectorize import Vector, dot, normalised
 
 #: a headline or summary sentence longer than this is cut at a word boundary with an ellipsis
@@ -31,9 +31,8 @@ class MemberText:
     sentences: tuple[str, ...]
 
 
-def member_text(title: str | None, text: str, pool: int) -> MemberText:
-    """Title (or a headline-like first line) and the first ``pool`` sentences of an article."""
-    sentences = split_sentences(text)
+def member_text(title: str | None, sentences: Sequence[str], pool: int) -> MemberText:
+    """Title (or a headline-like line among the first) and the first ``pool`` sentences of an article."""
     if not title:
         # page text often opens with chrome ("Start reading", the outlet's name) before the headline
         for index, line in enumerate(sentences[:_HEADLINE_SEARCH_LINES]):

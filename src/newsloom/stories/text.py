@@ -73,8 +73,11 @@ class TextParts:
     names: tuple[str, ...]
     #: multi-word names as written ("Sergei Shoigu"), for display
     name_phrases: tuple[str, ...]
-    #: numbers and dates, normalised ("12000", "2025", "march-21")
+    #: numbers and dates, normalised ("12000", "2025", "03-21")
     figures: tuple[str, ...]
+    #: the text's sentences (without a headline-like first line taken as the title) and the title used
+    sentences: tuple[str, ...] = ()
+    title: str | None = None
 
 
 def split_lines(text: str) -> list[str]:
@@ -147,63 +150,61 @@ def _is_title_case(words: list[str]) -> bool:
     return capitalised >= 0.8 * len(alpha)
 
 
-def names_in(sentences: list[str]) -> tuple[list[str], list[str]]:
+_CAPITALISED = r"[A-ZÀ-ÖØ-Þ][^\W_]*(?:['’](?![sS]\b)[^\W\d_]+)*"
+# capitalised words joined by single spaces: one name only across plain spaces ("Sergei Shoigu", not
+# "Shoigu, Russia" nor "Russia’s Security")
+_NAME_RUN_RE = re.compile(rf"(?<![\w'’]){_CAPITALISED}(?: {_CAPITALISED})*")
+_LOWER_WORD_RE = re.compile(r"\b[a-z]+\b")
+# a figure, with the word before it when that may be a month ("March 21", "Feb. 4")
+_FIGURE_RE = re.compile(r"(?:\b([A-Za-z]{3,9})\.?\s+)?(?<![\w.,:])(\d+(?:[.,:]\d+)*)")
+
+
+def names_in(sentences: list[str], *, headlines: int = 0) -> tuple[list[str], list[str]]:
     """Capitalised words and multi-word capitalised runs, as written, in ``sentences``.
 
     A sentence's first word counts only when the text never uses it in lower case ("The", "Perennial"
-    are not names; "Kim" is). Title-case sentences (headlines) are skipped: every word is capitalised there.
+    are not names; "Kim" is). The first ``headlines`` sentences are skipped when in title case: every word
+    is capitalised there.
     """
-    split = [[(m.group(), m.start(), m.end()) for m in _TOKEN_RE.finditer(sentence)] for sentence in sentences]
-    lower_used = {word for words in split for word, _, _ in words if word.islower()}
+    lower_used = set(_LOWER_WORD_RE.findall("\n".join(sentences)))
     single: list[str] = []
     phrases: list[str] = []
-    for sentence, words in zip(sentences, split, strict=True):
-        if not words or _is_title_case([word for word, _, _ in words]):
+    for index, sentence in enumerate(sentences):
+        if index < headlines and _is_title_case(_TOKEN_RE.findall(sentence)):
             continue
-        run: list[str] = []
-        previous_end = -1
-        for position, (word, start, end) in enumerate(words):
-            lower = word.lower()
-            is_name = (
-                word[0].isupper()
-                and len(word) > 1
-                and lower not in _NOT_NAMES
-                and lower not in _MONTHS
-                and (position > 0 or lower not in lower_used)
-            )
-            # a run of names is one name only across plain spaces ("Sergei Shoigu", not "Shoigu, Russia")
-            joined = previous_end >= 0 and sentence[previous_end:start].isspace()
-            previous_end = end
-            if is_name and run and not joined:
+        for match in _NAME_RUN_RE.finditer(sentence):
+            run: list[str] = []
+            for position, word in enumerate(match.group().split(" ")):
+                lower = word.lower()
+                if (
+                    len(word) > 1
+                    and lower not in _NOT_NAMES
+                    and lower not in _MONTHS
+                    and (position > 0 or match.start() > 0 or lower not in lower_used)
+                ):
+                    single.append(word)
+                    run.append(word)
+                    continue
                 if len(run) >= 2:
                     phrases.append(" ".join(run))
                 run = []
-            if is_name:
-                single.append(word)
-                run.append(word)
-                continue
             if len(run) >= 2:
                 phrases.append(" ".join(run))
-            run = []
-        if len(run) >= 2:
-            phrases.append(" ".join(run))
     return single, phrases
 
 
-def figures_in(words: list[str]) -> list[str]:
-    """Numbers (two digits or more) and dates written as month and day ('march-21') among ``words``."""
+def figures_in(text: str) -> list[str]:
+    """Numbers (two digits or more) and dates written as month and day ('03-21') in ``text``."""
     out: list[str] = []
-    previous = ""
-    for word in words:
-        if word[0].isdigit():
-            month = _MONTHS.get(previous)
-            if month is not None and word.isdigit() and 1 <= int(word) <= _LAST_DAY:
-                out.append(f"{month:02d}-{int(word):02d}")
-            else:
-                figure = normalise_figure(word)
-                if figure is not None:
-                    out.append(figure)
-        previous = word.lower()
+    for match in _FIGURE_RE.finditer(text):
+        before, figure_text = match.group(1), match.group(2)
+        month = _MONTHS.get(before.lower()) if before else None
+        if month is not None and figure_text.isdigit() and 1 <= int(figure_text) <= _LAST_DAY:
+            out.append(f"{month:02d}-{int(figure_text):02d}")
+            continue
+        figure = normalise_figure(figure_text)
+        if figure is not None:
+            out.append(figure)
     return out
 
 
@@ -219,18 +220,17 @@ def text_parts(title: str | None, text: str, *, lead_sentences: int = 2) -> Text
     sentences = split_sentences(text)
     if not title and sentences and looks_like_headline(sentences[0]) and len(sentences) > 1:
         title, sentences = sentences[0], sentences[1:]
-    lead = sentences[:lead_sentences]
-    body = sentences[lead_sentences:]
-    title_words = tokens(title) if title else []
-    lead_words = [w for s in lead for w in tokens(s)]
-    body_words = [w for s in body for w in tokens(s)]
-    name_list, phrase_list = names_in(([title] if title else []) + sentences)
-    figure_list = figures_in(title_words + lead_words + body_words)
+    lead = " ".join(sentences[:lead_sentences])
+    body = "\n".join(sentences[lead_sentences:])
+    name_list, phrase_list = names_in(([title] if title else []) + sentences, headlines=2)
+    figure_list = figures_in(f"{title or ''}\n{lead}\n{body}")
     return TextParts(
-        title_tokens=tuple(w.lower() for w in title_words),
-        lead_tokens=tuple(w.lower() for w in lead_words),
-        body_tokens=tuple(w.lower() for w in body_words),
+        title_tokens=tuple(_TOKEN_RE.findall(title.lower())) if title else (),
+        lead_tokens=tuple(_TOKEN_RE.findall(lead.lower())),
+        body_tokens=tuple(_TOKEN_RE.findall(body.lower())),
         names=tuple(name_list),
         name_phrases=tuple(phrase_list),
         figures=tuple(figure_list),
+        sentences=tuple(sentences),
+        title=title,
     )

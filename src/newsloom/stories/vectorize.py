@@ -8,8 +8,11 @@ Term weight = field-weighted, BM25-saturated term frequency x smoothed idf, then
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from heapq import nlargest
+from operator import itemgetter
 
 from newsloom.stories.storymodel import EngineConfig
 from newsloom.stories.text import STOPWORDS, TextParts, stem
@@ -70,16 +73,17 @@ class StreamVocabulary:
 def term_counts(parts: TextParts, vocabulary: StreamVocabulary, config: EngineConfig) -> TermCounts:
     """Field-weighted counts of stems, names and figures in one article."""
     counts: dict[str, float] = {}
+    stem_of = vocabulary.stem
     for words, weight in (
         (parts.title_tokens, config.title_weight),
         (parts.lead_tokens, config.lead_weight),
         (parts.body_tokens, 1.0),
     ):
-        for word in words:
+        for word, times in Counter(words).items():
             if len(word) < 2 or word in STOPWORDS or not word[0].isalpha():
                 continue
-            key = vocabulary.stem(word)
-            counts[key] = counts.get(key, 0.0) + weight
+            key = stem_of(word)
+            counts[key] = counts.get(key, 0.0) + weight * times
     for name in parts.names:
         key = NAME_PREFIX + name.lower()
         counts[key] = counts.get(key, 0.0) + config.name_weight
@@ -107,12 +111,12 @@ def weigh(counts: TermCounts, vocabulary: StreamVocabulary, config: EngineConfig
         tf = count / scale
         raw[term] = scale * tf * (k1 + 1.0) / (tf + k1) * vocabulary.idf(term)
     if len(raw) > config.doc_terms:
-        raw = dict(sorted(raw.items(), key=_heaviest_first)[: config.doc_terms])
+        raw = dict(nlargest(config.doc_terms, raw.items(), key=_WEIGHT))
     return normalised(raw)
 
 
-def _heaviest_first(item: tuple[str, float]) -> tuple[float, str]:
-    return (-item[1], item[0])
+#: nlargest is stable: equal weights keep the vector's insertion order, so results are deterministic
+_WEIGHT = itemgetter(1)
 
 
 def normalised(vector: Mapping[str, float]) -> Vector:
@@ -139,5 +143,5 @@ def cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
 
 
 def heaviest(vector: Mapping[str, float], count: int) -> list[str]:
-    """The ``count`` heaviest terms, ties broken by the term itself (deterministic)."""
-    return [term for term, _ in sorted(vector.items(), key=_heaviest_first)[:count]]
+    """The ``count`` heaviest terms; ties keep insertion order (deterministic)."""
+    return [term for term, _ in nlargest(count, vector.items(), key=_WEIGHT)]

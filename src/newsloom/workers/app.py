@@ -44,7 +44,24 @@ def redis_client(settings: Settings, config: QueueConfig) -> redis.Redis:
 
 
 def configure_app(settings: Settings, config: QueueConfig | None = None) -> Celery:
-    """Point the module's Celery app at ``settings.queue_url`` with newsloom's queues and guarantees."""
+    """Point the module's Celery app (the one tasks are registered on) at ``settings.queue_url``; for workers."""
+    app.conf.update(celery_conf(settings, config or queue_config(settings)))
+    return app
+
+
+def producer_app(settings: Settings, config: QueueConfig) -> Celery:
+    """A Celery app of its own for sending tasks by name, with its own connection pool.
+
+    Producers do not share the module's app, so that two configurations in one process (tests, a web app
+    enqueueing next to a worker) never send through a pool set up for the other.
+    """
+    producer = Celery("newsloom", set_as_current=False)
+    producer.conf.update(celery_conf(settings, config))
+    return producer
+
+
+def celery_conf(settings: Settings, config: QueueConfig) -> dict[str, Any]:
+    """Broker, queues and delivery guarantees."""
     if not settings.queue_url:
         raise ConfigError("queue mode needs NEWSLOOM_QUEUE_URL (e.g. redis://127.0.0.1:6379/0)")
     config = config or queue_config(settings)
@@ -65,7 +82,7 @@ def configure_app(settings: Settings, config: QueueConfig | None = None) -> Cele
         TASK_FILE: {"queue": queue_name(config, "fetch")},
         TASK_ASSIGN: {"queue": queue_name(config, "assign")},
     }
-    app.conf.update(
+    return dict(
         broker_url=settings.queue_url,
         broker_transport_options=transport,
         broker_connection_retry_on_startup=True,
@@ -84,7 +101,6 @@ def configure_app(settings: Settings, config: QueueConfig | None = None) -> Cele
         worker_send_task_events=False,
         worker_hijack_root_logger=False,
     )
-    return app
 
 
 def all_queue_names(config: QueueConfig) -> list[str]:

@@ -22,7 +22,15 @@ from redis.exceptions import RedisError
 
 from newsloom.errors import QueueError
 from newsloom.settings import Settings
-from newsloom.workers.app import TASK_ASSIGN, TASK_FETCH, TASK_FILE, TASK_POLL, configure_app, redis_client
+from newsloom.workers.app import (
+    TASK_ASSIGN,
+    TASK_FETCH,
+    TASK_FILE,
+    TASK_POLL,
+    is_redis_url,
+    producer_app,
+    redis_client,
+)
 from newsloom.workers.config import (
     ASSIGN_QUEUE,
     FETCH_QUEUE,
@@ -46,8 +54,9 @@ class Producer:
     def __init__(self, settings: Settings, config: QueueConfig | None = None) -> None:
         self.settings = settings
         self.config = config or queue_config(settings)
-        self.app = configure_app(settings, self.config)
+        self.app = producer_app(settings, self.config)
         self._redis: redis.Redis | None = None
+        self._passive = not is_redis_url(settings.queue_url)
         self._checked: dict[str, tuple[float, int]] = {}  # queue -> (monotonic time of check, room then left)
 
     @property
@@ -60,7 +69,10 @@ class Producer:
         """Tasks waiting in ``queue`` (not counting those taken by workers but not yet acknowledged)."""
         try:
             with self.app.connection_for_write() as connection:
-                declared = connection.default_channel.queue_declare(queue=queue, passive=True)
+                # kombu's Redis transport answers a passive declare with NOT_FOUND when a global key prefix is
+                # set; a plain declare there only records the binding. AMQP needs passive: its queues are
+                # declared durable by Celery, and a declare with other flags is refused.
+                declared = connection.default_channel.queue_declare(queue=queue, passive=self._passive)
                 return int(declared.message_count)
         except OperationalError as exc:
             raise QueueError(f"cannot reach the task queue at {self.settings.queue_url}: {exc}") from exc
