@@ -22,6 +22,7 @@ Usage (low priority, it is long):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -41,18 +42,29 @@ sys.path.insert(0, str(REPO))  # tests.hostile holds the generators shared with 
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-from tests.hostile import generators as gen  # noqa: E402
-from tests.hostile.guard import InputTookTooLong, is_known_bug, time_bound  # noqa: E402
 
-from newsloom.errors import NewsloomError  # noqa: E402
-from newsloom.ingest.extract import extract_html, extract_text  # noqa: E402
-from newsloom.ingest.feeds import parse_feed  # noqa: E402
-from newsloom.ingest.jsonfeed import parse_json_feed  # noqa: E402
-from newsloom.ingest.opml import parse_opml  # noqa: E402
-from newsloom.ingest.plaintext import parse_plain_text  # noqa: E402
-from newsloom.service import read_jsonl  # noqa: E402
-from newsloom.stories.cluster import cluster_records  # noqa: E402
-from newsloom.stories.compare import compare_articles, comparison_to_dict  # noqa: E402
+# An atheris child instruments newsloom's code as it is imported (coverage guidance); instrumenting after
+# the fact (atheris.instrument_all) takes minutes on this machine.
+if "--atheris-child" in sys.argv:
+    import atheris
+
+    _instrumentation: contextlib.AbstractContextManager[object] = atheris.instrument_imports(include=["newsloom"])
+else:
+    _instrumentation = contextlib.nullcontext()
+
+with _instrumentation:
+    from tests.hostile import generators as gen
+    from tests.hostile.guard import InputTookTooLong, is_known_bug, time_bound
+
+    from newsloom.errors import NewsloomError
+    from newsloom.ingest.extract import extract_html, extract_text
+    from newsloom.ingest.feeds import parse_feed
+    from newsloom.ingest.jsonfeed import parse_json_feed
+    from newsloom.ingest.opml import parse_opml
+    from newsloom.ingest.plaintext import parse_plain_text
+    from newsloom.service import read_jsonl
+    from newsloom.stories.cluster import cluster_records
+    from newsloom.stories.compare import compare_articles, comparison_to_dict
 
 #: Bytes per random buffer handed to hypothesis: enough choices for the largest generated documents.
 BUFFER_BYTES = 8192
@@ -174,8 +186,6 @@ def run_hypothesis(name: str, count: int, bound_s: float, seed: int) -> Tally:
 
 
 def atheris_child(name: str, count: int, bound_s: float, mode: str, out: Path) -> None:
-    import atheris
-
     target = TARGETS[name]
     tally = Tally(name)
     started = time.monotonic()
@@ -207,8 +217,6 @@ def atheris_child(name: str, count: int, bound_s: float, mode: str, out: Path) -
                 flush()
                 os._exit(0)
 
-    # coverage guidance: instrument the already-imported Python code (newsloom, feedparser, lxml glue...)
-    atheris.instrument_all()
     atheris.Setup([sys.argv[0], "-rss_limit_mb=4096", f"-max_len={BUFFER_BYTES}"], test_one)
     atheris.Fuzz()
 

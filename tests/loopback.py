@@ -6,6 +6,7 @@ A raw handler gets the ``BaseHTTPRequestHandler`` and may write anything, slowly
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,10 +47,8 @@ class LoopbackServer:
                 if route is None:
                     self._send(Response(b"not found", 404, {"Content-Type": "text/plain"}))
                 elif callable(route):
-                    try:
+                    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                         route(self)
-                    except (BrokenPipeError, ConnectionResetError):
-                        pass
                 else:
                     self._send(route)
 

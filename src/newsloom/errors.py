@@ -89,3 +89,23 @@ class StorageError(NewsloomError):
 
 class QueueError(NewsloomError):
     """The task queue is unreachable or misconfigured."""
+
+
+class AuthError(NewsloomError):
+    """Sign-in failed, or a page needs a signed-in reader."""
+
+    exit_code = 4
+
+
+class AccessDeniedError(NewsloomError):
+    """The signed-in reader may not do this (an admin-only action)."""
+
+    exit_code = 4
+
+
+class RateLimitedError(NewsloomError):
+    """Too many failed sign-ins; ``retry_after_s`` says when to try again."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s

@@ -22,7 +22,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from newsloom import accounts
-from newsloom.errors import InputError, NewsloomError, NotFoundError
+from newsloom.errors import (
+    AccessDeniedError,
+    AuthError,
+    InputError,
+    NotFoundError,
+    RateLimitedError,
+)
 from newsloom.ingest.opml import parse_opml
 from newsloom.service import AddResult, Service, compare_inputs
 from newsloom.storage.accounts_base import (
@@ -41,27 +47,6 @@ from newsloom.storage.accounts_base import (
 from newsloom.storage.accounts_store import SqlAccountStore
 from newsloom.stories import rank
 from newsloom.types import Article, Source, Story
-
-
-class AuthError(NewsloomError):
-    """Sign-in failed, or a page needs a signed-in reader."""
-
-    exit_code = 4
-
-
-class AccessDeniedError(NewsloomError):
-    """The signed-in reader may not do this (an admin-only action)."""
-
-    exit_code = 4
-
-
-class RateLimitedError(NewsloomError):
-    """Too many failed sign-ins; ``retry_after_s`` says when to try again."""
-
-    def __init__(self, message: str, retry_after_s: int) -> None:
-        super().__init__(message)
-        self.retry_after_s = retry_after_s
-
 
 # Top stories are ranked among the stories most recently seen: 400 covers two busy days of a few hundred
 # feeds (about 150-200 new stories a day), and ranking them takes a few ms.

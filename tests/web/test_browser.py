@@ -25,11 +25,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="browser tests need Debian chromium at /usr/bin/chromium "
-                       "(run: bash scripts/install-browser.sh)"),  # fmt: skip
-]
+NO_CHROMIUM = "browser tests need Debian chromium at /usr/bin/chromium (run: bash scripts/install-browser.sh)"
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM)]
 
 # Each payload would set window.__xss or open a dialog if it ever ran.
 HOSTILE_HTML = (

@@ -17,6 +17,9 @@ from tests.workers.conftest import RedisSpace
 
 # Redis stamps times in whole milliseconds and the event loop wakes a little late or early.
 CLOCK_SLACK_S = 0.01
+# Requests are spaced when their slot is granted; on the wire they arrive after a connection set-up that
+# varies by a few tens of milliseconds on a loaded machine (measured: up to ~15 ms on 2 busy cores).
+NETWORK_SLACK_S = 0.04
 
 
 def limiter(space: RedisSpace, *, concurrency: int, delay_s: float, lease_s: float = 30.0) -> RedisHostLimiter:
@@ -101,4 +104,5 @@ def test_two_fetchers_share_one_host_politely(loopback: LoopbackServer, redis_sp
     asyncio.run(main())
     arrivals.sort()
     assert len(arrivals) == 6
-    assert min(b - a for a, b in itertools.pairwise(arrivals)) >= 0.1 - CLOCK_SLACK_S
+    assert min(b - a for a, b in itertools.pairwise(arrivals)) >= 0.1 - NETWORK_SLACK_S
+    assert arrivals[-1] - arrivals[0] >= 5 * 0.1 - NETWORK_SLACK_S

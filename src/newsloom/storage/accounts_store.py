@@ -82,7 +82,7 @@ class SqlAccountStore:
     @classmethod
     def for_storage(cls, storage: object) -> SqlAccountStore:
         """The account store sharing an open ``SqlStorage``'s engine."""
-        engine = getattr(storage, "_engine", None)  # SqlStorage keeps its engine private; see the module doc
+        engine = getattr(storage, "engine", None)
         if not isinstance(engine, sa.Engine):
             raise StorageError("account storage needs a SQL storage (SQLite or PostgreSQL)")
         return cls(engine)

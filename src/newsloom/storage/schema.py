@@ -140,3 +140,8 @@ story_redirects = sa.Table(
     sa.Column("old_id", sa.String(64), primary_key=True),
     sa.Column("new_id", sa.String(64), nullable=False, index=True),
 )
+
+
+# Account tables live in their own module; importing it here registers them on ``metadata`` so that
+# migrations and the schema-vs-migrations check see one complete schema.
+import newsloom.storage.accounts_schema  # noqa: E402, F401

@@ -33,7 +33,6 @@ from newsloom.stories.storymodel import Assignment, ClusterDoc, EngineConfig
 from newsloom.stories.summary import MemberText, headline, member_text, summary
 from newsloom.stories.text import TextParts, text_parts, tokens
 from newsloom.stories.vectorize import (
-    NAME_PREFIX,
     StreamVocabulary,
     Vector,
     dot,
@@ -73,8 +72,6 @@ class _StoryState:
     last_date: float | None = None
     centroid: Vector = field(default_factory=dict)
     centroid_norm: float = 0.0
-    #: norm of the centroid's names part, for the name agreement signal
-    name_norm: float = 0.0
     head: list[_Member] = field(default_factory=list)
     tail: list[_Member] = field(default_factory=list)
     doc_ids: list[str] = field(default_factory=list)
@@ -294,15 +291,6 @@ class StoryEngine:
         config = self.config
         best_member = max((dot(vector, member.vector) for member in story.members()), default=0.0)
         score = (1.0 - config.member_share) * centroid_cosine + config.member_share * best_member
-        if config.name_share:
-            doc_names = {t: w for t, w in vector.items() if t[0] == NAME_PREFIX}
-            doc_name_norm = norm(doc_names)
-            if doc_name_norm and story.name_norm:
-                name_cosine = dot(doc_names, story.centroid) / (doc_name_norm * story.name_norm)
-                score += config.name_share * (name_cosine - config.name_expected)
-        # a lone article is weaker evidence than a grown centroid: the bar starts higher and falls with size
-        size = len(story.head) + len(story.tail)
-        score -= config.singleton_extra / max(size, 1)
         if date is not None and story.first_date is not None and story.last_date is not None:
             gap_days = max(story.first_date - date, date - story.last_date, 0.0) / _DAY_S
             score -= config.time_penalty_per_day * max(0.0, gap_days - config.time_grace_days)
@@ -372,7 +360,6 @@ class StoryEngine:
         if len(story.centroid) > 2 * config.centroid_terms:
             story.centroid = {term: story.centroid[term] for term in heaviest(story.centroid, config.centroid_terms)}
         story.centroid_norm = norm(story.centroid)
-        story.name_norm = norm({t: w for t, w in story.centroid.items() if t[0] == NAME_PREFIX})
         if story.open:
             self._unpost(story)
             story.index_terms = tuple(heaviest(story.centroid, config.story_index_terms))

@@ -87,11 +87,6 @@ class EngineConfig:
     #: share of best-member cosine in the score, the rest being centroid cosine: a member catches a new
     #: angle of a story, the centroid resists a single lookalike article
     member_share: float = 0.5
-    #: name agreement: score += name_share x (cosine of the names parts - name_expected)
-    name_share: float = 0.0
-    name_expected: float = 0.2
-    #: extra bar to join a story of n members: singleton_extra / n
-    singleton_extra: float = 0.0
     #: an article joins the best story whose score reaches this; below it, it starts a story
     join_threshold: float = 0.32
     #: two open stories merge when one article reaches both at this score or more AND their centroids reach

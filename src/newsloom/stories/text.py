@@ -155,8 +155,9 @@ _CAPITALISED = r"[A-ZÀ-ÖØ-Þ][^\W_]*(?:['’](?![sS]\b)[^\W\d_]+)*"
 # "Shoigu, Russia" nor "Russia’s Security")
 _NAME_RUN_RE = re.compile(rf"(?<![\w'’]){_CAPITALISED}(?: {_CAPITALISED})*")
 _LOWER_WORD_RE = re.compile(r"\b[a-z]+\b")
-# a figure, with the word before it when that may be a month ("March 21", "Feb. 4")
-_FIGURE_RE = re.compile(r"(?:\b([A-Za-z]{3,9})\.?\s+)?(?<![\w.,:])(\d+(?:[.,:]\d+)*)")
+_FIGURE_RE = re.compile(r"(?<![\w.,:])\d+(?:[.,:]\d+)*")
+# the word right before a figure, when it may be a month ("March 21", "Feb. 4")
+_MONTH_BEFORE_RE = re.compile(r"([A-Za-z]{3,9})\.?\s+$")
 
 
 def names_in(sentences: list[str], *, headlines: int = 0) -> tuple[list[str], list[str]]:
@@ -197,8 +198,9 @@ def figures_in(text: str) -> list[str]:
     """Numbers (two digits or more) and dates written as month and day ('03-21') in ``text``."""
     out: list[str] = []
     for match in _FIGURE_RE.finditer(text):
-        before, figure_text = match.group(1), match.group(2)
-        month = _MONTHS.get(before.lower()) if before else None
+        figure_text = match.group()
+        before = _MONTH_BEFORE_RE.search(text, max(0, match.start() - 12), match.start())
+        month = _MONTHS.get(before.group(1).lower()) if before else None
         if month is not None and figure_text.isdigit() and 1 <= int(figure_text) <= _LAST_DAY:
             out.append(f"{month:02d}-{int(figure_text):02d}")
             continue

@@ -100,16 +100,21 @@ def weigh(counts: TermCounts, vocabulary: StreamVocabulary, config: EngineConfig
     one mention of a name weighs ``name_weight`` times one mention of a word.
     """
     k1 = config.tf_saturation
+    # idf = ln(1 + N0 + N) - ln(1 + df) + 1, inlined: this loop runs for every term of every article
+    log_documents = math.log(1 + vocabulary.prior_documents + vocabulary.documents) + 1.0
+    frequency = vocabulary.document_frequency.get
+    log = math.log
     raw: Vector = {}
     for term, count in counts.counts.items():
-        if term[0] == NAME_PREFIX:
+        first = term[0]
+        if first == NAME_PREFIX:
             scale = config.name_weight
-        elif term[0] == FIGURE_PREFIX:
+        elif first == FIGURE_PREFIX:
             scale = config.figure_weight
         else:
             scale = 1.0
         tf = count / scale
-        raw[term] = scale * tf * (k1 + 1.0) / (tf + k1) * vocabulary.idf(term)
+        raw[term] = scale * tf * (k1 + 1.0) / (tf + k1) * (log_documents - log(1 + frequency(term, 0)))
     if len(raw) > config.doc_terms:
         raw = dict(nlargest(config.doc_terms, raw.items(), key=_WEIGHT))
     return normalised(raw)

@@ -14,7 +14,8 @@ from fastapi import Depends, FastAPI, Query, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
-from newsloom.reader_service import AuthError, ReaderService
+from newsloom.errors import AuthError
+from newsloom.reader_service import ReaderService
 from newsloom.storage.accounts_base import ArticleBrief, User
 from newsloom.types import Article, Source, Story
 

@@ -16,8 +16,15 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
-from newsloom.errors import InputError, NewsloomError, NotFoundError
-from newsloom.reader_service import AccessDeniedError, AuthError, RateLimitedError, ReaderService
+from newsloom.errors import (
+    AccessDeniedError,
+    AuthError,
+    InputError,
+    NewsloomError,
+    NotFoundError,
+    RateLimitedError,
+)
+from newsloom.reader_service import ReaderService
 from newsloom.service import Service
 from newsloom.settings import Settings
 from newsloom.web import auth, feeds, pages

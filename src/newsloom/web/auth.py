@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from newsloom.accounts import SESSION_LIFETIME
-from newsloom.errors import InputError, NewsloomError
-from newsloom.reader_service import AccessDeniedError, AuthError, ReaderService
+from newsloom.errors import AccessDeniedError, AuthError, InputError, NewsloomError
+from newsloom.reader_service import ReaderService
 from newsloom.storage.accounts_base import User
 from newsloom.web.csrf import verify_csrf
 from newsloom.web.render import render
