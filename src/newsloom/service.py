@@ -67,9 +67,23 @@ class Service:
     @property
     def intake(self) -> Intake:
         if self._intake is None:
-            self._intake = Intake(self.storage, self.settings, now=self.now())
-            self._intake.assign_pending(now=self.now())
+            if self.settings.queue_url:  # the single assigner of the workers owns the story indexes
+                self._intake = Intake(self.storage, self.settings, store_only=True)
+            else:
+                self._intake = Intake(self.storage, self.settings, now=self.now())
+                self._intake.assign_pending(now=self.now())
         return self._intake
+
+    def _accept(self, extracted: ExtractedArticle, *, source_id: int | None = None) -> IntakeResult:
+        """Store and assign in-process; in queue mode store here and leave assignment to the assigner."""
+        if not self.settings.queue_url:
+            return self.intake.accept(extracted, source_id=source_id, now=self.now())
+        from newsloom.workers.queue import enqueue_assigns
+
+        stored = self.intake.store(extracted, source_id=source_id, now=self.now())
+        if stored.article is not None and stored.article.story_id is None:
+            enqueue_assigns(self.settings, [stored.article.id])
+        return stored
 
     def close(self) -> None:
         if self._storage is not None:
@@ -158,8 +172,7 @@ class Service:
             result.final_url, kind="page", title=title or page.title, site_url=result.final_url,
             category=category, now=self.now(),
         )
-        accepted = self.intake.accept(page, source_id=source.id, now=self.now())
-        return AddResult(source, True, accepted)
+        return AddResult(source, True, self._accept(page, source_id=source.id))
 
     def resolve_source(self, ref: str) -> Source:
         """A source by id or by URL."""
@@ -261,7 +274,7 @@ class Service:
         """Fetch one article page and store it (no subscription)."""
         result = fetch_sync(url, self.settings, accept=PAGE_ACCEPT, robots=self.settings.respect_robots)
         page = extract_html(result.content, url=result.final_url, encoding=result.encoding)
-        return self.intake.accept(page, now=self.now())
+        return self._accept(page)
 
     # -- reading -----------------------------------------------------------------------------------------------
 

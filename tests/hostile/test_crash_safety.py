@@ -17,6 +17,7 @@ file's article is there exactly once and has a story, and ingesting the folder a
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import random
 import re
@@ -46,6 +47,12 @@ FILLER = ["officials", "said", "the", "plan", "would", "cost", "about", "million
 #: Event sentences an outlet takes into its article; its own sentences make every article's text distinct.
 EVENT_SENTENCES_PER_ARTICLE = 5
 OWN_SENTENCES_PER_ARTICLE = 3
+#: Share of articles that republish another outlet's article on the same event, and the share of those that
+#: are verbatim (the rest add a note): enough of both kinds in a corpus of 50 files.
+COPY_SHARE = 0.2
+EXACT_COPY_SHARE = 0.3
+#: Sentences of the other angle in a bridging article.
+BRIDGING_SENTENCES = 2
 
 
 def _name(rng: random.Random) -> str:
@@ -59,25 +66,22 @@ class Event:
 
 
 def _event(rng: random.Random) -> Event:
+    """An event told from two angles, each a pool of sentences over words of its own.
+
+    Events share no words but common ones (as real events share few rare words), so each forms its own story;
+    the two angles of one event share only its place and actors: an article of one angle may start a story of
+    its own, and a later article mixing both angles links the two (a merge).
+    """
     a, b, place = _name(rng), _name(rng), _name(rng)
-    noun, verb, figure = rng.choice(NOUNS), rng.choice(VERBS), rng.randint(12, 990)
-    first = (
-        f"{a} {verb} the {noun} in {place} on Tuesday, a decision worth {figure} million that {b} had opposed.",
-        f"The {noun} in {place} has divided {a} and {b} for months, and {figure} million is at stake.",
-        f"{b} said the {noun} would hurt {place}, while {a} argued it was the only way forward.",
-        f"Residents of {place} gathered outside as {a} presented the {noun} plan to reporters.",
-        f"Analysts expect the {noun} to reach {place} within two years if {a} keeps its majority.",
-        f"{a} first proposed the {noun} for {place} in spring; {b} called a vote against it.",
-    )
-    second = (
-        f"The vote on the {noun} in {place} ended {figure} to {figure // 3}, officials from {a} said.",
-        f"Critics in {place} warned that {a} had underestimated the cost of the {noun} by far.",
-        f"{b} promised to challenge the {place} {noun} decision in court before the summer.",
-        f"Shops in {place} closed early on Tuesday as crowds followed the {noun} debate.",
-        f"A spokesperson for {b} called the {figure} million {noun} a gift to {a}'s allies in {place}.",
-        f"Engineers hired by {place} said the {noun} could be finished sooner than {a} claims.",
-    )
-    return Event(f"{a} {verb} {place} {noun}", (first, second))
+    noun, verb = rng.choice(NOUNS), rng.choice(VERBS)
+    angles = []
+    for actor in (a, b):
+        words = [_name(rng).lower() for _ in range(10)]
+        angles.append(tuple(
+            f"{actor} said the {noun} in {place} " + " ".join(rng.sample(words, 7)) + f" {rng.choice(FILLER)}."
+            for _ in range(6)
+        ))
+    return Event(f"{a} {verb} {place} {noun}", (angles[0], angles[1]))
 
 
 @dataclass
@@ -104,17 +108,18 @@ def make_corpus(
 ) -> Corpus:
     """Write ``outlets`` folders of .txt articles on ``events`` events; deterministic for a seed.
 
-    Each outlet covers about ``coverage`` of the events. Its first articles on an event use one angle, so
-    two stories may start for one event, and its later ones mix both angles (which can merge them). About one
-    article in eight republishes an earlier outlet's article instead: mostly with a note added (a near copy,
-    its own record linked to the original), sometimes verbatim (an exact copy, folded into the original).
-    Dates fall within the last two days, inside any story window.
+    Each outlet covers about ``coverage`` of the events (see ``_event`` for the two angles). A share
+    ``COPY_SHARE`` of the articles republishes an earlier outlet's article on the same event instead: mostly
+    with a note added (a near copy, its own record linked to the original), sometimes verbatim (an exact copy,
+    which storage folds into the original by content hash). Dates fall within the last two days, inside any
+    story window.
     """
     rng = random.Random(seed)
     now = now or datetime.now(UTC)
     corpus = Corpus(root)
     pool = [_event(rng) for _ in range(events)]
-    written: list[tuple[str, str, str, datetime]] = []  # (uri, outlet name, paragraphs text, date) of originals
+    # per event, the originals written so far: (uri, outlet name, title, paragraphs text, date)
+    written: dict[int, list[tuple[str, str, str, str, datetime]]] = {number: [] for number in range(events)}
     for outlet in range(outlets):
         name = f"{_name(rng)} Daily News"
         folder = root / f"outlet-{outlet:03d}"
@@ -125,12 +130,13 @@ def make_corpus(
             path = folder / f"e{number:04d}.txt"
             uri = path.resolve().as_uri()
             when = now - timedelta(minutes=rng.randint(10, 2 * 24 * 60))
-            others = [entry for entry in written if entry[1] != name]  # a copy in its own folder would recur
-            if others and rng.random() < 1 / 8:
-                original_uri, original_outlet, body, original_when = rng.choice(others)
-                if rng.random() < 0.25:
+            # A copy replaces the outlet's own article on that event: each folder holds one article per event,
+            # so no body line recurs in three files of a folder (which would strip it as site chrome).
+            if written[number] and rng.random() < COPY_SHARE:
+                original_uri, original_outlet, title, body, original_when = rng.choice(written[number])
+                if rng.random() < EXACT_COPY_SHARE:
                     corpus.exact_copies += 1
-                    path.write_text(_article_text(name, _name(rng), original_when, event.headline, body.split("\n\n")))
+                    path.write_text(_article_text(name, _name(rng), original_when, title, body.split("\n\n")))
                     corpus.expected[uri] = corpus.expected[original_uri]
                     continue
                 corpus.near_copies += 1
@@ -139,15 +145,16 @@ def make_corpus(
                     f"This story was first published by {original_outlet} on {original_when:%d %B at %H:%M} and is "
                     f"republished by {name} under licence {outlet}-{number}."
                 )
-                path.write_text(_article_text(name, _name(rng), when, event.headline, [*body.split("\n\n"), note]))
+                path.write_text(_article_text(name, _name(rng), when, title, [*body.split("\n\n"), note]))
                 corpus.expected[uri] = uri
                 continue
-            angle = event.angles[0] if outlet < outlets // 3 else event.angles[outlet % 2]
-            sentences = rng.sample(angle, EVENT_SENTENCES_PER_ARTICLE - 2)
-            if outlet >= outlets // 2:  # later outlets bridge the two angles
-                sentences += rng.sample(event.angles[1 - outlet % 2], 2)
-            else:
-                sentences += rng.sample([s for s in angle if s not in sentences], 2)
+            # The first third of the outlets tells one angle, the second third the other (two stories may
+            # start), the last third mixes both (which links them).
+            third = min(2, 3 * outlet // outlets)
+            angle = event.angles[third % 2]
+            sentences = rng.sample(angle, EVENT_SENTENCES_PER_ARTICLE)
+            if third == 2:
+                sentences[:BRIDGING_SENTENCES] = rng.sample(event.angles[1], BRIDGING_SENTENCES)
             own = [
                 f"{name} reporter {outlet}-{number}-{k}: " + " ".join(rng.choice(FILLER) for _ in range(16)) + "."
                 for k in range(OWN_SENTENCES_PER_ARTICLE)
@@ -157,7 +164,7 @@ def make_corpus(
             title = f"{event.headline} as {rng.choice(FILLER)} {rng.choice(FILLER)} wait for outlet {outlet}"
             path.write_text(_article_text(name, _name(rng), when, title, paragraphs))
             corpus.expected[uri] = uri
-            written.append((uri, name, "\n\n".join(paragraphs), when))
+            written[number].append((uri, name, title, "\n\n".join(paragraphs), when))
     return corpus
 
 
@@ -205,8 +212,10 @@ def summary_counts(output: str) -> tuple[int, int, int]:
 
 Rows = Callable[[str], list[tuple[Any, ...]]]
 
-#: Phases a kill can land in (``KillRecord.phase``).
-PHASES = ("no-database", "migrating", "mid-write", "between-writes", "exited")
+#: Phases a kill can land in (``KillRecord.phase``): before the process opened the database (imports, reading
+#: the first file), while it created or migrated the schema, inside a write transaction, between transactions
+#: (extracting the next file, rebuilding indexes, reading), or after it had already exited.
+PHASES = ("starting", "migrating", "mid-write", "between-writes", "exited")
 
 STORY_CHECKS = {
     "a story's article_count differs from the articles pointing at it": (
@@ -333,13 +342,22 @@ class SqliteTarget:
         finally:
             probe.close()
 
-    def phase(self) -> str:
-        """Where the (frozen) ingest process is: see ``PHASES``."""
-        if not self.path.exists():
-            return "no-database"
+    def opened_by(self, pid: int) -> bool:
+        """Whether process ``pid`` has the database file open (Linux /proc)."""
+        with contextlib.suppress(OSError):
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    if Path(os.readlink(fd)) == self.path.resolve():
+                        return True
+        return False
+
+    def phase(self, pid: int) -> str:
+        """Where the (frozen) ingest process ``pid`` is: see ``PHASES``."""
+        if not self.opened_by(pid):
+            return "starting"
         writing = self.writing()
         if "articles" not in self.tables():
-            return "migrating" if writing else "no-database"
+            return "migrating" if writing else "starting"
         return "mid-write" if writing else "between-writes"
 
     def check(self, corpus: Corpus, *, final: bool) -> DatabaseState:
@@ -383,7 +401,7 @@ class PostgresTarget:
         import psycopg
 
         with psycopg.connect(self.libpq, connect_timeout=5) as connection:
-            return list(connection.execute(sql))  # type: ignore[call-overload]
+            return list(connection.execute(sql))
 
     def tables(self) -> set[str]:
         return {
@@ -408,10 +426,23 @@ class PostgresTarget:
             ).fetchone()
         return bool(row and row[0])
 
-    def phase(self) -> str:
+    def opened_by(self, pid: int) -> bool:
+        """Whether the CLI has a session open (over TCP the server cannot see client pids: one client runs)."""
+        import psycopg
+
+        del pid
+        with psycopg.connect(self.server, autocommit=True, connect_timeout=5) as probe:
+            row = probe.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", (self.application,)
+            ).fetchone()
+        return bool(row and row[0])
+
+    def phase(self, pid: int) -> str:
+        if not self.opened_by(pid):
+            return "starting"
         writing = self.writing()
         if "articles" not in self.tables():
-            return "migrating" if writing else "no-database"
+            return "migrating" if writing else "starting"
         return "mid-write" if writing else "between-writes"
 
     def wait_for_backends_gone(self, timeout_s: float = 10.0) -> None:
@@ -463,12 +494,15 @@ Target = SqliteTarget | PostgresTarget
 
 # --- the loop ---------------------------------------------------------------------------------------------
 
-#: Share of kills timed from the start of the process (spread over its first EARLY_WINDOW_S: imports, opening
-#: and migrating the database, rebuilding the indexes); the others wait until the database holds a randomly
-#: drawn number of articles, then a random jitter, so they spread over the whole ingest whatever the speed of
-#: the machine. 3 s covers the CLI's start (about 1.5 s of imports, 0.3 s of migrations on an idle core).
+#: How kills are timed. The first kill of a loop, and then a share of EARLY_SHARE, are "early": half of them
+#: after a plain random delay within EARLY_WINDOW_S of the start (imports: 1.5 s on an idle core, 4 s on a busy
+#: one), half a random OPEN_JITTER_S after the process opened the database (schema creation and migrations
+#: take ~0.3 s, then the indexes are rebuilt). The other kills wait until the database holds a randomly drawn
+#: number of articles (drawn over the whole corpus, in increasing order), then a random JITTER_S: so they
+#: spread over the whole ingest whatever the speed of the machine.
 EARLY_SHARE = 0.3
 EARLY_WINDOW_S = 3.0
+OPEN_JITTER_S = 0.5
 #: Jitter after the target count is reached: about one article's work (extraction plus its write transaction,
 #: 30-80 ms when measured), so the kill lands anywhere in the next article's processing.
 JITTER_S = 0.15
@@ -506,7 +540,7 @@ def freeze_classify_kill(process: subprocess.Popen[bytes], target: Target) -> st
     except ProcessLookupError:
         return "exited"
     try:
-        phase = target.phase()
+        phase = target.phase(process.pid)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
@@ -514,11 +548,15 @@ def freeze_classify_kill(process: subprocess.Popen[bytes], target: Target) -> st
     return phase
 
 
-def _wait_for(process: subprocess.Popen[bytes], target: Target, articles: int, deadline: float) -> None:
+def _wait_for(process: subprocess.Popen[bytes], ready: Callable[[], bool], deadline: float) -> None:
     while process.poll() is None and time.monotonic() < deadline:
-        if target.count_articles() >= articles:
+        if ready():
             return
         time.sleep(POLL_S)
+
+
+def _has_articles(target: Target, articles: int) -> bool:
+    return target.count_articles() >= articles
 
 
 def crash_loop(
@@ -531,7 +569,7 @@ def crash_loop(
     log = work / "ingest.log"
     total = len(corpus.stored_urls)
     # Article counts at which the progress-timed kills land, in increasing order over the whole ingest.
-    early = [rng.random() < EARLY_SHARE for _ in range(kills)]
+    early = [k == 0 or rng.random() < EARLY_SHARE for k in range(kills)]
     targets = iter(sorted(rng.randint(1, total - 1) for _ in range(kills - sum(early))))
     run = CrashRun()
     begun = time.monotonic()
@@ -539,10 +577,14 @@ def crash_loop(
     for is_early in early:
         started = time.monotonic()
         process = start_ingest(corpus.root, env, log)
-        if is_early:
+        deadline = started + run_timeout_s
+        if is_early and rng.random() < 0.5:
             time.sleep(rng.uniform(0.0, EARLY_WINDOW_S))
+        elif is_early:
+            _wait_for(process, functools.partial(target.opened_by, process.pid), deadline)
+            time.sleep(rng.uniform(0.0, OPEN_JITTER_S))
         else:
-            _wait_for(process, target, next(targets), started + run_timeout_s)
+            _wait_for(process, functools.partial(_has_articles, target, next(targets)), deadline)
             time.sleep(rng.uniform(0.0, JITTER_S))
         delay = time.monotonic() - started
         phase = freeze_classify_kill(process, target)
@@ -565,15 +607,16 @@ def crash_loop(
 
 # --- CI tests ---------------------------------------------------------------------------------------------
 
-#: CI sizes: about 100 files, which one uninterrupted ingest stores in ~6 s on an idle core; 8 kills (the
-#: bench runs 50 over a larger corpus). Together well under the 60 s budget of this file.
-CI_OUTLETS = 8
-CI_EVENTS = 20
+#: CI sizes: about 60 files, which one uninterrupted ingest stores in ~4 s on an idle core; 8 kills (the
+#: bench runs 50 over a larger corpus). Each restart pays the CLI's start (~2 s), so this is most of the
+#: file's ~60 s budget on a busy machine.
+CI_OUTLETS = 6
+CI_EVENTS = 16
 CI_KILLS = 8
 CI_SEED = 11
-#: PostgreSQL is covered briefly: the same loop, 3 kills on a smaller corpus.
-PG_OUTLETS = 5
-PG_EVENTS = 12
+#: PostgreSQL is covered briefly: the same loop, 3 kills on ~15 files.
+PG_OUTLETS = 3
+PG_EVENTS = 8
 PG_KILLS = 3
 
 

@@ -63,15 +63,19 @@ def file_url(path: str) -> str:
 class Intake:
     """Stores extracted articles and keeps syndication links and stories up to date."""
 
-    def __init__(self, storage: Storage, settings: Settings, *, now: datetime | None = None) -> None:
+    def __init__(
+        self, storage: Storage, settings: Settings, *, now: datetime | None = None, store_only: bool = False
+    ) -> None:
+        """``store_only`` skips rebuilding the indexes: for processes that only ``store`` (queue workers)."""
         self.storage = storage
         self.settings = settings
         self.near_duplicates = NearDuplicateIndex()
         self.engine = StoryEngine(new_story_id=story_id_for)
-        self._rebuild(now or datetime.now(UTC))
+        self._unassigned: list[int] = []
+        if not store_only:
+            self._rebuild(now or datetime.now(UTC))
 
     def _rebuild(self, now: datetime) -> None:
-        self._unassigned: list[int] = []
         since = now - timedelta(days=self.settings.story_window_days)
         for article in self.storage.iter_articles_since(since):
             if article.story_id is None:  # stored but never assigned: a process died between the two stages

@@ -18,7 +18,6 @@ from newsloom.ingest.intake import Intake
 from newsloom.ingest.politeness_redis import RedisHostLimiter
 from newsloom.settings import Settings, load_settings
 from newsloom.storage import open_storage
-from newsloom.storage.base import Storage
 from newsloom.workers.app import state_url
 from newsloom.workers.config import QueueConfig, queue_config, redis_key
 from newsloom.workers.queue import Producer
@@ -29,24 +28,14 @@ _settings: Settings | None = None
 _context: WorkerContext | None = None
 
 
-class StoringIntake(Intake):
-    """An ``Intake`` used for its first stage only (``store``): no in-memory indexes are built.
-
-    Fetch workers store articles in parallel; story assignment happens in the one assigner process.
-    """
-
-    def __init__(self, storage: Storage, settings: Settings) -> None:  # deliberately skips the index rebuild
-        self.storage = storage
-        self.settings = settings
-
-
 class WorkerContext:
     def __init__(self, settings: Settings) -> None:
         self.pid = os.getpid()
         self.settings = settings
         self.config: QueueConfig = queue_config(settings)
         self.storage = open_storage(settings.effective_database_url)
-        self.intake = StoringIntake(self.storage, settings)
+        # Fetch workers store articles in parallel; story assignment happens in the one assigner process.
+        self.intake = Intake(self.storage, settings, store_only=True)
         self.producer = Producer(settings, self.config)
         self.loop = asyncio.new_event_loop()
         self._fetcher: Fetcher | None = None

@@ -160,6 +160,17 @@ def enqueue_update(settings: Settings, source_ids: list[int]) -> int:
         producer.close()
 
 
+def enqueue_assigns(settings: Settings, article_ids: list[int]) -> int:
+    """Queue story assignment of stored articles (for use cases that store in the calling process)."""
+    producer = Producer(settings)
+    try:
+        for article_id in article_ids:
+            producer.enqueue_assign(article_id)
+        return len(article_ids)
+    finally:
+        producer.close()
+
+
 def enqueue_paths(settings: Settings, paths: list[str]) -> int:
     """Queue one ingest task per local file (absolute paths: workers run elsewhere); returns how many."""
     from pathlib import Path
