@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,10 +38,8 @@ def queue_settings(redis_space: RedisSpace, tmp_path: Path, monkeypatch: pytest.
                         per_host_delay_s=0.0, respect_robots=False)
 
 
-def test_a_full_queue_slows_then_refuses(queue_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NEWSLOOM_QUEUE_MAX_LENGTH", "3")
-    monkeypatch.setenv("NEWSLOOM_QUEUE_FULL_WAIT_S", "0.3")
-    producer = Producer(queue_settings)
+def test_a_full_queue_slows_then_refuses(queue_settings: Settings) -> None:
+    producer = Producer(dataclasses.replace(queue_settings, queue_max_length=3, queue_full_wait_s=0.3))
     for article_id in range(3):
         producer.enqueue_assign(article_id)
     with pytest.raises(QueueError, match="did not drain"):
@@ -115,11 +114,13 @@ def test_payloads_round_trip() -> None:
 
 
 def test_queue_names_and_settings() -> None:
-    config = queue_config(load_settings(env={}), env={"NEWSLOOM_QUEUE_PREFIX": "nl", "NEWSLOOM_QUEUE_MAX_LENGTH": "7"})
+    config = queue_config(load_settings(env={"NEWSLOOM_QUEUE_PREFIX": "nl", "NEWSLOOM_QUEUE_MAX_LENGTH": "7"}))
     assert config.queue_max_length == 7
     assert parse_stages(["nl.fetch", "assign", "fetch"], config) == ["fetch", "assign"]
     assert parse_stages(None, config) == ["poll", "fetch", "assign"]
     with pytest.raises(ConfigError):
         parse_stages(["index"], config)
     with pytest.raises(ConfigError):
-        queue_config(load_settings(env={}), env={"NEWSLOOM_QUEUE_LEASE_S": "soon"})
+        queue_config(load_settings(env={"NEWSLOOM_QUEUE_LEASE_S": "soon"}))
+    with pytest.raises(ConfigError):
+        queue_config(load_settings(env={"NEWSLOOM_QUEUE_LEASE_S": "0"}))

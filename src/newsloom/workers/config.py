@@ -1,19 +1,16 @@
-"""Queue-mode tunables: queue names, bounds, leases and redelivery, read once from settings and environment.
+"""Queue-mode tunables: queue names, bounds, leases and redelivery.
 
-Each value has one name, ``NEWSLOOM_`` plus the upper-cased field (``NEWSLOOM_QUEUE_MAX_LENGTH``). They are
-read from ``Settings`` when it has a field of that name and from the environment otherwise, so moving them
-into ``settings.py`` later changes no deployment.
+The values are settings like any other (``queue_max_length`` in TOML, ``NEWSLOOM_QUEUE_MAX_LENGTH`` in the
+environment); this module explains each default and validates them together.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
 from newsloom.errors import ConfigError
-from newsloom.settings import ENV_PREFIX, Settings
+from newsloom.settings import Settings
 
 # Queue names, one per pipeline stage (a "prefix." is put in front when queue_prefix is set).
 POLL_QUEUE = "poll"  # fetch a feed, parse it, store full-text items, fan out page fetches
@@ -53,21 +50,9 @@ class QueueConfig:
     queue_redis_url: str = ""
 
 
-def queue_config(settings: Settings, env: Mapping[str, str] | None = None) -> QueueConfig:
-    """The queue tunables: a ``Settings`` field of the same name wins, then ``NEWSLOOM_<NAME>``, then the default."""
-    env = os.environ if env is None else env
-    values: dict[str, Any] = {}
-    for f in fields(QueueConfig):
-        raw: Any = getattr(settings, f.name, None)
-        if raw is None:
-            raw = env.get(ENV_PREFIX + f.name.upper())
-        if raw is None:
-            continue
-        kind = f.type if isinstance(f.type, str) else f.type.__name__
-        try:
-            values[f.name] = int(raw) if kind == "int" else float(raw) if kind == "float" else str(raw)
-        except ValueError as exc:
-            raise ConfigError(f"setting {f.name}: {exc}") from exc
+def queue_config(settings: Settings) -> QueueConfig:
+    """The queue tunables, taken from the ``Settings`` fields of the same names (TOML file or environment)."""
+    values: dict[str, Any] = {f.name: getattr(settings, f.name) for f in fields(QueueConfig)}
     config = QueueConfig(**values)
     if config.queue_max_length < 1 or config.queue_lease_s <= 0 or config.queue_visibility_timeout_s <= 0:
         raise ConfigError("queue_max_length, queue_lease_s and queue_visibility_timeout_s must be positive")
