@@ -494,7 +494,9 @@ Target = SqliteTarget | PostgresTarget
 
 # --- the loop ---------------------------------------------------------------------------------------------
 
-#: How kills are timed. The first kill of a loop, and then a share of EARLY_SHARE, are "early": half of them
+#: How kills are timed. While the schema does not exist yet, every kill lands a random OPEN_JITTER_S after
+#: the process opened the database (creating it and migrating take ~0.3 s). Then a share EARLY_SHARE are
+#: "early": half of them
 #: after a plain random delay within EARLY_WINDOW_S of the start (imports: 1.5 s on an idle core, 4 s on a busy
 #: one), half a random OPEN_JITTER_S after the process opened the database (schema creation and migrations
 #: take ~0.3 s, then the indexes are rebuilt). The other kills wait until the database holds a randomly drawn
@@ -569,7 +571,7 @@ def crash_loop(
     log = work / "ingest.log"
     total = len(corpus.stored_urls)
     # Article counts at which the progress-timed kills land, in increasing order over the whole ingest.
-    early = [k == 0 or rng.random() < EARLY_SHARE for k in range(kills)]
+    early = [rng.random() < EARLY_SHARE for _ in range(kills)]
     targets = iter(sorted(rng.randint(1, total - 1) for _ in range(kills - sum(early))))
     run = CrashRun()
     begun = time.monotonic()
@@ -578,7 +580,13 @@ def crash_loop(
         started = time.monotonic()
         process = start_ingest(corpus.root, env, log)
         deadline = started + run_timeout_s
-        if is_early and rng.random() < 0.5:
+        creating = "articles" not in target.tables()
+        if creating:  # no schema yet: kill while the process creates it (only early kills can land there)
+            _wait_for(process, functools.partial(target.opened_by, process.pid), deadline)
+            time.sleep(rng.uniform(0.0, OPEN_JITTER_S))
+            if not is_early:
+                next(targets, None)  # this kill's article target is spent on the schema
+        elif is_early and rng.random() < 0.5:
             time.sleep(rng.uniform(0.0, EARLY_WINDOW_S))
         elif is_early:
             _wait_for(process, functools.partial(target.opened_by, process.pid), deadline)
@@ -665,3 +673,30 @@ def test_postgresql_survives_kill_9_during_ingest(tmp_path: Path, pg_schema_url:
     print(f"kills by phase {run.phases()}; final run {run.final_counts}; {run.seconds:.1f} s")
     assert run.final_state.urls == corpus.stored_urls
     assert run.rerun_counts == (0, len(corpus.expected), 0)
+
+
+def _partition(db_path: Path) -> list[list[str]]:
+    """The stories of a database as sorted lists of canonical URLs (story ids aside)."""
+    stories: dict[str, list[str]] = {}
+    for url, story in SqliteTarget(db_path.parent).rows("SELECT canonical_url, story_id FROM articles"):
+        stories.setdefault(story, []).append(url)
+    return sorted(sorted(urls) for urls in stories.values())
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: Intake._rebuild replays the story window in dated_at order, not arrival order, so the "
+    "streaming IDF, member and centroid state after a restart differ from an uninterrupted run",
+)
+def test_restart_gives_the_stories_of_an_uninterrupted_run(tmp_path: Path) -> None:
+    """A restart (not even a crash) between two ingests must not change which articles share a story."""
+    from newsloom.service import Service
+    from newsloom.settings import load_settings
+
+    corpus = make_corpus(tmp_path / "corpus", outlets=6, events=16, seed=1)
+    folders = sorted(str(p) for p in corpus.root.iterdir())
+    for name, batches in (("once", [folders]), ("restarted", [folders[:3], folders])):
+        for batch in batches:  # each batch is one process's Service, as one `newsloom ingest` run
+            with Service(load_settings(env={"NEWSLOOM_DATA_DIR": str(tmp_path / name)})) as svc:
+                svc.ingest_paths(batch)
+    assert _partition(tmp_path / "restarted" / "newsloom.db") == _partition(tmp_path / "once" / "newsloom.db")

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from newsloom.ingest.urls import canonical_url
 from newsloom.settings import Settings
 from newsloom.storage.base import Storage
-from newsloom.stories.cluster import ClusterDoc, StoryEngine
+from newsloom.stories.cluster import ClusterDoc, EngineConfig, StoryEngine
 from newsloom.stories.dedupe import NearDuplicateIndex, content_hash
 from newsloom.types import Article, ExtractedArticle, NewArticle
 
@@ -70,7 +70,7 @@ class Intake:
         self.storage = storage
         self.settings = settings
         self.near_duplicates = NearDuplicateIndex()
-        self.engine = StoryEngine(new_story_id=story_id_for)
+        self.engine = StoryEngine(EngineConfig(window_days=settings.story_window_days), new_story_id=story_id_for)
         self._unassigned: list[int] = []
         if not store_only:
             self._rebuild(now or datetime.now(UTC))
@@ -167,6 +167,60 @@ class Intake:
             self.storage.save_story(self.engine.story(assignment.story_id), now=now)
             stored = self.storage.get_article(article.id)
         return IntakeResult(stored, True, original_id=original_id, story_id=assignment.story_id)
+
+    def assign_many(self, articles: Iterable[Article], *, now: datetime) -> list[IntakeResult]:
+        """``assign`` for a batch, in order, in one transaction: the queue assigner's unit of work.
+
+        The stories come out as if ``assign`` had been called on each article in turn (the indexes see them
+        one by one), but the rows are written once per batch: each touched story is saved once (its headline
+        and summary are computed once, not once per article), its new articles are set in one statement, and
+        stories merged away are merged into where they finally went. A story created and merged away within
+        the batch never reaches the database. One result per article given, in order; an article that has a
+        story already is returned unchanged, one given twice is assigned once. On any error nothing is
+        written, and the indexes no longer match the database: rebuild them (as after a failed ``assign``).
+        """
+        batch = list(articles)
+        with self.storage.transaction():
+            assigned: dict[int, tuple[Article, int | None, str]] = {}  # article id -> (article, original, story)
+            created: set[str] = set()  # stories born in this batch: no row refers to them yet
+            merged_away: list[str] = []  # stories stored before the batch and merged into another in it
+            for article in batch:
+                if article.story_id is not None or article.id in assigned:
+                    continue
+                published = article.published_at or article.fetched_at
+                original_key = self.near_duplicates.find_original(article.text, published)
+                original_id = int(original_key) if original_key is not None else None
+                if original_id is not None and original_id != article.id:
+                    self.storage.set_original(article.id, original_id)
+                else:
+                    original_id = None
+                self.near_duplicates.add(str(article.id), article.text, published)
+                doc = replace(_cluster_doc(article), original_id=str(original_id) if original_id is not None else None)
+                assignment = self.engine.add(doc)
+                if assignment.created:
+                    created.add(assignment.story_id)
+                merged_away.extend(old for old in assignment.merged if old not in created)
+                assigned[article.id] = (article, original_id, assignment.story_id)
+            final = {article_id: self.engine.resolve(story) for article_id, (_, _, story) in assigned.items()}
+            for old in merged_away:
+                self.storage.merge_stories(old, self.engine.resolve(old))
+            members: dict[str, list[int]] = {}
+            for article_id, story_id in final.items():
+                members.setdefault(story_id, []).append(article_id)
+            touched = {self.engine.resolve(old) for old in merged_away} | set(members)
+            for story_id in members:
+                self.storage.set_story(members[story_id], story_id)
+            for story_id in sorted(touched):
+                self.storage.save_story(self.engine.story(story_id), now=now)
+        results = []
+        for article in batch:
+            if article.story_id is not None:
+                results.append(IntakeResult(article, False, original_id=article.original_id, story_id=article.story_id))
+                continue
+            _, original_id, _ = assigned[article.id]
+            stored = replace(article, story_id=final[article.id], original_id=original_id)
+            results.append(IntakeResult(stored, True, original_id=original_id, story_id=final[article.id]))
+        return results
 
     def accept_many(
         self, items: Iterable[ExtractedArticle], *, source_id: int | None = None, now: datetime

@@ -16,6 +16,7 @@ same articles on either engine; FTS5 also folds diacritics (``cafe`` finds ``caf
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,17 +98,24 @@ def to_fts5_query(query: str) -> str | None:
     return positive + "".join(f" NOT {term}" for term in excluded)
 
 
-@dataclass(frozen=True, slots=True)
-class MatchClause:
-    """What a search adds to a SELECT over ``articles``: a FROM target, a WHERE condition and a rank order."""
+# Ranking is what costs: bm25 / ts_rank_cd per matching row, then a sort of all of them. A common word matches
+# most of a news archive ("minister" matched 82k of the 100k articles of bench/web.py's corpus: 0.94 s to rank
+# on SQLite, 8 ms once capped), so only the newest RANKED_CANDIDATES matches (highest article id, i.e. the most
+# recently stored) are ranked. A query matching fewer rows is ranked in full, exactly as before; a broad one
+# gets the best of the recent matches, which is what a news reader searching for "minister" wants. 1,000 is
+# 33 result pages and keeps the ranked set to ~10 ms on SQLite at 100k articles (see docs/benchmarks-web.md).
+RANKED_CANDIDATES = 1000
 
-    from_clause: sa.FromClause
-    where: sa.ColumnElement[bool]
-    order_by: tuple[sa.ColumnElement[object], ...]
+Restrict = Callable[[sa.Select[Any]], sa.Select[Any]]
 
 
-def match_clause(dialect_name: str, query: str) -> MatchClause | None:
-    """The engine's full-text match for ``query``, best matches first; None when the query cannot match."""
+def ranked_matches(dialect_name: str, query: str, *, restrict: Restrict, cap: int = RANKED_CANDIDATES) -> sa.Subquery | None:
+    """The newest ``cap`` articles matching ``query`` as a subquery of ``(id, score)``, lower score = better match.
+
+    ``restrict`` adds the caller's filters (on ``articles`` columns) to the candidate SELECT, so that the cap
+    applies to the filtered matches and a filter never empties a page that has matches. None when the query
+    cannot match anything.
+    """
     query = clean_query(query)
     if not query:
         return None
@@ -117,15 +125,28 @@ def match_clause(dialect_name: str, query: str) -> MatchClause | None:
             return None
         fts = sa.table(FTS_TABLE, sa.column("rowid"))
         fts_name: sa.ColumnClause[Any] = sa.literal_column(FTS_TABLE)
-        return MatchClause(
-            from_clause=articles.join(fts, fts.c.rowid == articles.c.id),
-            where=fts_name.op("MATCH")(sa.literal(expression)),
-            order_by=(sa.func.bm25(fts_name, TITLE_WEIGHT, TEXT_WEIGHT).asc(), articles.c.id.desc()),
+        # bm25() only exists inside the FTS5 query; FTS5 walks its matches in rowid order, so ORDER BY rowid
+        # DESC LIMIT stops after ``cap`` rows and bm25 is computed for those only.
+        candidates = (
+            sa.select(fts.c.rowid.label("id"), sa.func.bm25(fts_name, TITLE_WEIGHT, TEXT_WEIGHT).label("score"))
+            .select_from(fts.join(articles, articles.c.id == fts.c.rowid))
+            .where(fts_name.op("MATCH")(sa.literal(expression)))
+            .order_by(fts.c.rowid.desc())
+            .limit(cap)
         )
+        return restrict(candidates).subquery("ranked_matches")
     vector: sa.ColumnClause[Any] = sa.literal_column(f"articles.{PG_VECTOR_COLUMN}")
-    tsquery = sa.func.websearch_to_tsquery(sa.literal_column(f"'{PG_TEXT_CONFIG}'::regconfig"), query)
-    return MatchClause(
-        from_clause=articles,
-        where=vector.op("@@")(tsquery),
-        order_by=(sa.func.ts_rank_cd(vector, tsquery).desc(), articles.c.id.desc()),
+    config: sa.ColumnClause[Any] = sa.literal_column(f"'{PG_TEXT_CONFIG}'::regconfig")
+    newest = (
+        sa.select(articles.c.id)
+        .where(vector.op("@@")(sa.func.websearch_to_tsquery(config, query)))
+        .order_by(articles.c.id.desc())
+        .limit(cap)
+    )
+    newest_ids = restrict(newest).subquery("newest_matches")
+    # Ranked in an outer SELECT so that ts_rank_cd runs on the capped rows only, whatever plan finds them.
+    return (
+        sa.select(articles.c.id, (-sa.func.ts_rank_cd(vector, sa.func.websearch_to_tsquery(config, query))).label("score"))
+        .select_from(articles.join(newest_ids, newest_ids.c.id == articles.c.id))
+        .subquery("ranked_matches")
     )

@@ -430,18 +430,21 @@ class SqlStorage:
         limit: int = 20,
         offset: int = 0,
     ) -> list[Article]:
-        match = search.match_clause(self._dialect, query)
-        if match is None:
+        def restrict(candidates: sa.Select[Any]) -> sa.Select[Any]:
+            return _filtered(candidates, source_id=source_id, since=since, until=until)
+
+        # At least every row of the requested page is ranked, however deep the page.
+        cap = max(search.RANKED_CANDIDATES, offset + limit)
+        ranked = search.ranked_matches(self._dialect, query, restrict=restrict, cap=cap)
+        if ranked is None:
             return []
         statement = (
             sa.select(articles)
-            .select_from(match.from_clause)
-            .where(match.where)
-            .order_by(*match.order_by)
+            .select_from(articles.join(ranked, ranked.c.id == articles.c.id))
+            .order_by(ranked.c.score.asc(), articles.c.id.desc())
             .limit(limit)
             .offset(offset)
         )
-        statement = _filtered(statement, source_id=source_id, since=since, until=until)
         with self.connection("searching articles") as connection:
             return self._articles(connection, statement)
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from fastapi import Depends, FastAPI, Query, Request, Security
+from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
@@ -18,6 +19,7 @@ from newsloom.errors import AuthError
 from newsloom.reader_service import ReaderService
 from newsloom.storage.accounts_base import ArticleBrief, User
 from newsloom.types import Article, Source, Story
+from newsloom.web.csp import swagger_ui_page
 
 T = TypeVar("T")
 MAX_LIMIT = 100
@@ -128,11 +130,16 @@ def create_api(reader: ReaderService) -> FastAPI:
         title="newsloom API",
         version="1",
         description=__doc__,
-        docs_url="/docs",
+        docs_url=None,  # served below from vendored Swagger UI files, not a CDN
         redoc_url=None,
         openapi_url="/openapi.json",
     )
     api.state.reader = reader
+
+    @api.get("/docs", include_in_schema=False)
+    def docs(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "").rstrip("/")
+        return swagger_ui_page(f"{root}/openapi.json", f"{api.title} - docs")
 
     def get_reader(request: Request) -> ReaderService:
         value: ReaderService = request.app.state.reader
