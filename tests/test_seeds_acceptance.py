@@ -84,3 +84,20 @@ def test_ingesting_again_changes_nothing(ingested: tuple[Path, object], seeds_di
     assert "0 stored, 2 already stored" in again.stdout
     after = {k: (v.id, v.story_id, v.content_hash) for k, v in stored_by_file(data_dir).items()}  # type: ignore[attr-defined]
     assert after == before
+
+
+def test_compare_cli_on_the_raw_seed_files(seeds_dir: Path, tmp_path: Path) -> None:
+    """``newsloom compare`` on the raw files: extraction, then the gold alignment and differences."""
+    files = [str(seeds_dir / "000_96d010cab8b1e35d.txt"), str(seeds_dir / "001_1064e9be043f4f4f.txt")]
+    result = run_cli(["compare", *files], tmp_path)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert [a["publisher"] for a in data["articles"]] == [None, "Euronews"]
+    consensus = [c for c in data["claims"] if c["consensus"]]
+    assert len(consensus) == 8 and all(sorted(c["outlets"]) == [0, 1] for c in consensus)
+    kinds = sorted(d["kind"] for d in data["differences"])
+    assert kinds.count("framing") >= 2 and "quote" in kinds and "date" in kinds
+    only_euronews = [c for c in data["claims"] if c["outlets"] == [1]]
+    assert len(only_euronews) == 1 and only_euronews[0].get("caption") is True
+    text = run_cli(["compare", "--format", "text", *files], tmp_path)
+    assert text.returncode == 0 and "North Korean dictator" in text.stdout

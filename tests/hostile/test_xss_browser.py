@@ -46,10 +46,20 @@ needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM)
 ADMIN = "editor"
 FEEDS = 3  # the payloads are spread over this many feeds, whose titles are payloads too
 SETTLE_MS = 150  # after "load": long enough for onerror/onfocus/animation handlers to have fired
-WORDS = (
-    "council budget river harbour minister storm rescue court trial market energy school hospital strike "
-    "railway bridge festival museum election ceasefire vaccine drought wildfire airport"
-).split()
+WORDS = [
+    "council", "budget", "river", "harbour", "minister", "storm", "rescue", "court", "trial", "market", "energy",
+    "school", "hospital", "strike", "railway", "bridge", "festival", "museum", "election", "ceasefire", "vaccine",
+    "drought", "wildfire", "airport",
+]  # fmt: skip
+
+
+def xml_text(value: str) -> str:
+    """``value`` escaped for XML, less the characters XML cannot carry at all (the NUL-byte payload)."""
+    return escape(value.replace("\x00", ""))
+
+
+def xml_attr(value: str) -> str:
+    return quoteattr(value.replace("\x00", ""))
 
 
 def filler(seed: int, sentences: int = 14) -> str:
@@ -69,11 +79,11 @@ def article_html(title: str, payloads: list[Payload], seed: int) -> str:
 def rss(title: str, items: list[tuple[str, str, str]]) -> str:
     """An RSS 2.0 feed; ``items`` are (title, link, HTML content), all escaped into text as feeds do."""
     entries = "".join(
-        f"<item><title>{escape(t)}</title><link>{escape(link)}</link><guid>{escape(link)}</guid>"
-        f"<description>{escape(html)}</description></item>"
+        f"<item><title>{xml_text(t)}</title><link>{xml_text(link)}</link><guid>{xml_text(link)}</guid>"
+        f"<description>{xml_text(html)}</description></item>"
         for t, link, html in items
     )
-    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>{escape(title)}</title><link>http://127.0.0.1/</link>{entries}</channel></rss>'
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>{xml_text(title)}</title><link>http://127.0.0.1/</link>{entries}</channel></rss>'
 
 
 def opml(loopback: LoopbackServer) -> bytes:
@@ -81,10 +91,10 @@ def opml(loopback: LoopbackServer) -> bytes:
     for i, p in enumerate(ALL[:12]):
         xml_url = loopback.url(f"/opml/{i}?x={p.markup}")  # an address that fails to poll, echoed in the error
         html_url = HOSTILE_URLS[i % len(HOSTILE_URLS)]
-        outlines.append(f"<outline type='rss' text={quoteattr(p.markup)} title={quoteattr(p.markup)} "
-                        f"xmlUrl={quoteattr(xml_url)} htmlUrl={quoteattr(html_url)} category={quoteattr(p.markup)}/>")  # fmt: skip
-    outlines += [f"<outline text='bad' xmlUrl={quoteattr(u)}/>" for u in HOSTILE_URLS]
-    folder = f"<outline text={quoteattr(ALL[-1].markup)}>{''.join(outlines)}</outline>"
+        outlines.append(f"<outline type='rss' text={xml_attr(p.markup)} title={xml_attr(p.markup)} "
+                        f"xmlUrl={xml_attr(xml_url)} htmlUrl={xml_attr(html_url)} category={xml_attr(p.markup)}/>")  # fmt: skip
+    outlines += [f"<outline text='bad' xmlUrl={xml_attr(u)}/>" for u in HOSTILE_URLS]
+    folder = f"<outline text={xml_attr(ALL[-1].markup)}>{''.join(outlines)}</outline>"
     return f"<?xml version='1.0'?><opml version='2.0'><head><title>x</title></head><body>{folder}</body></opml>".encode()
 
 
@@ -144,7 +154,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostileSite]:
 
     loopback = LoopbackServer().start()
     root = tmp_path_factory.mktemp("xss")
-    reader = make_reader(root / "data")
+    reader = make_reader(root / "data", allow_private_networks=True)  # the feeds and pages are on 127.0.0.1
     try:
         admin = stock(reader, loopback, root / "files")
         port = free_port()
