@@ -20,7 +20,7 @@ from newsloom.ingest.discover import discover_feeds
 from newsloom.ingest.extract import article_to_json, extract_html
 from newsloom.ingest.feeds import default_sources, parse_feed, sniff_format
 from newsloom.ingest.fetch import Fetcher, fetch_sync
-from newsloom.ingest.intake import Intake, IntakeResult
+from newsloom.ingest.intake import Intake, IntakeResult, file_url
 from newsloom.ingest.local import LocalDocument, expand_paths, read_documents
 from newsloom.ingest.opml import build_opml, parse_opml
 from newsloom.ingest.pipeline import PAGE_ACCEPT, Poller, PollOutcome
@@ -252,9 +252,15 @@ class Service:
 
             report.queued = enqueue_paths(self.settings, [str(p) for p in expand_paths(paths)])
             return report
-        for doc in read_documents(paths):
+        files = expand_paths(paths)
+        known = self.storage.known_urls(file_url(str(p)) for p in files)
+        for doc in read_documents(files, stored=lambda p: file_url(str(p)) in known):
             if progress is not None:
                 progress(doc)
+            if doc.already_stored:
+                article = self.storage.find_article(canonical_url=file_url(str(doc.path)))
+                report.unchanged.append(IntakeResult(article, False, story_id=article.story_id if article else None))
+                continue
             if doc.article is None:
                 report.skipped.append((str(doc.path), doc.error or "no article"))
                 continue

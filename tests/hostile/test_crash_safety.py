@@ -580,8 +580,9 @@ def crash_loop(
         started = time.monotonic()
         process = start_ingest(corpus.root, env, log)
         deadline = started + run_timeout_s
-        creating = "articles" not in target.tables()
-        if creating:  # no schema yet: kill while the process creates it (only early kills can land there)
+        # No schema yet (on PostgreSQL a killed migration leaves none): the first kill, and early ones, land
+        # while the process creates it.
+        if "articles" not in target.tables() and (is_early or not run.kills):
             _wait_for(process, functools.partial(target.opened_by, process.pid), deadline)
             time.sleep(rng.uniform(0.0, OPEN_JITTER_S))
             if not is_early:
@@ -622,10 +623,10 @@ CI_OUTLETS = 6
 CI_EVENTS = 16
 CI_KILLS = 8
 CI_SEED = 11
-#: PostgreSQL is covered briefly: the same loop, 3 kills on ~15 files.
+#: PostgreSQL is covered briefly: the same loop, 2 kills on ~15 files.
 PG_OUTLETS = 3
 PG_EVENTS = 8
-PG_KILLS = 3
+PG_KILLS = 2
 
 
 def test_corpus_has_copies_and_one_article_per_file(tmp_path: Path) -> None:
@@ -683,11 +684,6 @@ def _partition(db_path: Path) -> list[list[str]]:
     return sorted(sorted(urls) for urls in stories.values())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: Intake._rebuild replays the story window in dated_at order, not arrival order, so the "
-    "streaming IDF, member and centroid state after a restart differ from an uninterrupted run",
-)
 def test_restart_gives_the_stories_of_an_uninterrupted_run(tmp_path: Path) -> None:
     """A restart (not even a crash) between two ingests must not change which articles share a story."""
     from newsloom.service import Service

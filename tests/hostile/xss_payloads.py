@@ -34,7 +34,7 @@ _PAYLOADS = {
     "img-onerror-upper": "<IMG SRC=x ONERROR=window.__xss=1>",
     "img-onerror-decimal-entities": "<img src=x onerror=&#119;&#105;&#110;dow.__xss=1>",
     "img-onerror-hex-entities": '<img src=x onerror="&#x77;&#x69;&#x6E;&#x64;&#x6F;&#x77;.__xss=1">',
-    "img-onerror-no-quotes-slash": "<img/src=x/onerror=alert(1)>",
+    "img-onerror-slashes-no-spaces": '<img/src="x"/onerror=alert(1)>',
     "img-malformed-quotes": '<IMG """><SCRIPT>window.__xss=1</SCRIPT>">',
     "img-grave-accents": "<img src=`x` onerror=`window.__xss=1`>",
     "svg-onload": "<svg onload=window.__xss=1>",
@@ -105,6 +105,13 @@ _PAYLOADS = {
 
 ALL: tuple[Payload, ...] = tuple(Payload(name, markup) for name, markup in _PAYLOADS.items())
 
+#: Payloads that do nothing when written raw into a page: they attack a context (an attribute value, a
+#: JavaScript string, a sanitizer's re-serialization) rather than the HTML parser itself.
+INERT_OUTSIDE_THEIR_CONTEXT = frozenset(
+    {"template-img", "attr-inject-autofocus", "unicode-escapes", "fullwidth-brackets",
+     "null-byte-in-tag"}
+)  # fmt: skip
+
 #: Link targets that must never be clickable in a page (each would run script if followed).
 HOSTILE_URLS: tuple[str, ...] = (
     "javascript:window.__xss=1",
@@ -138,6 +145,7 @@ DOM_AUDIT_JS = r"""
       }
     }
     if (tag === "script" && !el.src) found.push("inline <script>");
+    if (tag === "style") found.push("<style>");
     if (["iframe", "object", "embed", "base", "frame", "frameset", "applet"].includes(tag)) found.push(`<${tag}>`);
     if (tag === "meta" && (el.getAttribute("http-equiv") || "").toLowerCase() === "refresh") found.push("<meta refresh>");
     if (tag === "link" && el.rel !== "stylesheet" && el.rel !== "icon" && el.rel !== "manifest" && el.rel !== "alternate") {

@@ -139,15 +139,16 @@ def test_article_date_falls_back_to_fetch_time_then_storage_time(storage: Storag
     assert [x.canonical_url[-1] for x in storage.list_articles()] == ["2", "3", "1"]
 
 
-def test_iter_articles_since_oldest_first_across_batches(storage: Storage, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_iter_articles_since_in_arrival_order_across_batches(storage: Storage, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sql, "ITER_BATCH", 4)  # several batches from a handful of rows
     count = 23
     with storage.transaction():
         for n in range(count):
             # Several share a date, so paging must break ties on id.
-            storage.add_article(article(n, published_at=at(n // 5)), now=at(1000))
-    seen = list(storage.iter_articles_since(at(1)))
-    assert len(seen) == count - 5
+            # Dates run backwards against arrival, so arrival (id) order is distinguishable from date order.
+            storage.add_article(article(n, published_at=at(100 - n // 5 * 20)), now=at(1000))
+    seen = list(storage.iter_articles_since(at(21)))  # the last 3 arrivals are dated 20, before the cut
+    assert len(seen) == count - 3
     assert [x.id for x in seen] == sorted(x.id for x in seen)
     assert len({x.id for x in seen}) == len(seen)
     assert list(storage.iter_articles_since(at(2000))) == []
@@ -178,3 +179,13 @@ def test_very_long_articles_are_stored_and_searchable(storage: Storage) -> None:
     stored, _ = storage.add_article(article(1, title="Giant report", text="needle " + words), now=T0)
     assert storage.get_article(stored.id).text.startswith("needle w0000000")
     assert [x.id for x in storage.search("needle giant")] == [stored.id]
+
+
+def test_unassigned_article_ids_lists_articles_without_a_story_in_id_order(storage: Storage) -> None:
+    ids = [storage.add_article(article(n), now=at(n))[0].id for n in range(1, 6)]
+    assert storage.unassigned_article_ids(10) == ids
+    storage.set_story([ids[0], ids[2]], "s1")
+    assert storage.unassigned_article_ids(10) == [ids[1], ids[3], ids[4]]
+    assert storage.unassigned_article_ids(2) == [ids[1], ids[3]]
+    storage.set_story(ids, "s1")
+    assert storage.unassigned_article_ids(10) == []

@@ -19,6 +19,7 @@ from newsloom.settings import Settings, load_settings
 from newsloom.storage import open_storage
 from newsloom.storage.base import Storage
 from newsloom.types import Article, ExtractedArticle
+from newsloom.workers import assigner as assigner_module
 from newsloom.workers.app import TASK_ASSIGN, configure_app
 from newsloom.workers.assigner import Assigner, AssignLoop, LeaseLostError
 from newsloom.workers.config import ASSIGN_QUEUE, queue_config, queue_name
@@ -41,7 +42,7 @@ def news_articles(seed: int = 3) -> list[ExtractedArticle]:
     for round_ in range(OUTLETS):
         for number, event in enumerate(events):
             published = NOW - timedelta(hours=6) + timedelta(minutes=round_ * 20 + number)
-            text = "\n\n".join(rng.sample(event.sentences, 5) + [f"Outlet {round_} adds its own line {number}."])
+            text = "\n\n".join([*rng.sample(event.sentences, 5), f"Outlet {round_} adds its own line {number}."])
             articles.append(ExtractedArticle(
                 title=f"{event.headline} ({round_})", author=None, publisher=f"Outlet {round_}", published=published,
                 language="en", text=text, url=f"https://outlet{round_}.example/{number}",
@@ -160,12 +161,14 @@ def test_a_batch_is_assigned_in_one_go_and_acknowledged_after(
     producer = Producer(queue_settings)
     inbox = inbox_for(queue_settings, batch_max=30)
     try:
+        assigner = Assigner(storage, queue_settings, held_lease)
+        _ = assigner.intake  # ready (nothing stored yet to catch up on)
         articles = store_all(storage, queue_settings)[:40]
         for article in articles:
             producer.enqueue_assign(article.id)
         producer.enqueue_assign(articles[0].id)  # a duplicate task
         producer.send(TASK_ASSIGN, ASSIGN_QUEUE, ["not an id"])  # a malformed one is dropped
-        loop = AssignLoop(Assigner(storage, queue_settings, held_lease), inbox, threading.Event())
+        loop = AssignLoop(assigner, inbox, threading.Event())
 
         batch = inbox.take()
         assert [article_id_of(m) for m in batch] == [a.id for a in articles[:30]]  # queue order
@@ -186,6 +189,20 @@ def test_a_batch_is_assigned_in_one_go_and_acknowledged_after(
         storage.close()
 
 
+def test_a_new_holder_first_assigns_what_was_left_without_a_story(
+    queue_settings: Settings, held_lease: Lease, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(assigner_module, "ASSIGN_BATCH_MAX", 25)
+    storage = open_storage(queue_settings.effective_database_url)
+    try:
+        articles = store_all(storage, queue_settings)  # stored, their tasks lost with a dead assigner
+        assert len(articles) > 3 * 25  # several catch-up batches
+        _ = Assigner(storage, queue_settings, held_lease).intake
+        assert storage.unassigned_article_ids(10) == []
+    finally:
+        storage.close()
+
+
 def test_tasks_of_a_batch_that_lost_its_lease_go_back_unwritten(
     queue_settings: Settings, redis_space: RedisSpace, held_lease: Lease
 ) -> None:
@@ -193,11 +210,11 @@ def test_tasks_of_a_batch_that_lost_its_lease_go_back_unwritten(
     producer = Producer(queue_settings)
     inbox = inbox_for(queue_settings)
     try:
+        assigner = Assigner(storage, queue_settings, held_lease)
+        _ = assigner.intake
         articles = store_all(storage, queue_settings)[:5]
         for article in articles:
             producer.enqueue_assign(article.id)
-        assigner = Assigner(storage, queue_settings, held_lease)
-        _ = assigner.intake
         held_lease.release()  # e.g. the heartbeat could not reach Redis for a whole lease period
         with pytest.raises(LeaseLostError):
             AssignLoop(assigner, inbox, threading.Event()).handle(inbox.take())

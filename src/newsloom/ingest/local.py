@@ -8,7 +8,7 @@ extractor.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +33,7 @@ class LocalDocument:
     path: Path
     article: ExtractedArticle | None
     error: str | None = None
+    already_stored: bool = False  # skipped unread: the caller said this file is stored already
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
@@ -69,14 +70,22 @@ def _site_lines_by_folder(paths: Iterable[Path]) -> dict[Path, frozenset[str]]:
     return {folder: recurring_lines(docs) for folder, docs in texts.items()}
 
 
-def read_documents(paths: Iterable[str | Path]) -> Iterator[LocalDocument]:
-    """Every article in the given files and folders, in path order; a bad file yields an error, not an exception."""
+def read_documents(
+    paths: Iterable[str | Path], *, stored: Callable[[Path], bool] | None = None
+) -> Iterator[LocalDocument]:
+    """Every article in the given files and folders, in path order; a bad file yields an error, not an exception.
+
+    ``stored`` names page and text files that are stored already: they are not read again (a restarted
+    ingest of a large folder then skips the extraction work done before).
+    """
     files = expand_paths(paths)
     site_lines = _site_lines_by_folder(files)
     for path in files:
         suffix = path.suffix.lower()
         try:
-            if suffix in PAGE_SUFFIXES or suffix in TEXT_SUFFIXES:
+            if (suffix in PAGE_SUFFIXES or suffix in TEXT_SUFFIXES) and stored is not None and stored(path):
+                yield LocalDocument(path, None, already_stored=True)
+            elif suffix in PAGE_SUFFIXES or suffix in TEXT_SUFFIXES:
                 yield LocalDocument(path, extract_file(path, site_lines=site_lines.get(path.parent, frozenset())))
             elif suffix in FEED_SUFFIXES:
                 yield from _feed_documents(path)

@@ -146,13 +146,23 @@ class Storage(Protocol):
         """
 
     def iter_articles_since(self, since: datetime) -> Iterator[Article]:
-        """Every article dated at or after ``since``, oldest first (for rebuilding in-memory indexes).
+        """Every article dated at or after ``since``, in arrival (id) order, for rebuilding in-memory indexes.
+
+        Arrival order, not date order: the story engine's state depends on the order it saw articles in, so a
+        rebuild must replay them as they came.
 
         Reads in batches, each its own short transaction, so a long iteration never blocks writers.
         """
 
     def count_articles(self) -> int:
         """How many articles are stored."""
+
+    def unassigned_article_ids(self, limit: int) -> list[int]:
+        """Ids of up to ``limit`` articles stored without a story, lowest (earliest stored) first.
+
+        For the queue assigner's catch-up and the scheduler's sweep: an indexed lookup, however many articles
+        the story window holds.
+        """
 
     def article_sources(self, article_id: int) -> list[Source]:
         """The sources that delivered this article, first delivery first; ``NotFoundError`` when missing."""

@@ -315,34 +315,33 @@ class SqlStorage:
             return self._articles(connection, statement)
 
     def iter_articles_since(self, since: datetime) -> Iterator[Article]:
-        # Keyset pagination on (dated_at, id): each batch is a short transaction, and rows added meanwhile
-        # with later dates are still reached.
-        after: tuple[datetime, int] | None = None
+        # Keyset pagination on id (arrival order, which is what rebuilt indexes must replay): each batch is a
+        # short transaction, and rows added meanwhile are still reached.
+        after = 0
         while True:
             statement = (
                 sa.select(articles)
-                .where(articles.c.dated_at >= since)
-                .order_by(articles.c.dated_at, articles.c.id)
+                .where(articles.c.dated_at >= since, articles.c.id > after)
+                .order_by(articles.c.id)
                 .limit(ITER_BATCH)
             )
-            if after is not None:
-                statement = statement.where(
-                    sa.or_(
-                        articles.c.dated_at > after[0],
-                        sa.and_(articles.c.dated_at == after[0], articles.c.id > after[1]),
-                    )
-                )
             with self.connection("reading articles") as connection:
                 rows = connection.execute(statement).mappings().all()
                 batch = self._records(connection, rows)
             yield from batch
             if len(rows) < ITER_BATCH:
                 return
-            after = (rows[-1]["dated_at"], rows[-1]["id"])
+            after = rows[-1]["id"]
 
     def count_articles(self) -> int:
         with self.connection("counting articles") as connection:
             return int(connection.execute(sa.select(sa.func.count()).select_from(articles)).scalar_one())
+
+    def unassigned_article_ids(self, limit: int) -> list[int]:
+        # story_id is indexed (NULLs included in both engines' B-trees), so this reads only the unassigned rows.
+        statement = sa.select(articles.c.id).where(articles.c.story_id.is_(None)).order_by(articles.c.id).limit(limit)
+        with self.connection("listing unassigned articles") as connection:
+            return [int(article_id) for article_id in connection.execute(statement).scalars()]
 
     def article_sources(self, article_id: int) -> list[Source]:
         statement = (

@@ -23,6 +23,7 @@ Deterministic: every collection iterated is a dict or list in insertion order, t
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -70,6 +71,8 @@ class _StoryState:
     #: span of the members' own dates (not stream-clock times): the time-distance signal uses these
     first_date: float | None = None
     last_date: float | None = None
+    #: arrival number of the story's latest article: the clock of undated articles
+    last_arrival: int = 0
     centroid: Vector = field(default_factory=dict)
     centroid_norm: float = 0.0
     head: list[_Member] = field(default_factory=list)
@@ -122,12 +125,14 @@ class StoryEngine:
         self._expiry: list[tuple[float, int, str]] = []
         self._now: float | None = None
         self._seq = 0
+        self._arrivals = 0
 
     # --- public API -------------------------------------------------------------------------------------
 
     def add(self, doc: ClusterDoc) -> Assignment:
         """Place one article (in time order) and say where it went."""
         time = self._advance(doc.date)
+        self._arrivals += 1
         original = self._doc_story.get(doc.original_id) if doc.original_id else None
         if original is not None:
             story = self._stories[self.resolve(original)]
@@ -135,7 +140,7 @@ class StoryEngine:
             return Assignment(story_id=story.id, created=False)
 
         vector, parts = self._vectorize(doc)
-        scored = self._score_candidates(vector, _timestamp(doc.date))
+        scored = self._score_candidates(vector, self._signal_date(doc, parts), undated=doc.date is None)
         if scored and scored[0][0] >= self.config.join_threshold:
             story = scored[0][1]
             self._join(story, doc, vector, parts, time)
@@ -149,6 +154,7 @@ class StoryEngine:
     def restore(self, doc: ClusterDoc, story_id: str) -> None:
         """Replay a stored assignment without deciding (rebuilds the index after a restart)."""
         time = self._advance(doc.date)
+        self._arrivals += 1
         target = self.resolve(story_id)
         story = self._stories.get(target)
         if story is None:
@@ -256,7 +262,9 @@ class StoryEngine:
                 out["@" + lower] = vocabulary.idf("@" + lower)
         return out
 
-    def _score_candidates(self, vector: Vector, date: float | None) -> list[tuple[float, _StoryState]]:
+    def _score_candidates(
+        self, vector: Vector, date: float | None, *, undated: bool
+    ) -> list[tuple[float, _StoryState]]:
         """Open stories sharing heavy terms with ``vector``, scored, best first."""
         config = self.config
         overlap: dict[str, float] = {}
@@ -277,7 +285,7 @@ class StoryEngine:
             key=lambda item: (-item[0], item[1].seq),
         )
         scored = [
-            (self._score(vector, date, story, centroid_cosine), story)
+            (self._score(vector, date, story, centroid_cosine, undated=undated), story)
             for centroid_cosine, story in by_centroid[: config.rescored_candidates]
         ]
         scored.sort(key=lambda item: (-item[0], item[1].seq))
@@ -287,14 +295,35 @@ class StoryEngine:
     def _centroid_cosine(vector: Vector, story: _StoryState) -> float:
         return dot(vector, story.centroid) / story.centroid_norm if story.centroid_norm else 0.0
 
-    def _score(self, vector: Vector, date: float | None, story: _StoryState, centroid_cosine: float) -> float:
+    def _score(
+        self, vector: Vector, date: float | None, story: _StoryState, centroid_cosine: float, *, undated: bool
+    ) -> float:
         config = self.config
         best_member = max((dot(vector, member.vector) for member in story.members()), default=0.0)
         score = (1.0 - config.member_share) * centroid_cosine + config.member_share * best_member
         if date is not None and story.first_date is not None and story.last_date is not None:
             gap_days = max(story.first_date - date, date - story.last_date, 0.0) / _DAY_S
-            score -= config.time_penalty_per_day * max(0.0, gap_days - config.time_grace_days)
+            if not undated:
+                score -= config.time_penalty_per_day * max(0.0, gap_days - config.time_grace_days)
+            elif gap_days > config.dateline_grace_days:
+                # a dateline is a looser clock (follow-ups quote the event's date): a penalty per doubling
+                score -= config.dateline_penalty_per_doubling * math.log2(gap_days / config.dateline_grace_days)
+        if undated:
+            # no publication date: the arrival order is the clock (reports of one event arrive close together)
+            gap = self._arrivals - story.last_arrival
+            if gap > config.arrival_grace:
+                score -= config.arrival_penalty_per_doubling * math.log2(gap / config.arrival_grace)
         return score
+
+    def _signal_date(self, doc: ClusterDoc, parts: TextParts) -> float | None:
+        """The article's date as a same-event signal: its own, else a dateline read from its first lines.
+
+        Only a signal: the stream clock (and so the window) moves with ``doc.date`` alone, since a dateline
+        may be old news quoted, or misread.
+        """
+        if doc.date is not None:
+            return _timestamp(doc.date)
+        return _timestamp(parts.dateline)
 
     # --- story updates -----------------------------------------------------------------------------------
 
@@ -309,14 +338,14 @@ class StoryEngine:
         self._stories[candidate] = story
         return story
 
-    def _touch(self, story: _StoryState, doc: ClusterDoc, time: float | None) -> None:
+    def _touch(self, story: _StoryState, doc: ClusterDoc, time: float | None, date: float | None) -> None:
         story.article_count += 1
+        story.last_arrival = self._arrivals
         if time is not None:
             story.first_time = time if story.first_time is None else min(story.first_time, time)
             story.last_time = time if story.last_time is None else max(story.last_time, time)
             if story.open and story.last_time == time:
                 heapq.heappush(self._expiry, (time, story.seq, story.id))
-        date = _timestamp(doc.date)
         if date is not None:
             story.first_date = date if story.first_date is None else min(story.first_date, date)
             story.last_date = date if story.last_date is None else max(story.last_date, date)
@@ -326,12 +355,12 @@ class StoryEngine:
 
     def _join_syndicated(self, story: _StoryState, doc: ClusterDoc, time: float | None) -> None:
         """A copy adds a report, not an outlet or words: centroid and document frequencies stay as they are."""
-        self._touch(story, doc, time)
+        self._touch(story, doc, time, _timestamp(doc.date))
         story.syndicated_count += 1
 
     def _join(self, story: _StoryState, doc: ClusterDoc, vector: Vector, parts: TextParts, time: float | None) -> None:
         config = self.config
-        self._touch(story, doc, time)
+        self._touch(story, doc, time, self._signal_date(doc, parts))
         story.original_count += 1
         if doc.source:
             story.outlets[doc.source] = None
@@ -419,6 +448,7 @@ class StoryEngine:
         for attribute in ("last_time", "last_date"):
             values = [v for v in (getattr(older, attribute), getattr(younger, attribute)) if v is not None]
             setattr(older, attribute, max(values) if values else None)
+        older.last_arrival = max(older.last_arrival, younger.last_arrival)
         if older.last_time is not None:
             heapq.heappush(self._expiry, (older.last_time, older.seq, older.id))
         del self._stories[younger.id]

@@ -26,10 +26,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-from datasketch import LeanMinHash, MinHashLSH
+
+if TYPE_CHECKING:
+    from datasketch import LeanMinHash
 
 # --- text normalisation -------------------------------------------------------------------------------
 
@@ -246,6 +249,9 @@ class NearDuplicateIndex:
         self._mult = (rng.integers(0, 2**32, num_perm, dtype=np.uint64) | _U64(1)).astype(np.uint32)
         self._add = rng.integers(0, 2**32, num_perm, dtype=np.uint64).astype(np.uint32)
         bands = min(LSH_BANDS, num_perm // LSH_ROWS)
+        # Imported here: datasketch pulls in scipy, a second of start-up that commands without an index skip.
+        from datasketch import MinHashLSH
+
         self._lsh = MinHashLSH(num_perm=num_perm, params=(bands, LSH_ROWS))
         self._entries: dict[str, _Entry] = {}
         self._by_words: dict[str, list[str]] = {}
@@ -326,6 +332,8 @@ class NearDuplicateIndex:
         return shared / min(len(sketch.shingles), len(entry.shingles))
 
     def _lean(self, signature: Signature) -> LeanMinHash:
+        from datasketch import LeanMinHash
+
         return LeanMinHash(seed=PERMUTATION_SEED, hashvalues=signature, scheme="affine32")
 
     def _sketch(self, text: str) -> _Sketch:

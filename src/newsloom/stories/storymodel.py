@@ -97,6 +97,14 @@ class EngineConfig:
     time_grace_days: float = 1.0
     #: ... then the score drops by this much per day further away
     time_penalty_per_day: float = 0.04
+    #: undated article with a dateline in its text vs a story's dated span: no penalty within this many days ...
+    dateline_grace_days: float = 7.0
+    #: ... then the score drops by this much each time the gap doubles
+    dateline_penalty_per_doubling: float = 0.03
+    #: undated article: no penalty for a story updated within this many arrivals ...
+    arrival_grace: int = 16
+    #: ... then the score drops by this much each time the number of arrivals since doubles
+    arrival_penalty_per_doubling: float = 0.03
 
     # --- presentation ------------------------------------------------------------------------------------
     #: sentences in a story summary, most central first

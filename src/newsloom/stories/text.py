@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 # A word: letters with inner apostrophes ("o'sullivan", "don't"). A figure: digits with inner separators.
 _TOKEN_RE = re.compile(r"[^\W\d_]+(?:['’](?![sS]\b)[^\W\d_]+)*|\d+(?:[.,:]\d+)*")
@@ -78,6 +79,8 @@ class TextParts:
     #: the text's sentences (without a headline-like first line taken as the title) and the title used
     sentences: tuple[str, ...] = ()
     title: str | None = None
+    #: a publication date written near the top of the text ("May 03 , 2013"), for undated articles
+    dateline: datetime | None = None
 
 
 def split_lines(text: str) -> list[str]:
@@ -212,6 +215,33 @@ def figures_in(text: str) -> list[str]:
 
 _LAST_DAY = 31
 
+#: a dateline sits in the first lines (after headline and byline); later dates are what the story is about
+_DATELINE_SEARCH_CHARS = 400
+_MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
+# "May 03 , 2013", "March 21, 2013", "Sept. 4 2012", "3 May 2013", "2013-05-03" (tokenised text has spaces)
+_DATELINE_RES = (
+    re.compile(rf"\b(?P<month>{_MONTH_NAMES})\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s+(?P<year>(?:19|20)\d\d)\b", re.I),
+    re.compile(rf"\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<month>{_MONTH_NAMES})\.?\s*,?\s+(?P<year>(?:19|20)\d\d)\b", re.I),
+    re.compile(r"\b(?P<year>(?:19|20)\d\d)-(?P<month>\d\d)-(?P<day>\d\d)\b"),
+)
+
+
+def dateline_date(text: str) -> datetime | None:
+    """The first full date (day, month and year) written in the opening of ``text``, as UTC midnight."""
+    head = text[:_DATELINE_SEARCH_CHARS]
+    found: tuple[int, datetime] | None = None
+    for pattern in _DATELINE_RES:
+        match = pattern.search(head)
+        if match is None or (found is not None and found[0] <= match.start()):
+            continue
+        month_text = match.group("month")
+        month = int(month_text) if month_text.isdigit() else _MONTHS[month_text.lower()]
+        try:
+            found = (match.start(), datetime(int(match.group("year")), month, int(match.group("day")), tzinfo=UTC))
+        except ValueError:  # "February 30": not a date
+            continue
+    return found[1] if found else None
+
 
 def text_parts(title: str | None, text: str, *, lead_sentences: int = 2) -> TextParts:
     """Split an article into title, lead and body tokens (lower-cased), names and figures.
@@ -235,4 +265,5 @@ def text_parts(title: str | None, text: str, *, lead_sentences: int = 2) -> Text
         figures=tuple(figure_list),
         sentences=tuple(sentences),
         title=title,
+        dateline=dateline_date(text),
     )

@@ -74,15 +74,24 @@ class Assigner:
 
     @property
     def intake(self) -> Intake:
-        """The indexes, rebuilt from the database on first use and after any failed assignment."""
+        """The indexes, rebuilt from the database on first use and after any failed assignment.
+
+        A rebuild first assigns what is stored without a story (a dead predecessor's work, or articles stored
+        while the indexes were read), in batches in id order, before any task is taken.
+        """
         if self._intake is None:
-            now = datetime.now(UTC)
             started = time.monotonic()
-            intake = Intake(self.storage, self.settings, now=now)
-            pending = intake.assign_pending(now=now)
+            intake = Intake(self.storage, self.settings, now=datetime.now(UTC))
+            caught_up = 0
+            while True:
+                pending = self.storage.unassigned_article_ids(ASSIGN_BATCH_MAX)
+                self._assign_with(intake, pending)
+                caught_up += len(pending)
+                if len(pending) < ASSIGN_BATCH_MAX:
+                    break  # articles stored from now on have their tasks in the queue
             self._intake = intake
             log.info("assigner ready in %.1f s; assigned %d articles stored without a story",
-                     time.monotonic() - started, pending)
+                     time.monotonic() - started, caught_up)
         return self._intake
 
     def assign_batch(self, article_ids: Sequence[int]) -> list[str | None]:
@@ -92,9 +101,11 @@ class Assigner:
         only if the lease is still held when the batch is done; otherwise ``LeaseLostError`` and nothing is
         written.
         """
+        return self._assign_with(self.intake, article_ids)
+
+    def _assign_with(self, intake: Intake, article_ids: Sequence[int]) -> list[str | None]:
         if not self.lease.held:
             raise LeaseLostError("the assign lease is no longer held by this process")
-        intake = self.intake
         try:
             with self.storage.transaction():
                 articles: list[Article] = []

@@ -19,7 +19,7 @@ import signal
 import socket
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from types import FrameType
 
 from newsloom.errors import ConfigError, QueueError
@@ -151,13 +151,14 @@ def run_worker(settings: Settings, *, concurrency: int, queues: list[str] | None
 
 
 def sweep_unassigned(storage: Storage, producer: Producer, settings: Settings, *, now: datetime) -> int:
-    """Re-enqueue assignment of the story window's articles that have no story; returns how many."""
+    """Re-enqueue assignment of articles that have no story (oldest first); returns how many."""
     backlog = producer.queue_length(queue_name(producer.config, ASSIGN_QUEUE))
     if backlog > SWEEP_SKIP_BACKLOG:
         log.info("sweep skipped: %d assign tasks are waiting", backlog)
         return 0
-    since = now - timedelta(days=settings.story_window_days)
-    pending = [article.id for article in storage.iter_articles_since(since) if article.story_id is None]
+    # An indexed lookup of the unassigned rows, not a read of the whole story window; at most a backlog's worth
+    # per sweep (the next sweep takes the rest).
+    pending = storage.unassigned_article_ids(SWEEP_SKIP_BACKLOG)
     for article_id in pending:
         producer.enqueue_assign(article_id)
     return len(pending)

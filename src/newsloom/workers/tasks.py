@@ -76,6 +76,8 @@ def ingest_file(self: Task, path: str) -> int:
 
 @_task(TASK_ASSIGN)
 def assign_article(self: Task, article_id: int) -> str | None:
+    """Registered so that the task has a name to be sent by; the assigner takes these tasks itself, in batches
+    (assigner.py, inbox.py), and a Celery worker that consumes the assign queue only puts them back."""
     assigner = current_assigner()
     if assigner is None:
         # Only `newsloom worker` starts assigners; a plain `celery worker -Q newsloom.assign` would have no
