@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from itertools import repeat
 from operator import itemgetter, mul
 
+import numpy as np
+
 from newsloom.stories.storymodel import EngineConfig
 from newsloom.stories.text import STOPWORDS, TextParts, stem
 
@@ -113,25 +115,32 @@ def weigh(counts: TermCounts, vocabulary: StreamVocabulary, config: EngineConfig
     Names and figures keep their configured share: their saturation is applied to count / weight so that
     one mention of a name weighs ``name_weight`` times one mention of a word.
     """
+    terms = list(counts.counts)
+    if not terms:
+        return {}
+    size = len(terms)
+    name_weight, figure_weight = config.name_weight, config.figure_weight
+    scale = np.fromiter(
+        (name_weight if t[0] == NAME_PREFIX else figure_weight if t[0] == FIGURE_PREFIX else 1.0 for t in terms),
+        dtype=np.float64,
+        count=size,
+    )
+    count = np.fromiter(counts.counts.values(), dtype=np.float64, count=size)
+    frequency = np.fromiter(map(vocabulary.document_frequency.get, terms, repeat(0)), dtype=np.float64, count=size)
     k1 = config.tf_saturation
-    # idf = ln(1 + N0 + N) - ln(1 + df) + 1, inlined: this loop runs for every term of every article
+    tf = count / scale
+    # idf = ln(1 + N0 + N) - ln(1 + df) + 1 (StreamVocabulary.idf), over the whole article at once
     log_documents = math.log(1 + vocabulary.prior_documents + vocabulary.documents) + 1.0
-    frequency = vocabulary.document_frequency.get
-    log = math.log
-    raw: Vector = {}
-    for term, count in counts.counts.items():
-        first = term[0]
-        if first == NAME_PREFIX:
-            scale = config.name_weight
-        elif first == FIGURE_PREFIX:
-            scale = config.figure_weight
-        else:
-            scale = 1.0
-        tf = count / scale
-        raw[term] = scale * tf * (k1 + 1.0) / (tf + k1) * (log_documents - log(1 + frequency(term, 0)))
-    if len(raw) > config.doc_terms:
-        raw = dict(_largest(raw, config.doc_terms))
-    return normalised(raw)
+    weight = scale * tf * (k1 + 1.0) / (tf + k1) * (log_documents - np.log1p(frequency))
+    if size > config.doc_terms:
+        # a stable sort keeps equal weights in the article's term order: deterministic
+        order = np.argsort(-weight, kind="stable")[: config.doc_terms]
+        terms = [terms[i] for i in order.tolist()]
+        weight = weight[order]
+    length = float(np.sqrt(np.dot(weight, weight)))
+    if length == 0.0:
+        return {}
+    return dict(zip(terms, (weight / length).tolist(), strict=True))
 
 
 _WEIGHT = itemgetter(1)
