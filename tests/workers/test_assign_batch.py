@@ -75,7 +75,11 @@ def snapshot(storage: Storage, articles: list[Article]) -> tuple[dict[str, tuple
         assert fresh.story_id is not None
         original = storage.get_article(fresh.original_id).canonical_url if fresh.original_id else None
         rows[fresh.canonical_url] = (fresh.story_id, original)
-        stories[fresh.story_id] = storage.get_story(fresh.story_id)
+        story = storage.get_story(fresh.story_id)
+        # Headline and summary are written when a story is saved, weighted by the stream's vocabulary at that
+        # moment: once per batch here, once per article one at a time. The membership and counts must agree.
+        stories[fresh.story_id] = (story.article_count, story.outlet_count, story.original_count,
+                                   story.syndicated_count, story.first_seen, story.last_seen)
     return rows, stories
 
 

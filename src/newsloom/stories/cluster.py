@@ -268,7 +268,7 @@ class StoryEngine:
         """Open stories sharing heavy terms with ``vector``, scored, best first."""
         config = self.config
         overlap: dict[str, float] = {}
-        for term in heaviest(vector, config.query_terms):
+        for term in islice(vector, config.query_terms):  # document vectors come heaviest first
             posting = self._postings.get(term)
             if not posting:
                 continue
@@ -368,7 +368,7 @@ class StoryEngine:
         text = member_text(doc.title, sentences, config.summary_pool_per_member)
         member_vector = vector
         if len(vector) > config.member_terms:
-            member_vector = {term: vector[term] for term in heaviest(vector, config.member_terms)}
+            member_vector = dict(islice(vector.items(), config.member_terms))  # heaviest first
         member = _Member(doc.id, member_vector, text)
         half = config.member_vectors // 2
         if len(story.head) < half:

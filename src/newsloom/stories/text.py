@@ -15,7 +15,9 @@ from datetime import UTC, datetime
 _TOKEN_RE = re.compile(r"[^\W\d_]+(?:['’](?![sS]\b)[^\W\d_]+)*|\d+(?:[.,:]\d+)*")
 # A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before whitespace and an
 # upper-case letter, digit or opening quote; lines are always sentence boundaries.
-_SENTENCE_END_RE = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"'”’)\]]))\s+(?=[\"“‘'(\[]?[A-Z0-9])")
+# The end mark is captured (re.split returns it) and put back on its sentence: a pattern that starts with
+# a character class scans much faster than one that starts with look-behinds.
+_SENTENCE_END_RE = re.compile(r"([.!?][\"'”’)\]]?)\s+(?=[\"“‘'(\[]?[A-Z0-9])")
 _LINE_RE = re.compile(r"\s*\n\s*")
 
 def _word_list(words: str) -> frozenset[str]:
@@ -92,7 +94,16 @@ def split_sentences(text: str) -> list[str]:
     """Sentences of ``text``: every line break ends one, and so does . ! ? before a capital."""
     out: list[str] = []
     for line in split_lines(text):
-        out.extend(part.strip() for part in _SENTENCE_END_RE.split(line) if part.strip())
+        pieces = _SENTENCE_END_RE.split(line)
+        if len(pieces) == 1:
+            out.append(line)
+            continue
+        # pieces alternate text, end mark, text, ...: each sentence gets its end mark back
+        ends = [*pieces[1::2], ""]
+        for piece, end in zip(pieces[::2], ends, strict=True):
+            sentence = (piece + end).strip()
+            if sentence:
+                out.append(sentence)
     return out
 
 
@@ -153,12 +164,15 @@ def _is_title_case(words: list[str]) -> bool:
     return capitalised >= 0.8 * len(alpha)
 
 
-_CAPITALISED = r"[A-ZÀ-ÖØ-Þ][^\W_]*(?:['’](?![sS]\b)[^\W\d_]+)*"
+_CAPITAL = "[A-ZÀ-ÖØ-Þ]"
+_CAPITALISED_REST = r"[^\W_]*(?:['’](?![sS]\b)[^\W\d_]+)*"
+_CAPITALISED = _CAPITAL + _CAPITALISED_REST
 # capitalised words joined by single spaces: one name only across plain spaces ("Sergei Shoigu", not
 # "Shoigu, Russia" nor "Russia’s Security")
-_NAME_RUN_RE = re.compile(rf"(?<![\w'’]){_CAPITALISED}(?: {_CAPITALISED})*")
+# (the look-behind sits after the first letter, so the scan starts on a character class: much faster)
+_NAME_RUN_RE = re.compile(rf"{_CAPITAL}(?<![\w'’].){_CAPITALISED_REST}(?: {_CAPITALISED})*")
 _LOWER_WORD_RE = re.compile(r"\b[a-z]+\b")
-_FIGURE_RE = re.compile(r"(?<![\w.,:])\d+(?:[.,:]\d+)*")
+_FIGURE_RE = re.compile(r"\d(?<![\w.,:]\d)\d*(?:[.,:]\d+)*")
 # the word right before a figure, when it may be a month ("March 21", "Feb. 4")
 _MONTH_BEFORE_RE = re.compile(r"([A-Za-z]{3,9})\.?\s+$")
 
@@ -170,31 +184,50 @@ def names_in(sentences: list[str], *, headlines: int = 0) -> tuple[list[str], li
     are not names; "Kim" is). The first ``headlines`` sentences are skipped when in title case: every word
     is capitalised there.
     """
-    lower_used = set(_LOWER_WORD_RE.findall("\n".join(sentences)))
+    text = "\n".join(sentences)
+    lower_used = set(_LOWER_WORD_RE.findall(text))
+    skipped = [index < headlines and _is_title_case(_TOKEN_RE.findall(sentence)) for index, sentence in enumerate(sentences)]
+    if any(skipped):
+        text = "\n".join(sentence for sentence, skip in zip(sentences, skipped, strict=True) if not skip)
     single: list[str] = []
     phrases: list[str] = []
-    for index, sentence in enumerate(sentences):
-        if index < headlines and _is_title_case(_TOKEN_RE.findall(sentence)):
+    # one pass over the text (sentences joined by line breaks): a run starts a sentence when a line break
+    # (or the text's start) is right before it
+    for match in _NAME_RUN_RE.finditer(text):
+        found = match.group()
+        start = match.start()
+        opens_sentence = start == 0 or text[start - 1] == "\n"
+        if " " not in found:  # most runs are one word
+            if _nameable(found) and not (opens_sentence and found.lower() in lower_used):
+                single.append(found)
             continue
-        for match in _NAME_RUN_RE.finditer(sentence):
-            run: list[str] = []
-            for position, word in enumerate(match.group().split(" ")):
-                lower = word.lower()
-                if (
-                    len(word) > 1
-                    and lower not in _NOT_NAMES
-                    and lower not in _MONTHS
-                    and (position > 0 or match.start() > 0 or lower not in lower_used)
-                ):
-                    single.append(word)
-                    run.append(word)
-                    continue
-                if len(run) >= 2:
-                    phrases.append(" ".join(run))
-                run = []
+        run: list[str] = []
+        for position, word in enumerate(found.split(" ")):
+            if _nameable(word) and (position > 0 or not opens_sentence or word.lower() not in lower_used):
+                single.append(word)
+                run.append(word)
+                continue
             if len(run) >= 2:
                 phrases.append(" ".join(run))
+            run = []
+        if len(run) >= 2:
+            phrases.append(" ".join(run))
     return single, phrases
+
+
+def _nameable(word: str) -> bool:
+    """A capitalised word that may be a name wherever it stands: not a common word nor a month."""
+    verdict = _NAMEABLE.get(word)
+    if verdict is None:
+        lower = word.lower()
+        verdict = len(word) > 1 and lower not in _NOT_NAMES and lower not in _MONTHS
+        if len(_NAMEABLE) < _NAMEABLE_CACHE_LIMIT:  # a cache of a pure function: never changes a result
+            _NAMEABLE[word] = verdict
+    return verdict
+
+
+_NAMEABLE: dict[str, bool] = {}
+_NAMEABLE_CACHE_LIMIT = 100_000
 
 
 def figures_in(text: str) -> list[str]:
@@ -226,9 +259,14 @@ _DATELINE_RES = (
 )
 
 
+_YEAR_RE = re.compile(r"(?:19|20)\d\d")
+
+
 def dateline_date(text: str) -> datetime | None:
     """The first full date (day, month and year) written in the opening of ``text``, as UTC midnight."""
     head = text[:_DATELINE_SEARCH_CHARS]
+    if _YEAR_RE.search(head) is None:  # most openings hold no year: skip the three dearer patterns
+        return None
     found: tuple[int, datetime] | None = None
     for pattern in _DATELINE_RES:
         match = pattern.search(head)

@@ -110,7 +110,7 @@ def term_counts(parts: TextParts, vocabulary: StreamVocabulary, config: EngineCo
 
 
 def weigh(counts: TermCounts, vocabulary: StreamVocabulary, config: EngineConfig) -> Vector:
-    """TF-IDF with BM25 saturation, heaviest ``config.doc_terms`` terms kept, L2-normalised.
+    """TF-IDF with BM25 saturation, heaviest ``config.doc_terms`` terms kept, L2-normalised, heaviest first.
 
     Names and figures keep their configured share: their saturation is applied to count / weight so that
     one mention of a name weighs ``name_weight`` times one mention of a word.
@@ -132,11 +132,11 @@ def weigh(counts: TermCounts, vocabulary: StreamVocabulary, config: EngineConfig
     # idf = ln(1 + N0 + N) - ln(1 + df) + 1 (StreamVocabulary.idf), over the whole article at once
     log_documents = math.log(1 + vocabulary.prior_documents + vocabulary.documents) + 1.0
     weight = scale * tf * (k1 + 1.0) / (tf + k1) * (log_documents - np.log1p(frequency))
-    if size > config.doc_terms:
-        # a stable sort keeps equal weights in the article's term order: deterministic
-        order = np.argsort(-weight, kind="stable")[: config.doc_terms]
-        terms = [terms[i] for i in order.tolist()]
-        weight = weight[order]
+    # heaviest first (callers take a prefix as the top terms); a stable sort keeps equal weights in the
+    # article's term order: deterministic
+    order = np.argsort(-weight, kind="stable")[: config.doc_terms]
+    terms = [terms[i] for i in order.tolist()]
+    weight = weight[order]
     length = float(np.sqrt(np.dot(weight, weight)))
     if length == 0.0:
         return {}
@@ -164,7 +164,7 @@ def dot(a: Mapping[str, float], b: Mapping[str, float]) -> float:
     if len(a) > len(b):
         a, b = b, a
     # map/mul keep the loop in C: dot products are most of the scoring time
-    return sum(map(mul, a.values(), map(b.get, a.keys(), repeat(0.0))))
+    return float(sum(map(mul, a.values(), map(b.get, a.keys(), repeat(0.0)))))
 
 
 def norm(vector: Mapping[str, float]) -> float:
