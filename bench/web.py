@@ -111,10 +111,11 @@ def serve(data_dir: str, port: int) -> None:
     import uvicorn
 
     from newsloom.settings import load_settings
-    from newsloom.web.app import build_reader, create_app
+    from newsloom.web.app import KEEP_ALIVE_TIMEOUT_S, build_reader, create_app
 
     reader = build_reader(load_settings(env={"NEWSLOOM_DATA_DIR": data_dir}))
-    uvicorn.run(create_app(reader), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    uvicorn.run(create_app(reader), host="127.0.0.1", port=port, log_level="warning", access_log=False,
+                timeout_keep_alive=KEEP_ALIVE_TIMEOUT_S)  # as newsloom serve: no keep-alive race (app.py)
 
 
 async def hammer(base: str, paths: list[str], clients: int, total: int) -> list[float]:

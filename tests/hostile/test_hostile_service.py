@@ -196,8 +196,6 @@ def test_wrong_or_missing_charset_still_delivers(
     assert run.good_articles == GOOD_ITEMS
 
 
-@pytest.mark.xfail(strict=True, reason="BUG update-crash-on-page-charset: extract_html's LookupError escapes Poller "
-                                        "(only NewsloomError is caught) and aborts the whole update")
 def test_hostile_article_page_does_not_abort_the_update(loopback: LoopbackServer, tmp_path: Path) -> None:
     # A teaser feed whose article page declares a non-text codec as its charset.
     page = b"<html><head><meta charset=base64><title>x</title></head><body><p>Hello world.</p></body></html>"
@@ -216,8 +214,6 @@ def test_hostile_article_page_does_not_abort_the_update(loopback: LoopbackServer
     assert run.good_articles == GOOD_ITEMS
 
 
-@pytest.mark.xfail(strict=True, reason="BUG retry-after-unreadable: parse_retry_after raises on '²' or a 400-digit "
-                                        "value, so a 429 is recorded as 'invalid URL' and its status is lost")
 @pytest.mark.parametrize("value", ["\xb2", "9" * 400])
 def test_unreadable_retry_after_keeps_the_429(value: str, loopback: LoopbackServer, service: Service) -> None:
     def handler(h):  # type: ignore[no-untyped-def]

@@ -69,7 +69,16 @@ def test_internal_addresses_are_blocked(ip: str, why: str) -> None:
     assert reason is not None and why in reason
 
 
-@pytest.mark.parametrize("ip", ["93.184.215.14", "8.8.8.8", "2606:4700::1111"])
+@pytest.mark.parametrize("ip", ["fec0::1", "fec0:0:0:ffff::1", "feff:ffff::1", "[fed0::1]"])
+def test_deprecated_ipv6_site_local_addresses_are_blocked(ip: str) -> None:
+    # fec0::/10 (RFC 3879) is still routed inside some sites; Python's is_global is True for it
+    assert STRICT.blocked_reason(ip) == f"address {ipaddress.ip_address(ip.strip('[]'))} is site-local"
+    with pytest.raises(BlockedAddressError):
+        STRICT.check_url(f"http://[{ip.strip('[]')}]/feed")
+    assert AddressPolicy(allow_private=True).blocked_reason(ip) is None
+
+
+@pytest.mark.parametrize("ip", ["93.184.215.14", "8.8.8.8", "2606:4700::1111", "2001:4860::8888"])
 def test_public_addresses_pass(ip: str) -> None:
     STRICT.check_address(ip, "http://x/")
 

@@ -175,3 +175,42 @@ def test_same_input_gives_the_same_stories_under_any_hash_seed(tmp_path: Path) -
         outputs.add(subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
                                    check=True).stdout)
     assert len(outputs) == 1
+
+
+def test_undated_articles_use_arrival_order_as_their_clock() -> None:
+    """Two undated reports of one event join when they arrive together, not when many arrivals apart."""
+    first, second = QUAKE_JAPAN
+    filler = [doc(f"budget-{i}", f"{BUDGET[i % 2]} Vote number {i}00 of the session.", days=None) for i in range(300)]
+    close = run([doc("japan-1", first, days=None), doc("japan-2", second, days=None)])
+    assert close["japan-2"] == close["japan-1"]
+    config = EngineConfig()
+    stale_score_drop = config.arrival_penalty_per_doubling * 6  # 300 arrivals ~ 2^6 x the grace
+    assert stale_score_drop > 0.3  # larger than most same-event scores above the join bar: they split
+    far = run([doc("japan-1", first, days=None), *filler, doc("japan-2", second, days=None)])
+    assert far["japan-2"] != far["japan-1"]
+
+
+def test_two_events_of_one_kind_with_different_main_actors_stay_apart() -> None:
+    """Long reports sharing the champion and the sport but not the opponent: two fights, two stories."""
+    body = (
+        " The heavyweight champion defended his titles in front of a sold-out arena and dominated from the "
+        "opening bell, landing heavy jabs and right hands until the referee stopped the contest. The champion "
+        "said after the fight that he felt strong and wanted to unify the division before the end of his "
+        "career, and promoters said a rematch was unlikely given how one-sided the bout had been."
+    ) * 2
+    rahman = "Klitschko stops Rahman. Klitschko beat Hasim Rahman in the seventh round." + body + " Rahman was hurt."
+    thompson = "Klitschko stops Thompson. Klitschko beat Tony Thompson in the sixth round." + body + " Thompson fell."
+    pair = [doc("rahman", rahman, days=None), doc("thompson", thompson, days=None)]
+
+    def joins(config: EngineConfig) -> bool:
+        stories = run(pair, StoryEngine(config))
+        return stories["thompson"] == stories["rahman"]
+
+    plain = dataclasses.replace(EngineConfig(), name_conflict_penalty=0.0)
+    # the highest join bar at which the two still join on words alone ...
+    def at(config: EngineConfig, bar: float) -> EngineConfig:
+        return dataclasses.replace(config, join_threshold=bar, short_join_threshold=bar)
+
+    bar = next(t / 100 for t in range(95, 0, -1) if joins(at(plain, t / 100)))
+    # ... is not reached once the conflicting opponents count against them
+    assert not joins(at(EngineConfig(), bar))

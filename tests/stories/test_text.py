@@ -52,3 +52,26 @@ def test_untitled_text_takes_a_headline_like_first_line_as_title() -> None:
     assert parts.title_tokens == ("quake", "hits", "chile")
     assert looks_like_headline("Quake hits Chile")
     assert not looks_like_headline("A strong earthquake struck central Chile on Monday.")
+
+
+def test_dateline_date_is_read_from_the_opening_only() -> None:
+    from datetime import UTC, datetime
+
+    from newsloom.stories.text import dateline_date
+
+    assert dateline_date("Klitschko stops Thompson\nJuly 7 , 2012\nWladimir Klitschko") == datetime(2012, 7, 7, tzinfo=UTC)
+    assert dateline_date("Posted: 3 May 2013 at 09:56") == datetime(2013, 5, 3, tzinfo=UTC)
+    assert dateline_date("Updated 2011-11-12 01:19") == datetime(2011, 11, 12, tzinfo=UTC)
+    assert dateline_date("February 30, 2013 is not a day") is None
+    assert dateline_date("No date here. " * 40 + "March 3, 2013") is None
+    assert text_parts(None, "Lohan checks in\nMay 03 , 2013\nLohan checked in.").dateline == datetime(
+        2013, 5, 3, tzinfo=UTC
+    )
+
+
+def test_sentence_end_marks_stay_with_their_sentence() -> None:
+    assert split_sentences("Troops left (finally.) Then 3 men came! “Go,” he said.") == [
+        "Troops left (finally.)",
+        "Then 3 men came!",
+        "“Go,” he said.",
+    ]

@@ -16,11 +16,11 @@ import re
 from collections.abc import Iterable, Iterator
 from copy import copy
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from html import escape
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from dateutil import parser as date_parser
 from lxml import etree
@@ -35,6 +35,7 @@ from newsloom.ingest.chrome import is_chrome_line, is_edge_chrome_line, prune_ch
 from newsloom.ingest.pagekind import ARTICLE_TYPES, PageSignals, classify_page
 from newsloom.ingest.plaintext import (
     BYLINE_RE,
+    as_utc,
     guess_language,
     normalise_line,
     parse_date,
@@ -59,6 +60,9 @@ __all__ = [
 CHARSET_SNIFF_BYTES = 4096
 META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
 XML_DECL_RE = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([\w.:-]+)""", re.IGNORECASE)
+#: Python codecs that claim to be text encodings but are transforms or internals, never a page's charset
+#: (a declared ``punycode`` or ``undefined`` must fall back like an unknown name, not be tried).
+NOT_PAGE_CHARSETS = frozenset({"idna", "punycode", "undefined", "unicode-escape", "raw-unicode-escape"})
 
 #: JSON-LD ``articleBody`` is used only when this share of its 4-word shingles is visible on the page
 #: (else it is hidden paywalled text or a different article) ...
@@ -129,18 +133,32 @@ def decode_html(html: bytes, encoding: str | None = None) -> str:
     if declared:
         candidates.append(declared.group(1).decode("ascii", "replace"))
     for name in candidates:
-        try:
-            codec = codecs.lookup(name).name
-        except LookupError:
+        codec = _text_codec(name)
+        if codec is None:
             continue
         # pages that declare latin-1 are windows-1252 in practice (the HTML spec maps one to the other)
         if codec in {"latin-1", "iso8859-1", "ascii"}:
             codec = "cp1252"
         try:
             return html.decode(codec)
-        except UnicodeDecodeError:
+        except ValueError:  # UnicodeError and its subclasses: the bytes are not in that charset
             continue
     return html.decode("utf-8", errors="replace")
+
+
+def _text_codec(name: str) -> str | None:
+    """The codec name for a declared charset, or None when it is unknown or not a character encoding.
+
+    ``codecs.lookup`` also finds bytes-to-bytes transforms (base64, hex, zlib) and str-to-str ones (rot13);
+    ``bytes.decode`` refuses those with LookupError, so only text encodings are candidates.
+    """
+    try:
+        info = codecs.lookup(name)
+    except (LookupError, ValueError):  # ValueError: a name with NUL or other characters lookup refuses
+        return None
+    if not getattr(info, "_is_text_encoding", True) or info.name in NOT_PAGE_CHARSETS:
+        return None
+    return info.name
 
 
 def parse_html(text: str) -> HtmlElement:
@@ -219,7 +237,7 @@ def parse_datetime(value: str | None) -> datetime | None:
             parsed = date_parser.parse(value.strip())
         except (ValueError, OverflowError):
             return parse_date(value)
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    return as_utc(parsed)
 
 
 def _clean_title(title: str | None, publisher: str | None) -> str | None:
@@ -283,7 +301,7 @@ def read_metadata(tree: HtmlElement, url: str | None) -> PageMetadata:
         published=published,
         updated=updated,
         language=_language_code(language),
-        image_url=urljoin(url, image) if url and image else image,
+        image_url=_absolute_url(url, image),
         description=_str(article.get("description")) or meta.get("og:description") or meta.get("description"),
         article_body=_str(article.get("articleBody")),
         schema_type=next(iter(_types(article)), None),
@@ -291,6 +309,18 @@ def read_metadata(tree: HtmlElement, url: str | None) -> PageMetadata:
         accessible_for_free=(free if isinstance(free, bool) else None) if not isinstance(free, str) else free.lower() != "false",
         canonical_url=str(canonical) if canonical else None,
     )
+
+
+def _absolute_url(base: str | None, link: str | None) -> str | None:
+    """``link`` resolved against ``base``; None when either is malformed (e.g. ``http://[x/``)."""
+    if not link:
+        return None
+    try:
+        resolved = urljoin(base, link) if base else link
+        urlsplit(resolved)  # a malformed IPv6 host only raises here when no base was joined
+    except ValueError:
+        return None
+    return resolved
 
 
 def _str(value: Any) -> str | None:

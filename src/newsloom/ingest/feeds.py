@@ -278,10 +278,12 @@ def _charset_param(content_type: str | None) -> str | None:
 
 
 def _codec_name(label: str) -> str | None:
+    """The codec for a charset label; None when unknown or not a text encoding (base64, zlib, rot13)."""
     try:
-        return codecs.lookup(label).name
-    except LookupError:
+        info = codecs.lookup(label)
+    except (LookupError, ValueError):
         return None
+    return info.name if getattr(info, "_is_text_encoding", True) else None
 
 
 def _is_utf8(data: bytes) -> bool:
@@ -482,8 +484,12 @@ def _absolute(link: object, base: str | None) -> str | None:
     link = _clean(link)
     if link is None:
         return None
-    absolute = urljoin(base, link) if base else link
-    return absolute if urlsplit(absolute).scheme in ("http", "https") else None
+    try:
+        absolute = urljoin(base, link) if base else link
+        scheme = urlsplit(absolute).scheme
+    except ValueError:  # a malformed link ("http://[x/"): that link is dropped, the item and feed are kept
+        return None
+    return absolute if scheme in ("http", "https") else None
 
 
 def _item_url(entry: Mapping[str, Any], base: str | None) -> str | None:

@@ -80,6 +80,9 @@ ROBOTS_FAILURE_TTL_S = 600.0
 ROBOTS_CACHE_HOSTS = 4096
 # Readable reasons are stored in the source's fetch state; keep them short.
 MAX_REASON_CHARS = 200
+# Retry-After values beyond a year are clamped to it: no server means longer, and the scheduler caps any delay
+# at max_backoff_s anyway; the clamp only keeps absurd values (400 digits) a finite number.
+MAX_RETRY_AFTER_S = 365 * 24 * 3600
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -89,11 +92,15 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     text = value.strip()
     if not text:
         return None
-    if text.isdigit():
-        return float(int(text))
+    if text.isascii() and text.isdigit():  # str.isdigit() is also true for "²" and other non-ASCII digits
+        # a 400-digit value overflows float(); anything past a year is clamped (backoff caps it lower anyway)
+        digits = text.lstrip("0")
+        if len(digits) > len(str(MAX_RETRY_AFTER_S)):
+            return float(MAX_RETRY_AFTER_S)
+        return float(min(int(digits or "0"), MAX_RETRY_AFTER_S))
     try:
         when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:  # HTTP-dates are GMT; parsedate gives a naive time for "-0000"
         when = when.replace(tzinfo=UTC)

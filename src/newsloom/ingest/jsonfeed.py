@@ -36,7 +36,7 @@ def _decode(content: bytes, charset: str | None) -> str:
     if charset:
         try:
             return content.decode(charset)
-        except (UnicodeDecodeError, LookupError):
+        except (ValueError, LookupError):  # UnicodeError (also from 'undefined'), or base64/zlib: not text
             pass
     return content.decode("utf-8", "replace")
 
@@ -119,8 +119,12 @@ def _absolute(value: object, base: str | None) -> str | None:
     link = _string(value)
     if link is None:
         return None
-    absolute = urljoin(base, link) if base else link
-    return absolute if urlsplit(absolute).scheme in ("http", "https") else None
+    try:
+        absolute = urljoin(base, link) if base else link
+        scheme = urlsplit(absolute).scheme
+    except ValueError:  # a malformed link ("http://[::1"): dropped like any unusable link, not the feed
+        return None
+    return absolute if scheme in ("http", "https") else None
 
 
 def _authors(holder: Mapping[str, Any]) -> str | None:
@@ -141,5 +145,8 @@ def _date(value: object) -> datetime | None:
     except ValueError:
         return None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+        return parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # year 1 with a positive offset is year 0 in UTC: a junk date, so no date
+        return None

@@ -102,6 +102,10 @@ def _why_internal(ip: IPAddress) -> str | None:
         return "unspecified"
     if ip.is_link_local:
         return "link-local"
+    # fec0::/10 was deprecated by RFC 3879 but routers may still route it inside a site, and Python counts
+    # it as global (it is outside the IANA special-purpose registry), so it is checked by name
+    if isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local:
+        return "site-local"
     if ip.is_multicast:
         return "multicast"
     if ip.is_reserved:

@@ -75,25 +75,44 @@ def _attr(element: ET.Element, names: Iterable[str]) -> str | None:
     return None
 
 
-def _walk(parent: ET.Element, path: tuple[str, ...]) -> Iterator[OpmlOutline]:
-    for element in parent:
+def _walk(body: ET.Element, path: tuple[str, ...]) -> Iterator[OpmlOutline]:
+    """Subscriptions under ``body`` in document order, with their folder paths.
+
+    Iterative (an explicit stack of child iterators) rather than recursive: folder depth is whatever the
+    file says, and 5000 nested outlines must not hit Python's recursion limit.
+    """
+    stack: list[tuple[Iterator[ET.Element], tuple[str, ...]]] = [(iter(body), path)]
+    while stack:
+        children, folder_path = stack[-1]
+        element = next(children, None)
+        if element is None:
+            stack.pop()
+            continue
         if _local(element.tag).lower() != "outline":
             continue
         title = _attr(element, ("title", "text"))
         xml_url = _attr(element, _XML_URL_ATTRS)
         if xml_url is None:
-            yield from _walk(element, (*path, title) if title else path)
+            stack.append((iter(element), (*folder_path, title) if title else folder_path))
             continue
-        if urlsplit(xml_url).scheme.lower() not in _FEED_SCHEMES:
+        if not _feed_scheme(xml_url):
             continue  # file:, javascript:, feed: and friends are not something to poll
         yield OpmlOutline(
             xml_url=xml_url,
             title=title,
             html_url=_attr(element, _HTML_URL_ATTRS),
-            category="/".join(path) if path else _category_attribute(element.get("category")),
+            category="/".join(folder_path) if folder_path else _category_attribute(element.get("category")),
         )
         # a subscription with children is malformed but seen in the wild; its children still count
-        yield from _walk(element, path)
+        stack.append((iter(element), folder_path))
+
+
+def _feed_scheme(url: str) -> bool:
+    """True for http(s) URLs; file:, javascript:, feed: and malformed URLs are nothing to poll."""
+    try:
+        return urlsplit(url).scheme.lower() in _FEED_SCHEMES
+    except ValueError:  # e.g. an unbalanced "[" in the host: this outline is skipped, not the file
+        return False
 
 
 def _category_attribute(raw: str | None) -> str | None:

@@ -8,6 +8,7 @@ recorded in that source's fetch state and never stops the others.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -30,6 +31,8 @@ FEED_ACCEPT = (
 )
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class PollOutcome:
@@ -44,6 +47,17 @@ class PollOutcome:
 
 
 ProgressCallback = Callable[[PollOutcome], None]
+
+#: How much of an unexpected exception's message is kept in a source's ``last_error`` (a one-line reason
+#: in the UI; the message of a parser bug can hold a whole input).
+UNEXPECTED_ERROR_MESSAGE_CHARS = 200
+
+
+def unexpected_error_reason(exc: BaseException) -> str:
+    """A readable one-line ``last_error`` for an exception that is not a NewsloomError (a bug)."""
+    message = " ".join(str(exc).split())[:UNEXPECTED_ERROR_MESSAGE_CHARS]
+    name = type(exc).__name__
+    return f"internal error while processing this feed ({name}: {message})" if message else f"internal error while processing this feed ({name})"
 
 
 class Poller:
@@ -105,6 +119,14 @@ class Poller:
             outcome.status = "error"
             outcome.error = str(exc)
             self._record_failure(source, now, outcome.error, exc)
+        except Exception as exc:  # a bug on one source's data must not abort the whole update
+            # Every expected failure is a NewsloomError; anything else is a bug in our code triggered by this
+            # source's bytes. Recording it on the source (and backing off) keeps the other sources polling and
+            # shows the user which feed hits it, instead of one hostile feed stopping every update.
+            log.exception("unexpected error while processing source %s (%s)", source.id, source.url)
+            outcome.status = "error"
+            outcome.error = unexpected_error_reason(exc)
+            self._record_failure(source, now, outcome.error, exc)
         return outcome
 
     async def _ingest_items(self, source: Source, feed: ParsedFeed, outcome: PollOutcome, now: datetime) -> None:
@@ -149,9 +171,17 @@ class Poller:
             return None
         try:
             page = await self.fetcher.fetch(item.url, accept=PAGE_ACCEPT, robots=self.settings.respect_robots)
-            return extract_html(page.content, url=page.final_url, encoding=page.encoding)
         except NewsloomError:
             return None  # the feed's own summary still makes a (short) article
+        try:
+            return extract_html(page.content, url=page.final_url, encoding=page.encoding)
+        except NewsloomError:
+            return None
+        except Exception:  # one bad page must never crash an update
+            # Any other exception is an extraction bug triggered by this page's bytes; the page is optional
+            # (the feed's text still makes an article), so it is dropped rather than failing the source.
+            log.exception("unexpected error while extracting %s", page.final_url)
+            return None
 
     def _record_success(
         self, source: Source, now: datetime, result: FetchResult, *, interval_s: int, feed: ParsedFeed | None = None

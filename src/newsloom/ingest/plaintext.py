@@ -191,7 +191,21 @@ def _parse_date_piece(line: str) -> datetime | None:
         parsed: datetime = date_parser.parse(candidate, fuzzy=False)
     except (ValueError, OverflowError):
         return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    return as_utc(parsed)
+
+
+def as_utc(parsed: datetime) -> datetime | None:
+    """``parsed`` as an aware UTC datetime (naive is taken as UTC); None when UTC falls off the calendar.
+
+    ``0001-01-01T00:00+01:00`` is a valid date whose UTC instant is in year 0, which ``datetime`` cannot
+    hold (OverflowError); a date at the edge of the calendar is junk, so it reads as no date.
+    """
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
 
 
 def _is_name_line(line: str) -> bool:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,6 +35,7 @@ from newsloom.stories.storymodel import Assignment, ClusterDoc, EngineConfig
 from newsloom.stories.summary import MemberText, headline, member_text, summary
 from newsloom.stories.text import TextParts, text_parts, tokens
 from newsloom.stories.vectorize import (
+    NAME_PREFIX,
     StreamVocabulary,
     Vector,
     dot,
@@ -84,6 +86,8 @@ class _StoryState:
     outlets: dict[str, None] = field(default_factory=dict)
     entities: dict[str, int] = field(default_factory=dict)
     index_terms: tuple[str, ...] = ()
+    #: the centroid's heaviest names ("@" terms), for the name-conflict evidence
+    top_names: tuple[str, ...] = ()
     open: bool = True
 
     def members(self) -> list[_Member]:
@@ -140,8 +144,10 @@ class StoryEngine:
             return Assignment(story_id=story.id, created=False)
 
         vector, parts = self._vectorize(doc)
-        scored = self._score_candidates(vector, self._signal_date(doc, parts), undated=doc.date is None)
-        if scored and scored[0][0] >= self.config.join_threshold:
+        scored = self._score_candidates(
+            vector, self._signal_date(doc, parts), undated=doc.date is None, names=self._main_names(vector, parts)
+        )
+        if scored and scored[0][0] >= self._join_bar(parts):
             story = scored[0][1]
             self._join(story, doc, vector, parts, time)
             merged = self._merge_linked(story, scored[1:])
@@ -263,7 +269,7 @@ class StoryEngine:
         return out
 
     def _score_candidates(
-        self, vector: Vector, date: float | None, *, undated: bool
+        self, vector: Vector, date: float | None, *, undated: bool, names: tuple[str, ...]
     ) -> list[tuple[float, _StoryState]]:
         """Open stories sharing heavy terms with ``vector``, scored, best first."""
         config = self.config
@@ -285,7 +291,7 @@ class StoryEngine:
             key=lambda item: (-item[0], item[1].seq),
         )
         scored = [
-            (self._score(vector, date, story, centroid_cosine, undated=undated), story)
+            (self._score(vector, date, story, centroid_cosine, undated=undated, names=names), story)
             for centroid_cosine, story in by_centroid[: config.rescored_candidates]
         ]
         scored.sort(key=lambda item: (-item[0], item[1].seq))
@@ -296,7 +302,14 @@ class StoryEngine:
         return dot(vector, story.centroid) / story.centroid_norm if story.centroid_norm else 0.0
 
     def _score(
-        self, vector: Vector, date: float | None, story: _StoryState, centroid_cosine: float, *, undated: bool
+        self,
+        vector: Vector,
+        date: float | None,
+        story: _StoryState,
+        centroid_cosine: float,
+        *,
+        undated: bool,
+        names: tuple[str, ...],
     ) -> float:
         config = self.config
         best_member = max((dot(vector, member.vector) for member in story.members()), default=0.0)
@@ -308,12 +321,50 @@ class StoryEngine:
             elif gap_days > config.dateline_grace_days:
                 # a dateline is a looser clock (follow-ups quote the event's date): a penalty per doubling
                 score -= config.dateline_penalty_per_doubling * math.log2(gap_days / config.dateline_grace_days)
+        if names and self._names_conflict(vector, names, story):
+            score -= config.name_conflict_penalty
         if undated:
             # no publication date: the arrival order is the clock (reports of one event arrive close together)
             gap = self._arrivals - story.last_arrival
             if gap > config.arrival_grace:
                 score -= config.arrival_penalty_per_doubling * math.log2(gap / config.arrival_grace)
         return score
+
+    def _join_bar(self, parts: TextParts) -> float:
+        """The join threshold for an article of this length: ``short_join_threshold`` up to
+        ``short_text_words`` words, ``join_threshold`` from ``long_text_words`` on, log-interpolated between.
+
+        Short texts (a headline and lead) share fewer words with any report of the same event, so their
+        cosines run lower; long reports of two events of one kind share many words, so theirs run higher.
+        """
+        config = self.config
+        words = len(parts.title_tokens) + len(parts.lead_tokens) + len(parts.body_tokens)
+        if words <= config.short_text_words:
+            return config.short_join_threshold
+        if words >= config.long_text_words:
+            return config.join_threshold
+        share = math.log(words / config.short_text_words) / math.log(config.long_text_words / config.short_text_words)
+        return config.short_join_threshold + share * (config.join_threshold - config.short_join_threshold)
+
+    def _main_names(self, vector: Vector, parts: TextParts) -> tuple[str, ...]:
+        """The article's heaviest names among those it mentions at least twice (once is an aside)."""
+        config = self.config
+        if not config.name_conflict_penalty or len(parts.lead_tokens) + len(parts.body_tokens) < config.conflict_min_words:
+            return ()
+        repeated = {key for key, times in Counter(NAME_PREFIX + name.lower() for name in parts.names).items() if times >= 2}
+        return tuple(islice((term for term in vector if term in repeated), config.conflict_names))
+
+    @staticmethod
+    def _names_conflict(vector: Vector, names: tuple[str, ...], story: _StoryState) -> bool:
+        """The article's main names are not the story's and the story's main names are not the article's.
+
+        Two events of one kind share their vocabulary (knockout, heavyweight, title) and often one name
+        (the champion), but not the other main actors (his opponent): that is evidence against "same event"
+        that a cosine dilutes.
+        """
+        if not any(name not in story.centroid for name in names):
+            return False
+        return any(name not in vector for name in story.top_names)
 
     def _signal_date(self, doc: ClusterDoc, parts: TextParts) -> float | None:
         """The article's date as a same-event signal: its own, else a dateline read from its first lines.
@@ -392,6 +443,8 @@ class StoryEngine:
         if story.open:
             self._unpost(story)
             story.index_terms = tuple(heaviest(story.centroid, config.story_index_terms))
+            names = (term for term in story.index_terms if term[0] == NAME_PREFIX)
+            story.top_names = tuple(islice(names, config.conflict_names))
             for term in story.index_terms:
                 self._postings.setdefault(term, {})[story.id] = None
 

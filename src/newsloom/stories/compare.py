@@ -14,6 +14,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -73,6 +74,8 @@ _CHROME_PREFIXES = ("also read", "read more", "read also", "related:", "click he
                     "follow us", "watch:", "advertisement", "share this")
 _WORD_RE = re.compile(r"[A-Za-z0-9]+(?:[’'][A-Za-z]+)?(?:[-.][A-Za-z0-9]+)*")
 _VERBISH_SUFFIXES = ("ed", "ing")
+# sort key of undated articles in the timeline (they sort last by the flag before it; any aware value does)
+_UNDATED = datetime.min.replace(tzinfo=UTC)
 
 
 # A pure function called ~40 times per sentence: memoised (results never depend on what was seen before).
@@ -204,8 +207,9 @@ def _independence_groups(inputs: Sequence[CompareInput]) -> list[int]:
     union = _Union(len(inputs))
     by_publisher: dict[str, int] = {}
     for i, item in enumerate(inputs):
-        if item.original_index is not None and 0 <= item.original_index < len(inputs):
-            union.union(i, item.original_index)
+        original = _original_of(i, item.original_index, len(inputs))
+        if original is not None:
+            union.union(i, original)
         if item.publisher:
             key = item.publisher.strip().lower()
             if key in by_publisher:
@@ -388,12 +392,19 @@ def compare_articles(inputs: Sequence[CompareInput]) -> Comparison:
         claims, sentences, flat_mentions, figures, quotes, groups, claim_of_sentence, entity_names, entity_types
     )
     articles = tuple(
-        ArticleInfo(i, item.publisher, item.title, item.url, item.path, item.published, item.original_index,
-                    len(per_article[i]))
+        ArticleInfo(i, item.publisher, item.title, item.url, item.path, item.published,
+                    _original_of(i, item.original_index, len(inputs)), len(per_article[i]))
         for i, item in enumerate(inputs)
     )
     timeline = _timeline(inputs, claims, entity_index, figures, sentences)
     return Comparison(articles, tuple(claims), tuple(differences), entity_index.entities, tuple(quotes), timeline)
+
+
+def _original_of(index: int, original_index: int | None, count: int) -> int | None:
+    """``original_index`` when it names another input; None (not a copy) when out of range or the article itself."""
+    if original_index is None or not 0 <= original_index < count or original_index == index:
+        return None
+    return original_index
 
 
 def _shift(figure: Figure, offset: int) -> Figure:
@@ -489,9 +500,11 @@ def _timeline(
     sentences: list[SentenceRef],
 ) -> tuple[TimelineEntry, ...]:
     """Articles by publication time (undated ones last, in input order), each with what it added."""
-    def when(i: int) -> tuple[bool, float, int]:
-        published = inputs[i].published
-        return (published is None, published.timestamp() if published else 0.0, i)
+    def when(i: int) -> tuple[bool, datetime, int]:
+        # aware datetimes compare without timestamp() arithmetic, which fails at the calendar's edges
+        # (datetime(1, 1, 1) local is year 0 in UTC); naive ones are taken as UTC
+        published = inputs[i].published or _UNDATED
+        return (inputs[i].published is None, published if published.tzinfo else published.replace(tzinfo=UTC), i)
 
     order = sorted(range(len(inputs)), key=when)
     seen_claims: set[int] = set()
@@ -556,10 +569,14 @@ def _only_in(c: Comparison, articles: Sequence[int]) -> int | None:
 
 
 def _root(c: Comparison, article: int) -> int:
+    """The original an article was copied from (following copies of copies); cycles and bad indices stop."""
     seen = set()
-    while c.articles[article].original_index is not None and article not in seen:
+    while article not in seen:
         seen.add(article)
-        article = c.articles[article].original_index or 0
+        original = c.articles[article].original_index
+        if original is None or not 0 <= original < len(c.articles):
+            break
+        article = original
     return article
 
 

@@ -89,6 +89,12 @@ class EngineConfig:
     member_share: float = 0.5
     #: an article joins the best story whose score reaches this; below it, it starts a story
     join_threshold: float = 0.32
+    #: ... for an article of ``long_text_words`` words or more; an article of ``short_text_words`` or fewer
+    #: (a headline and lead) joins at ``short_join_threshold``, log-interpolated between: short texts share
+    #: fewer words with any report of their event, so their same-event cosines run lower
+    short_join_threshold: float = 0.22
+    short_text_words: int = 80
+    long_text_words: int = 300
     #: two open stories merge when one article reaches both at this score or more AND their centroids reach
     #: ``merge_centroid_threshold``: a high bar, since two events of the same kind share most words
     merge_threshold: float = 0.45
@@ -97,14 +103,22 @@ class EngineConfig:
     time_grace_days: float = 1.0
     #: ... then the score drops by this much per day further away
     time_penalty_per_day: float = 0.04
+    #: the score drops by this much when the article's ``conflict_names`` heaviest names are not all in the
+    #: story and the story's heaviest names are not all in the article (two events of one kind: Klitschko
+    #: vs Rahman, Klitschko vs Thompson)
+    name_conflict_penalty: float = 0.1
+    conflict_names: int = 2
+    #: ... judged only for articles of this many words or more: a headline and lead name one or two actors,
+    #: and a name missing from them is weak evidence (AllSides: -2 F1 points without this floor)
+    conflict_min_words: int = 120
     #: undated article with a dateline in its text vs a story's dated span: no penalty within this many days ...
     dateline_grace_days: float = 7.0
     #: ... then the score drops by this much each time the gap doubles
-    dateline_penalty_per_doubling: float = 0.03
+    dateline_penalty_per_doubling: float = 0.0
     #: undated article: no penalty for a story updated within this many arrivals ...
-    arrival_grace: int = 16
+    arrival_grace: int = 4
     #: ... then the score drops by this much each time the number of arrivals since doubles
-    arrival_penalty_per_doubling: float = 0.03
+    arrival_penalty_per_doubling: float = 0.1
 
     # --- presentation ------------------------------------------------------------------------------------
     #: sentences in a story summary, most central first

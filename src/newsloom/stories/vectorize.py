@@ -52,7 +52,8 @@ class StreamVocabulary:
     def observe(self, terms: Iterable[str]) -> None:
         """Count one article containing ``terms`` (each term once)."""
         self.documents += 1
-        self.document_frequency.update(terms)  # counted in C: this runs for every term of every article
+        # counted in C (iter(): a Mapping would add its values, not one per term)
+        self.document_frequency.update(iter(terms))
 
     def idf(self, term: str) -> float:
         """Smoothed idf, ln((1 + N0 + N) / (1 + df)) + 1, with N0 ``prior_documents`` in which the term was absent.
