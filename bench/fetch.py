@@ -22,7 +22,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 
-from newsloom.ingest.fetch import Fetcher, _decoder_for
+from newsloom.ingest.decode import decoder_for
+from newsloom.ingest.fetch import Fetcher
 from newsloom.settings import load_settings
 
 
@@ -68,7 +69,7 @@ async def with_httpx(url: str, n: int) -> float:
 
 
 def decode_bounded(body: bytes) -> int:
-    decoder = _decoder_for("gzip", "bench")
+    decoder = decoder_for("gzip", "bench")
     pieces: list[bytes] = []
     for start in range(0, len(body), 64 * 1024):  # network-sized raw chunks
         pieces.extend(decoder.feed(body[start : start + 64 * 1024]))

@@ -7,9 +7,10 @@ What "polite" and "safe" mean here, and where each is enforced:
 * per-host concurrency, delay between requests and a global cap (politeness.py), taken per hop;
 * robots.txt for article pages (robots.py), fetched once per host and cached for a day;
 * caps on time (connect, read, and a total per fetch) and on size, counted on DECOMPRESSED bytes: bodies
-  are read raw and decoded here in bounded pieces, so a 10 KB gzip or brotli bomb stops at the limit
+  are read raw and decoded in bounded pieces (decode.py), so a 10 KB gzip or brotli bomb stops at the limit
   instead of inflating in memory first;
-* conditional GET (ETag / Last-Modified -> 304 -> ``not_modified=True``) and Retry-After on 429/503.
+* conditional GET (ETag / Last-Modified -> 304 -> ``not_modified=True``) and Retry-After on 429/503
+  (httpheaders.py reads the headers).
 """
 
 from __future__ import annotations
@@ -17,16 +18,13 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any
 
-import brotli
 import httpx
 
 from newsloom.errors import (
@@ -37,6 +35,8 @@ from newsloom.errors import (
     TooLargeError,
     TooManyRedirectsError,
 )
+from newsloom.ingest.decode import ACCEPT_ENCODING, DECODE_ERRORS, decoder_for
+from newsloom.ingest.httpheaders import MAX_RETRY_AFTER_S, parse_content_type, parse_retry_after
 from newsloom.ingest.netguard import AddressPolicy, GuardedTransport
 from newsloom.ingest.politeness import HostLimiter, LocalHostLimiter
 from newsloom.ingest.robots import (
@@ -50,7 +50,9 @@ from newsloom.ingest.robots import (
 from newsloom.settings import Settings
 from newsloom.types import FetchResult
 
+# The header parsers live in httpheaders.py; they stay importable from here, where callers first looked.
 __all__ = [
+    "MAX_RETRY_AFTER_S",
     "Fetcher",
     "fetch_sync",
     "parse_content_type",
@@ -59,18 +61,11 @@ __all__ = [
 
 # What a browser-like reader asks for when the caller does not say (feeds pass their own Accept).
 DEFAULT_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-# Only encodings decoded below with a bounded output; zstd is not advertised because it is not decoded here.
-ACCEPT_ENCODING = "gzip, deflate, br"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 RETRY_AFTER_STATUSES = frozenset({429, 503})
-# Decoders hand out at most this many bytes at a time, so the size limit is checked at least every 64 KiB
-# of decompressed output however small the compressed input was.
-DECODE_CHUNK = 64 * 1024
 # A body with more compressed than decompressed bytes is possible (incompressible data) but not by much;
 # twice the limit leaves room for that while still stopping endless streams of empty deflate blocks.
 RAW_TO_DECODED_SLACK = 2
-# Stacked encodings ("gzip, br") are legal but rare; more than this is an attack, not a server.
-MAX_STACKED_ENCODINGS = 3
 # RFC 9309 §2.4: a cached robots.txt should not be used for more than 24 hours.
 ROBOTS_TTL_S = 24 * 3600.0
 # A robots.txt that failed with 5xx/unreachable disallows everything "for now": retry it after 10 minutes,
@@ -80,202 +75,6 @@ ROBOTS_FAILURE_TTL_S = 600.0
 ROBOTS_CACHE_HOSTS = 4096
 # Readable reasons are stored in the source's fetch state; keep them short.
 MAX_REASON_CHARS = 200
-# Retry-After values beyond a year are clamped to it: no server means longer, and the scheduler caps any delay
-# at max_backoff_s anyway; the clamp only keeps absurd values (400 digits) a finite number.
-MAX_RETRY_AFTER_S = 365 * 24 * 3600
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP-date. None if absent or unreadable."""
-    if value is None:
-        return None
-    text = value.strip()
-    if not text:
-        return None
-    if text.isascii() and text.isdigit():  # str.isdigit() is also true for "²" and other non-ASCII digits
-        # a 400-digit value overflows float(); anything past a year is clamped (backoff caps it lower anyway)
-        digits = text.lstrip("0")
-        if len(digits) > len(str(MAX_RETRY_AFTER_S)):
-            return float(MAX_RETRY_AFTER_S)
-        return float(min(int(digits or "0"), MAX_RETRY_AFTER_S))
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if when.tzinfo is None:  # HTTP-dates are GMT; parsedate gives a naive time for "-0000"
-        when = when.replace(tzinfo=UTC)
-    now = now or datetime.now(UTC)
-    return max(0.0, (when - now).total_seconds())
-
-
-def parse_content_type(value: str | None) -> tuple[str | None, str | None]:
-    """(media type lower-cased, charset as sent lower-cased) from a Content-Type header."""
-    if not value:
-        return None, None
-    media, *params = value.split(";")
-    media_type = media.strip().lower() or None
-    charset = None
-    for param in params:
-        name, _, raw = param.partition("=")
-        if name.strip().lower() == "charset":
-            charset = raw.strip().strip("\"'").strip().lower() or None
-    return media_type, charset
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Content-Encoding decoders with bounded output
-
-
-class _Decoder(Protocol):
-    name: str
-
-    def feed(self, data: bytes) -> Iterator[bytes]: ...
-
-    def finish(self) -> Iterator[bytes]: ...
-
-
-class _Identity:
-    name = "identity"
-
-    def feed(self, data: bytes) -> Iterator[bytes]:
-        for start in range(0, len(data), DECODE_CHUNK):
-            yield data[start : start + DECODE_CHUNK]
-
-    def finish(self) -> Iterator[bytes]:
-        return iter(())
-
-
-class _Zlib:
-    """gzip (several members allowed) or deflate (zlib-wrapped or raw, as servers send both)."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self._gzip = name == "gzip"
-        self._decomp: Any = None  # zlib.decompressobj once the format is known
-        self._head = b""
-        self._passthrough = False
-        self._done = False
-
-    def _start(self, data: bytes) -> None:
-        if self._gzip:
-            if not data.startswith(b"\x1f\x8b"):
-                self._passthrough = True  # labelled gzip but sent plain: a common server mistake
-            self._decomp = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        else:
-            cmf, flg = data[0], data[1]
-            is_zlib = cmf & 0x0F == 8 and (cmf << 8 | flg) % 31 == 0
-            self._decomp = zlib.decompressobj(zlib.MAX_WBITS if is_zlib else -zlib.MAX_WBITS)
-
-    def feed(self, data: bytes) -> Iterator[bytes]:
-        if self._decomp is None:
-            self._head += data
-            if len(self._head) < 2:
-                return
-            data, self._head = self._head, b""
-            self._start(data)
-        if self._passthrough:
-            yield from _Identity().feed(data)
-            return
-        pending = data
-        while not self._done:
-            if self._decomp.eof:
-                if not pending:
-                    return
-                if not (self._gzip and pending.startswith(b"\x1f")):
-                    self._done = True  # trailing bytes after the stream are ignored, as browsers do
-                    return
-                self._decomp = zlib.decompressobj(16 + zlib.MAX_WBITS)  # next gzip member
-            out = self._decomp.decompress(pending, DECODE_CHUNK)
-            if out:
-                yield out
-            pending = self._decomp.unused_data if self._decomp.eof else self._decomp.unconsumed_tail
-            if not pending and (self._decomp.eof or len(out) < DECODE_CHUNK):
-                return
-
-    def finish(self) -> Iterator[bytes]:
-        if self._decomp is None:
-            if self._head:  # a one-byte body: too short to be compressed
-                yield self._head
-            return
-        if not self._passthrough and not self._done and not self._decomp.eof:
-            rest = self._decomp.flush()  # a truncated stream: keep what decoded, as browsers do
-            if rest:
-                yield from _Identity().feed(rest)
-
-
-class _Brotli:
-    name = "br"
-
-    def __init__(self) -> None:
-        self._decomp = brotli.Decompressor()
-        # brotli >= 1.2 can cap each call's output; older versions decode a whole input chunk at once
-        self._bounded = hasattr(self._decomp, "can_accept_more_data")
-
-    def feed(self, data: bytes) -> Iterator[bytes]:
-        if not self._bounded:
-            yield from _Identity().feed(self._decomp.process(data))
-            return
-        out = self._decomp.process(data, output_buffer_limit=DECODE_CHUNK)
-        if out:
-            yield out
-        while not self._decomp.can_accept_more_data():
-            out = self._decomp.process(b"", output_buffer_limit=DECODE_CHUNK)
-            if not out:
-                return
-            yield out
-
-    def finish(self) -> Iterator[bytes]:
-        return iter(())
-
-
-class _Chain:
-    """Decoders applied in reverse order of the Content-Encoding list, each bounded."""
-
-    def __init__(self, decoders: list[_Decoder]) -> None:
-        self._decoders = decoders
-        self.name = ", ".join(d.name for d in decoders)
-
-    def feed(self, data: bytes) -> Iterator[bytes]:
-        pieces: Iterator[bytes] = iter((data,))
-        for decoder in self._decoders:
-            pieces = _pipe(decoder, pieces)
-        return pieces
-
-    def finish(self) -> Iterator[bytes]:
-        for index, decoder in enumerate(self._decoders):
-            pieces = decoder.finish()
-            for later in self._decoders[index + 1 :]:
-                pieces = _pipe(later, pieces)
-            yield from pieces
-
-
-def _pipe(decoder: _Decoder, pieces: Iterator[bytes]) -> Iterator[bytes]:
-    for piece in pieces:
-        yield from decoder.feed(piece)
-
-
-def _decoder_for(content_encoding: str | None, url: str) -> _Decoder:
-    names = [n.strip().lower() for n in (content_encoding or "").split(",") if n.strip()]
-    names = [n for n in names if n != "identity"]
-    if len(names) > MAX_STACKED_ENCODINGS:
-        raise FetchError(url, f"too many stacked content encodings ({len(names)})")
-    decoders: list[_Decoder] = []
-    for name in reversed(names):
-        if name in ("gzip", "x-gzip"):
-            decoders.append(_Zlib("gzip"))
-        elif name == "deflate":
-            decoders.append(_Zlib("deflate"))
-        elif name == "br":
-            decoders.append(_Brotli())
-        else:
-            raise FetchError(url, f"unsupported content encoding {name[:40]!r}")
-    if not decoders:
-        return _Identity()
-    return decoders[0] if len(decoders) == 1 else _Chain(decoders)
-
-
-# ---------------------------------------------------------------------------------------------------------
-# The fetcher
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,7 +135,7 @@ def _wrap_error(exc: BaseException, url: str) -> FetchError:
         return FetchError(url, "connection lost while sending")
     if isinstance(exc, (httpx.InvalidURL, httpx.UnsupportedProtocol, UnicodeError, ValueError)):
         return FetchError(url, _short(f"invalid URL: {detail}"))
-    if isinstance(exc, (zlib.error, brotli.error)):
+    if isinstance(exc, DECODE_ERRORS):
         return FetchError(url, "corrupt compressed body")
     if isinstance(exc, OSError):
         return FetchError(url, _short(f"network error: {exc.strerror or detail}"))
@@ -503,7 +302,7 @@ class Fetcher:
             raise TooLargeError(
                 url, f"body of {int(declared)} bytes is over the {limit}-byte limit", status=response.status_code
             )
-        decoder = _decoder_for(response.headers.get("content-encoding"), url)
+        decoder = decoder_for(response.headers.get("content-encoding"), url)
         raw_limit = limit * RAW_TO_DECODED_SLACK
         raw_seen = 0
         size = 0

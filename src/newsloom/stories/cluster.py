@@ -347,12 +347,18 @@ class StoryEngine:
         return config.short_join_threshold + share * (config.join_threshold - config.short_join_threshold)
 
     def _main_names(self, vector: Vector, parts: TextParts) -> tuple[str, ...]:
-        """The article's heaviest names among those it mentions at least twice (once is an aside)."""
+        """A long article's heaviest names among those its headline names or it mentions at least twice
+        (a name said once in a body is an aside)."""
         config = self.config
-        if not config.name_conflict_penalty or len(parts.lead_tokens) + len(parts.body_tokens) < config.conflict_min_words:
+        if not config.name_conflict_penalty:
             return ()
-        repeated = {key for key, times in Counter(NAME_PREFIX + name.lower() for name in parts.names).items() if times >= 2}
-        return tuple(islice((term for term in vector if term in repeated), config.conflict_names))
+        if len(parts.lead_tokens) + len(parts.body_tokens) < config.conflict_min_words:
+            return ()
+        tally = Counter(NAME_PREFIX + name.lower() for name in parts.names)
+        main = {key for key, times in tally.items() if times >= 2}
+        title_words = set(parts.title_tokens)
+        main.update(NAME_PREFIX + name.lower() for name in parts.names if name.lower() in title_words)
+        return tuple(islice((term for term in vector if term in main), config.conflict_names))
 
     @staticmethod
     def _names_conflict(vector: Vector, names: tuple[str, ...], story: _StoryState) -> bool:

@@ -110,7 +110,7 @@ class EngineConfig:
     conflict_names: int = 2
     #: ... judged only for articles of this many words or more: a headline and lead name one or two actors,
     #: and a name missing from them is weak evidence (AllSides: -2 F1 points without this floor)
-    conflict_min_words: int = 120
+    conflict_min_words: int = 80
     #: undated article with a dateline in its text vs a story's dated span: no penalty within this many days ...
     dateline_grace_days: float = 7.0
     #: ... then the score drops by this much each time the gap doubles
