@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from newsloom.stories import align
 from newsloom.stories import compare as cmp
 from newsloom.stories.comparemodel import CompareInput, SentenceRef
 from newsloom.stories.entities import index_entities
@@ -120,7 +121,7 @@ def null(path: Path, pairs: int, seed: int) -> None:
     for threshold in (0.2, 0.25, 0.3, 0.35, 0.4):
         print(f"  share >= {threshold}: {float((arr >= threshold).mean()) * 100:.2f}%")
     print(f"same-event article pairs: median best sentence similarity {statistics.median(positives_max):.3f}")
-    print(f"current ALIGN_MIN_SIMILARITY = {cmp.ALIGN_MIN_SIMILARITY}")
+    print(f"current ALIGN_MIN_SIMILARITY = {align.ALIGN_MIN_SIMILARITY}")
 
 
 def _cross_similarities(texts: list[str]) -> list[float]:
@@ -129,10 +130,10 @@ def _cross_similarities(texts: list[str]) -> list[float]:
     index = index_entities([[r.text for r in art] for art in refs])
     flat = [r for art in refs for r in art]
     mentions = [m for art in index.sentence_entities for m in art]
-    feats = [cmp._features(r.text, m, extract_figures(r.text)) for r, m in zip(flat, mentions, strict=True)]
+    feats = [align.sentence_features(r.text, m, extract_figures(r.text)) for r, m in zip(flat, mentions, strict=True)]
     if not feats:
         return []
-    sim = cmp.sentence_similarity_matrix(feats)
+    sim = align.sentence_similarity_matrix(feats)
     n0 = len(refs[0])
     return [float(v) for v in sim[:n0, n0:].ravel()]
 

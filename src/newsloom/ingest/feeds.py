@@ -3,14 +3,9 @@
 Two steps, like miniflux's adapter: feedparser (or ``jsonfeed`` for JSON Feed) turns bytes into its own
 structures, then ``_map_entry`` maps them to ``FeedItem``. feedparser's dict never leaves this module.
 
-The bytes are prepared before feedparser sees them:
-
-* gzip bodies saved or served as plain XML (gzip magic) are decompressed, at most ``MAX_DECOMPRESSED_BYTES``;
-* UTF-16/32 documents are transcoded to UTF-8, so every later step can treat the bytes as ASCII-compatible;
-* the DOCTYPE declaration is removed, so no entity is ever expanded (billion laughs, XXE); a warning says so
-  when it declared entities;
-* the charset is chosen from the Content-Type header, the XML declaration and the bytes themselves (see
-  ``_feedparser_content_type``), never by RFC 3023's "text/xml means US-ASCII" rule, which real servers break.
+The bytes are prepared before feedparser sees them (feedbytes.py): gzip bodies decompressed within a cap,
+UTF-16/32 transcoded to UTF-8, the DOCTYPE removed so no entity is ever expanded, and the charset chosen
+from the header, the XML declaration and the bytes.
 
 Every failure is a ``FeedParseError`` with a readable message; a feed that feedparser recovers from comes back
 with its items and ``ParsedFeed.warning``.
@@ -19,7 +14,6 @@ with its items and ``ParsedFeed.warning``.
 from __future__ import annotations
 
 import calendar
-import codecs
 import html
 import io
 import re
@@ -33,19 +27,22 @@ from urllib.parse import urljoin, urlsplit
 import feedparser
 
 from newsloom.errors import FeedParseError
+from newsloom.ingest.feedbytes import (
+    GZIP_MAGIC,
+    SNIFF_BYTES,
+    charset_param,
+    feedparser_content_type,
+    gunzip,
+    remove_doctype,
+    scan_prolog,
+    to_ascii_compatible,
+    wide_encoding,
+)
 from newsloom.ingest.jsonfeed import looks_like_json, parse_json_feed
 from newsloom.ingest.opml import default_sources  # the bundled source list is offered next to the parser
 from newsloom.types import FeedItem, ParsedFeed
 
 __all__ = ["carries_full_text", "default_sources", "parse_feed", "sniff_format", "visible_text"]
-
-#: Largest decompressed body of a gzip-wrapped feed. Matches the fetcher's default ``max_body_bytes`` (10 MB):
-#: the largest real feed in our evaluation set is 1.6 MB, and a gzip bomb must stop well before memory does.
-MAX_DECOMPRESSED_BYTES = 10_000_000
-
-#: How much of the document ``sniff_format`` looks at. A prolog (XML declaration, comments, a DOCTYPE with a
-#: short internal subset) fits in far less; 64 KiB also covers pages with long <head>s before their root.
-SNIFF_BYTES = 65_536
 
 #: A feed item whose body has at least this many characters of visible text carries the article itself.
 #: Teasers are short by design: WordPress excerpts are 55 words (~350 characters), BBC/AP/Reuters descriptions
@@ -55,10 +52,6 @@ FULL_TEXT_MIN_CHARS = 1_000
 
 #: One CJK character carries roughly one word's worth of information, about three Latin characters'.
 CJK_CHAR_WEIGHT = 3
-
-#: charset-normalizer scores (chaos, coherence) closer than this are a tie: its scores move in steps of
-#: ~0.02 on short documents, and equal-looking Western code pages score exactly alike.
-CHARSET_TIE = 0.01
 
 #: Endings that mark a body as cut short by the publisher ("… [Read more]"), whatever its length.
 _TRUNCATION_TAIL = re.compile(
@@ -77,154 +70,10 @@ _RELATIVE_ATTR = re.compile(
     r"""(\b(?:href|src|poster)\s*=\s*)(["'])(?![a-zA-Z][a-zA-Z0-9+.-]*:)([^"'<>]*)\2"""
 )
 
-_GZIP_MAGIC = b"\x1f\x8b"
-_DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
-_XML_DECL = re.compile(rb"^<\?xml[^>]*?\?>")
-_XML_DECL_ENCODING = re.compile(rb"""^<\?xml[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
 _ROOT_ANYWHERE = re.compile(rb"<(rss|feed|rdf:RDF|RDF|opml|html|HTML|channel)[\s>]")
 _HTML_ANYWHERE = re.compile(rb"<(html|head|body)[\s>]|<!doctype html", re.IGNORECASE)
 _HTML_ROOTS = frozenset({"html", "head", "body", "div", "p", "meta", "title", "script", "a", "table", "span"})
 _ROOT_FORMATS = {"rss": "rss", "channel": "rss", "feed": "atom", "rdf": "rdf", "opml": "opml"}
-
-_UTF_BOMS = (
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-)
-_UTF_WIDE_MARKERS = (  # '<?' without a BOM, XML 1.0 appendix F
-    (b"\x00\x00\x00<", "utf-32-be"),
-    (b"<\x00\x00\x00", "utf-32-le"),
-    (b"\x00<\x00?", "utf-16-be"),
-    (b"<\x00?\x00", "utf-16-le"),
-)
-
-
-# ---------------------------------------------------------------------------------------------- byte preparation
-
-
-def _gunzip(content: bytes) -> bytes:
-    """Decompress a gzip body, refusing more than ``MAX_DECOMPRESSED_BYTES``."""
-    decompressor = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-    try:
-        out = decompressor.decompress(content, MAX_DECOMPRESSED_BYTES)
-    except zlib.error as exc:
-        raise FeedParseError(f"gzip-compressed feed is corrupt: {exc}") from exc
-    if decompressor.unconsumed_tail:
-        raise FeedParseError(f"gzip-compressed feed expands beyond {MAX_DECOMPRESSED_BYTES} bytes")
-    if not out:  # a cut-off download still gives its first items; nothing at all is corruption
-        raise FeedParseError("gzip-compressed feed is truncated or corrupt")
-    return out
-
-
-def _wide_encoding(content: bytes) -> str | None:
-    for bom, name in _UTF_BOMS:
-        if content.startswith(bom) and not (name.startswith("utf-16") and content[2:4] == b"\x00\x00"):
-            return name
-    for marker, name in _UTF_WIDE_MARKERS:
-        if content.startswith(marker):
-            return name
-    return None
-
-
-def _to_ascii_compatible(content: bytes) -> tuple[bytes, bool]:
-    """Transcode UTF-16/32 to UTF-8; returns (bytes, transcoded)."""
-    wide = _wide_encoding(content)
-    if wide is None:
-        return content, False
-    try:
-        text = content.decode(wide)
-    except UnicodeDecodeError as exc:
-        raise FeedParseError(f"document looks like {wide} but does not decode as it: {exc.reason}") from exc
-    data = text.lstrip("\ufeff").encode("utf-8")
-    # the declaration still names UTF-16; it must now say what the bytes are
-    return _XML_DECL.sub(b'<?xml version="1.0" encoding="utf-8"?>', data, count=1), True
-
-
-def _doctype_end(data: bytes, i: int) -> int:
-    """Index just past the DOCTYPE declaration whose body starts at ``i``; -1 when it never ends."""
-    n = len(data)
-    quote = 0
-    depth = 0
-    while i < n:
-        c = data[i]
-        if quote:
-            if c == quote:
-                quote = 0
-        elif c in (0x22, 0x27):  # " '
-            quote = c
-        elif c == 0x5B:  # [ opens the internal subset
-            depth += 1
-        elif c == 0x5D:
-            depth -= 1
-        elif c == 0x3C and data.startswith(b"<!--", i):  # comments in the subset may hold quotes and '>'
-            j = data.find(b"-->", i + 4)
-            if j < 0:
-                return -1
-            i = j + 3
-            continue
-        elif c == 0x3E and depth <= 0:
-            return i + 1
-        i += 1
-    return -1
-
-
-def _scan_prolog(data: bytes) -> tuple[int, tuple[int, int] | None]:
-    """(index of the root element's '<' or -1, span of the DOCTYPE declaration or None).
-
-    The span's end is ``len(data)`` when the declaration is not terminated within ``data``.
-    """
-    i = 3 if data.startswith(codecs.BOM_UTF8) else 0
-    n = len(data)
-    doctype: tuple[int, int] | None = None
-    while True:
-        while i < n and data[i] in b" \t\r\n":
-            i += 1
-        if data.startswith(b"<?", i):
-            j = data.find(b"?>", i + 2)
-            if j < 0:
-                return -1, doctype
-            i = j + 2
-        elif data.startswith(b"<!--", i):
-            j = data.find(b"-->", i + 4)
-            if j < 0:
-                return -1, doctype
-            i = j + 3
-        elif data[i : i + 9].upper() == b"<!DOCTYPE":
-            end = _doctype_end(data, i + 9)
-            if end < 0:
-                return -1, (i, n)
-            doctype = (i, end)
-            i = end
-        else:
-            return (i if data.startswith(b"<", i) else -1), doctype
-
-
-def _doctype_span(data: bytes) -> tuple[int, int] | None:
-    """Where the DOCTYPE declaration is: in the prolog, or after junk that precedes it (PHP notices ...)."""
-    root, span = _scan_prolog(data)
-    if span is not None:
-        return span
-    match = _DOCTYPE.search(data, 0, SNIFF_BYTES)
-    if match is None or 0 <= root < match.start():
-        return None
-    end = _doctype_end(data, match.end())
-    return match.start(), end if end >= 0 else len(data)
-
-
-def _remove_doctype(data: bytes) -> tuple[bytes, str | None]:
-    """The document without its DOCTYPE declaration, so that no entity can be expanded; plus a warning."""
-    span = _doctype_span(data)
-    if span is None:
-        return data, None
-    start, end = span
-    if end >= len(data):
-        raise FeedParseError("the DOCTYPE declaration is never closed; refusing the document")
-    declared_entities = b"<!ENTITY" in data[start:end].upper()
-    warning = (
-        "removed a DOCTYPE that declares XML entities; they are never expanded" if declared_entities else None
-    )
-    return data[:start] + data[end:], warning
 
 
 # ---------------------------------------------------------------------------------------------- format sniffing
@@ -237,18 +86,18 @@ def sniff_format(content: bytes) -> str:
     element does not. Gzip bodies are looked into.
     """
     head = content[: SNIFF_BYTES * 4]
-    if head.startswith(_GZIP_MAGIC):
+    if head.startswith(GZIP_MAGIC):
         try:
             head = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS).decompress(head, SNIFF_BYTES)
         except zlib.error:
             return "unknown"
     head = head[:SNIFF_BYTES]
-    wide = _wide_encoding(head)
+    wide = wide_encoding(head)
     if wide is not None:
         head = head.decode(wide, "ignore").encode("utf-8")
     if looks_like_json(head):
         return "jsonfeed" if b"jsonfeed.org" in head or b'"items"' in head else "unknown"
-    root, doctype = _scan_prolog(head)
+    root, doctype = scan_prolog(head)
     if root < 0:
         if doctype is not None and head[doctype[0] : doctype[0] + 14].lower() == b"<!doctype html":
             return "html"
@@ -265,83 +114,6 @@ def sniff_format(content: bytes) -> str:
     if local in _HTML_ROOTS or _HTML_ANYWHERE.search(head):
         return "html"
     return "unknown"
-
-
-# ---------------------------------------------------------------------------------------------- charset choice
-
-
-def _charset_param(content_type: str | None) -> str | None:
-    if not content_type:
-        return None
-    match = re.search(r"""charset\s*=\s*["']?([A-Za-z0-9._:-]+)""", content_type, re.IGNORECASE)
-    return _codec_name(match.group(1)) if match else None
-
-
-def _codec_name(label: str) -> str | None:
-    """The codec for a charset label; None when unknown or not a text encoding (base64, zlib, rot13)."""
-    try:
-        info = codecs.lookup(label)
-    except (LookupError, ValueError):
-        return None
-    return info.name if getattr(info, "_is_text_encoding", True) else None
-
-
-def _is_utf8(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def _guess_charset(data: bytes) -> str | None:
-    """Best guess for bytes that declare no charset anywhere and are not UTF-8 (charset-normalizer)."""
-    from charset_normalizer import from_bytes  # imported late: only undeclared legacy encodings need it
-
-    matches = list(from_bytes(data[:SNIFF_BYTES]))
-    if not matches:
-        return None
-    best = matches[0]
-    # Short Western texts fit cp1250, cp1252 and iso8859-10 equally well and charset-normalizer then picks the
-    # first; undeclared feeds are overwhelmingly windows-1252 (the web's default), so it wins such ties.
-    tied = [
-        m
-        for m in matches
-        if m.chaos <= best.chaos + CHARSET_TIE and m.coherence >= best.coherence - CHARSET_TIE
-    ]
-    if any("cp1252" in m.could_be_from_charset for m in tied):
-        return "cp1252"
-    return _codec_name(best.encoding)
-
-
-def _feedparser_content_type(data: bytes, content_type: str | None, *, transcoded: bool) -> str:
-    """The Content-Type to tell feedparser, which decides the charset from it.
-
-    Always an XML media type, so the XML declaration counts (feedparser otherwise applies RFC 3023's
-    text/xml-means-US-ASCII rule). A header charset is kept unless the bytes contradict it: bytes that are
-    valid UTF-8 with non-ASCII characters are UTF-8 whatever the header says (legacy text is practically
-    never valid UTF-8), and a header claiming UTF-8 for bytes that are not defers to the XML declaration.
-    """
-    if transcoded:
-        return "application/xml; charset=utf-8"
-    http_charset = _charset_param(content_type)
-    declared = _XML_DECL_ENCODING.match(data.lstrip(b" \t\r\n").removeprefix(codecs.BOM_UTF8))
-    declared_charset = _codec_name(declared.group(1).decode("ascii")) if declared else None
-    if data.startswith(codecs.BOM_UTF8):
-        return "application/xml; charset=utf-8"
-    if http_charset is None and declared_charset is not None:
-        return "application/xml"
-    utf8 = data.isascii() or _is_utf8(data)
-    if utf8 and not data.isascii():
-        return "application/xml; charset=utf-8"
-    if http_charset is not None and http_charset != "utf-8":
-        return f"application/xml; charset={http_charset}"
-    if declared_charset is not None:
-        return "application/xml"
-    if utf8:
-        return "application/xml; charset=utf-8"
-    guessed = _guess_charset(data)
-    return f"application/xml; charset={guessed}" if guessed else "application/xml"
 
 
 # ---------------------------------------------------------------------------------------------- parsing
@@ -364,20 +136,20 @@ def parse_feed(content: bytes, *, url: str | None = None, content_type: str | No
 def _parse_feed(content: bytes, *, url: str | None, content_type: str | None) -> ParsedFeed:
     if not content or not content.strip():
         raise FeedParseError("the document is empty")
-    data = _gunzip(content) if content.startswith(_GZIP_MAGIC) else content
-    data, transcoded = _to_ascii_compatible(data)
+    data = gunzip(content) if content.startswith(GZIP_MAGIC) else content
+    data, transcoded = to_ascii_compatible(data)
     fmt = sniff_format(data)
     if fmt == "jsonfeed" or looks_like_json(data):
-        return parse_json_feed(data, url=url, charset=_charset_param(content_type))
+        return parse_json_feed(data, url=url, charset=charset_param(content_type))
     if fmt == "html":
         raise FeedParseError("this is an HTML page, not a feed (its feeds can be discovered from it)")
     if fmt == "opml":
         raise FeedParseError("this is an OPML subscription list, not a feed; import it instead")
     data = data.lstrip(b" \t\r\n")  # whitespace before <?xml makes the strict parser give up
-    data, doctype_warning = _remove_doctype(data)
+    data, doctype_warning = remove_doctype(data)
     # No content-location: feedparser would then resolve every URI of every element against it, which
     # doubles its parse time (bench/feeds.py); links are resolved once, after mapping, instead.
-    headers = {"content-type": _feedparser_content_type(data, content_type, transcoded=transcoded)}
+    headers = {"content-type": feedparser_content_type(data, content_type, transcoded=transcoded)}
     # A stream, never bare bytes: feedparser tries open(bytes) as a file name first, so a body that reads
     # like a local path ("/etc/passwd") would be read from the local disk.
     parsed = feedparser.parse(io.BytesIO(data), response_headers=headers)

@@ -2,48 +2,38 @@
 
 ``compare_articles`` is pure: sentences are split (``sentences.py``), names found and merged
 (``entities.py``), sentences of different articles aligned by TF-IDF cosine over word stems, entities and
-figures, aligned sentences grouped into claims, and inside each claim the figures (``figures.py``),
-quotations (``quotes.py``) and word choices ("framing") of the outlets compared.
+figures (``align.py``), aligned sentences grouped into claims, and inside each claim the figures, quotations
+and word choices ("framing") of the outlets compared (``differences.py``). Quotes are attributed and the
+timeline built here.
 """
 
 from __future__ import annotations
 
-import difflib
-import functools
-import math
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 
+from newsloom.stories.align import align_sentences, sentence_features, sentence_similarity_matrix
 from newsloom.stories.comparemodel import (
     ArticleInfo,
     Claim,
     CompareInput,
     Comparison,
-    Difference,
-    DiffValue,
     Quote,
     SentenceRef,
     TimelineEntry,
 )
+from newsloom.stories.differences import find_differences
 from newsloom.stories.entities import EntityIndex, index_entities
-from newsloom.stories.figures import Figure, compare_figures, extract_figures, figure_keys
-from newsloom.stories.quotes import (
-    PersonMention,
-    QuoteSpan,
-    attribute_speaker,
-    find_quotes,
-    quote_changes,
-    quote_wording_differs,
-    same_quote,
-    sentence_subject,
-)
+from newsloom.stories.figures import Figure, extract_figures
+from newsloom.stories.quotes import PersonMention, attribute_speaker, find_quotes, sentence_subject
 from newsloom.stories.sentences import split_dateline, split_sentences
 
+# sentence_similarity_matrix lives in align.py; it stays importable from here, where callers first found it.
 __all__ = [
     "CompareInput",
     "Comparison",
@@ -53,44 +43,10 @@ __all__ = [
     "sentence_similarity_matrix",
 ]
 
-# Two sentences of different articles report one fact when the cosine of their TF-IDF vectors reaches this.
-# Chosen from the null distribution: on ECB+ dev, sentence pairs drawn from two articles about *different*
-# events of the same kind (the hardest negatives we have) reach 0.30 in 0.13% of pairs (p99.9 = 0.32), while
-# the paraphrased seed pairs score 0.43 to 0.88 and the closest seed non-pair 0.28
-# (bench/compare.py null prints the percentiles; docs/benchmarks-compare.md has the figures).
-ALIGN_MIN_SIMILARITY = 0.30
-# ...and share at least this many content features (stems, entities, figures): one shared name is never a fact.
-ALIGN_MIN_SHARED_FEATURES = 3
-# An entity counts like this many words: names carry the "who" of a fact and survive paraphrase.
-ENTITY_WEIGHT = 1.5
-FIGURE_WEIGHT = 1.0
-# Framing spans longer than this are rewrites, not word choices.
-MAX_FRAMING_TOKENS = 5
-
-STOPWORDS = frozenset(
-    ["a", "an", "the", "and", "or", "but", "if", "then", "than", "that", "this", "these", "those", "there", "their", "they", "them", "it", "its", "he", "she", "his", "her", "him", "we", "our", "us", "you", "your", "i", "me", "my", "of", "in", "on", "at", "to", "for", "from", "by", "with", "without", "about", "into", "onto", "over", "under", "after", "before", "between", "during", "since", "until", "as", "is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "do", "does", "did", "will", "would", "shall", "should", "can", "could", "may", "might", "must", "not", "no", "nor", "so", "such", "also", "just", "only", "very", "more", "most", "much", "many", "some", "any", "each", "other", "both", "either", "neither", "all", "own", "same", "too", "s", "t", "said", "says", "say", "told", "according", "who", "whom", "whose", "which", "what", "when", "where", "why", "how", "while", "although", "though", "because", "however", "meanwhile", "again", "further", "once", "here", "up", "down", "out", "off", "am", "being", "having", "doing"]
-)
 _CHROME_PREFIXES = ("also read", "read more", "read also", "related:", "click here", "sign up", "subscribe",
                     "follow us", "watch:", "advertisement", "share this")
-_WORD_RE = re.compile(r"[A-Za-z0-9]+(?:[’'][A-Za-z]+)?(?:[-.][A-Za-z0-9]+)*")
-_VERBISH_SUFFIXES = ("ed", "ing")
 # sort key of undated articles in the timeline (they sort last by the flag before it; any aware value does)
 _UNDATED = datetime.min.replace(tzinfo=UTC)
-
-
-# A pure function called ~40 times per sentence: memoised (results never depend on what was seen before).
-@functools.lru_cache(maxsize=65536)
-def stem(word: str) -> str:
-    """A light suffix stripper: enough to match "pledging"/"pledges", "assistance"/"assist"."""
-    w = word.lower().replace("’", "'")
-    if w.endswith("'s"):
-        w = w[:-2]
-    for suffix in ("ations", "ation", "ments", "ment", "ances", "ance", "ences", "ence", "ings", "ing", "ions",
-                   "ion", "ies", "ied", "ers", "er", "ed", "es", "ly", "s"):
-        if w.endswith(suffix) and len(w) - len(suffix) >= 4:
-            w = w[: -len(suffix)]
-            break
-    return w[:7]
 
 
 # ---------------------------------------------------------------------------------------------- sentences
@@ -125,62 +81,6 @@ def _article_sentences(item: CompareInput) -> list[SentenceRef]:
         for sentence in split_sentences(_dedupe_caption(caption)):
             out.append(SentenceRef(-1, len(out), sentence, True))
     return out
-
-
-# --------------------------------------------------------------------------------------------- similarity
-
-
-def _features(sentence: str, mentions: Sequence[tuple[int, int, int]], figures: Sequence[Figure]) -> Counter[str]:
-    """Weighted features: content-word stems outside names, entity ids, figure values."""
-    _, body = split_dateline(sentence)
-    offset = len(sentence) - len(body)
-    feats: Counter[str] = Counter()
-    covered = [(s, e) for _, s, e in mentions] + [(f.start, f.end) for f in figures]
-    for m in _WORD_RE.finditer(body):
-        start = m.start() + offset
-        if any(s <= start < e for s, e in covered):
-            continue
-        word = m.group(0).lower()
-        if word in STOPWORDS or len(word) < 2 or word.isdigit():
-            continue
-        feats[stem(word)] += 1
-    for entity, s, _ in mentions:
-        if s >= offset:
-            feats[f"ent:{entity}"] += 1
-    for figure in figures:
-        if figure.start >= offset:
-            for key in figure_keys(figure):
-                feats[f"fig:{key}"] += 1
-    return feats
-
-
-def _weight(feature: str) -> float:
-    if feature.startswith("ent:"):
-        return ENTITY_WEIGHT
-    if feature.startswith("fig:"):
-        return FIGURE_WEIGHT
-    return 1.0
-
-
-def sentence_similarity_matrix(features: Sequence[Counter[str]]) -> np.ndarray[Any, np.dtype[np.float64]]:
-    """Cosine similarity of TF-IDF vectors (sublinear tf, smoothed idf over the given sentences)."""
-    vocab: dict[str, int] = {}
-    df: Counter[str] = Counter()
-    for feats in features:
-        df.update(feats.keys())
-        for f in feats:
-            vocab.setdefault(f, len(vocab))
-    n = len(features)
-    matrix = np.zeros((n, max(1, len(vocab))), dtype=np.float64)
-    for row, feats in enumerate(features):
-        for f, count in feats.items():
-            idf = math.log((1 + n) / (1 + df[f])) + 1.0
-            matrix[row, vocab[f]] = (1.0 + math.log(count)) * idf * _weight(f)
-    norms = np.linalg.norm(matrix, axis=1)
-    norms[norms == 0] = 1.0
-    matrix /= norms[:, None]
-    result: np.ndarray[Any, np.dtype[np.float64]] = matrix @ matrix.T
-    return result
 
 
 # ----------------------------------------------------------------------------------------------- helpers
@@ -219,130 +119,7 @@ def _independence_groups(inputs: Sequence[CompareInput]) -> list[int]:
     return [union.find(i) for i in range(len(inputs))]
 
 
-# ----------------------------------------------------------------------------------------------- framing
-
-
-def _framing_tokens(
-    sentence: str, mentions: Sequence[tuple[int, int, int]], quotes: Sequence[tuple[int, int]]
-) -> list[tuple[str, int, int]]:
-    """(key, start, end) per token; a whole entity mention is one token keyed by its entity id."""
-    out: list[tuple[str, int, int]] = []
-    spans = sorted((s, e, ent) for ent, s, e in mentions)
-    k = 0
-    for m in _WORD_RE.finditer(sentence):
-        while k < len(spans) and spans[k][1] <= m.start():
-            k += 1
-        if k < len(spans) and spans[k][0] <= m.start() < spans[k][1]:
-            if out and out[-1][0] == f"ent:{spans[k][2]}" and out[-1][1] == spans[k][0]:
-                continue
-            out.append((f"ent:{spans[k][2]}", spans[k][0], spans[k][1]))
-            continue
-        in_quote = any(qs <= m.start() < qe for qs, qe in quotes)
-        key = ("q:" if in_quote else "") + stem(m.group(0))
-        out.append((key, m.start(), m.end()))
-    return out
-
-
-def _is_content(key: str) -> bool:
-    word = key.removeprefix("q:")
-    return not key.startswith("q:") and word not in STOPWORDS and not word[:1].isdigit()
-
-
-def _trim(tokens: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
-    while tokens and not _is_content(tokens[0][0]):
-        tokens = tokens[1:]
-    while tokens and not _is_content(tokens[-1][0]):
-        tokens = tokens[:-1]
-    return tokens
-
-
-def _verbish(sentence: str, tokens: list[tuple[str, int, int]]) -> bool:
-    words = [sentence[s:e].lower() for key, s, e in tokens if _is_content(key) and not key.startswith("ent:")]
-    return bool(words) and all(w.endswith(_VERBISH_SUFFIXES) for w in words)
-
-
-def framing_pairs(
-    left: str, left_tokens: list[tuple[str, int, int]], right: str, right_tokens: list[tuple[str, int, int]]
-) -> list[tuple[str, str]]:
-    """Word choices that differ in the same slot of two aligned sentences, next to a shared entity.
-
-    The token sequences are aligned (difflib); runs of changes separated by at most one equal token are
-    one slot ("Supreme Leader of North Korea" against "North Korean dictator"). A slot is framing when both
-    sides are short, hold content words that differ, are not figures, quotations or verbs, and sit right
-    next to an entity both sentences name (the referent whose naming differs, or its head).
-    """
-    a = [t[0] for t in left_tokens]
-    b = [t[0] for t in right_tokens]
-    ops = difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes()
-    groups: list[list[tuple[str, int, int, int, int]]] = []
-    for op in ops:
-        if op[0] == "equal":
-            continue
-        if groups:
-            last = groups[-1][-1]
-            if op[1] - last[2] <= 1 and op[3] - last[4] <= 1:
-                groups[-1].append(op)
-                continue
-        groups.append([op])
-    pairs: list[tuple[str, str]] = []
-    for group in groups:
-        i1, i2 = group[0][1], group[-1][2]
-        j1, j2 = group[0][3], group[-1][4]
-        if i1 == i2 or j1 == j2:
-            continue  # one side adds words: an addition, not a different choice of words
-        span_a = _trim(left_tokens[i1:i2])
-        span_b = _trim(right_tokens[j1:j2])
-        if not span_a or not span_b or len(span_a) > MAX_FRAMING_TOKENS or len(span_b) > MAX_FRAMING_TOKENS:
-            continue
-        if any(k.startswith("q:") for k, _, _ in left_tokens[i1:i2] + right_tokens[j1:j2]):
-            continue
-        content_a = {k for k, _, _ in span_a if _is_content(k)}
-        content_b = {k for k, _, _ in span_b if _is_content(k)}
-        if not content_a - content_b or not content_b - content_a:
-            continue
-        if any(re.search(r"\d", left[s:e]) for _, s, e in span_a) or any(re.search(r"\d", right[s:e]) for _, s, e in span_b):
-            continue
-        if _verbish(left, span_a) or _verbish(right, span_b):
-            continue
-        neighbours = {a[i] for i in (i1 - 1, i2) if 0 <= i < len(a)} & {b[j] for j in (j1 - 1, j2) if 0 <= j < len(b)}
-        if not any(k.startswith("ent:") for k in neighbours):
-            continue
-        pairs.append((left[span_a[0][1] : span_a[-1][2]], right[span_b[0][1] : span_b[-1][2]]))
-    return pairs
-
-
 # -------------------------------------------------------------------------------------------- comparison
-
-
-def _align(
-    sentences: list[SentenceRef], sim: np.ndarray[Any, np.dtype[np.float64]], features: list[Counter[str]],
-    n_articles: int,
-) -> list[tuple[int, int, float]]:
-    """One-to-one alignment per pair of articles: greedy on similarity, above the threshold."""
-    by_article: dict[int, list[int]] = defaultdict(list)
-    for k, ref in enumerate(sentences):
-        by_article[ref.article].append(k)
-    links: list[tuple[int, int, float]] = []
-    for a in range(n_articles):
-        for b in range(a + 1, n_articles):
-            rows, cols = by_article.get(a, []), by_article.get(b, [])
-            if not rows or not cols:
-                continue
-            block = sim[np.ix_(rows, cols)]
-            candidates = np.argwhere(block >= ALIGN_MIN_SIMILARITY)
-            scored = sorted(((float(block[r, c]), int(r), int(c)) for r, c in candidates), reverse=True)
-            used_r: set[int] = set()
-            used_c: set[int] = set()
-            for score, r, c in scored:
-                if r in used_r or c in used_c:
-                    continue
-                shared = features[rows[r]].keys() & features[cols[c]].keys()
-                if len(shared) < ALIGN_MIN_SHARED_FEATURES:
-                    continue
-                used_r.add(r)
-                used_c.add(c)
-                links.append((rows[r], cols[c], score))
-    return links
 
 
 def compare_articles(inputs: Sequence[CompareInput]) -> Comparison:
@@ -360,9 +137,9 @@ def compare_articles(inputs: Sequence[CompareInput]) -> Comparison:
     figures = [
         [_shift(f, len(r.text) - len(split_dateline(r.text)[1])) for f in figs] for r, figs in zip(sentences, figures, strict=True)
     ]
-    features = [_features(r.text, m, f) for r, m, f in zip(sentences, flat_mentions, figures, strict=True)]
+    features = [sentence_features(r.text, m, f) for r, m, f in zip(sentences, flat_mentions, figures, strict=True)]
     sim = sentence_similarity_matrix(features) if sentences else np.zeros((0, 0))
-    links = _align(sentences, sim, features, len(inputs))
+    links = align_sentences(sentences, sim, features, len(inputs))
 
     groups = _independence_groups(inputs)
     union = _Union(len(sentences))
@@ -388,7 +165,7 @@ def compare_articles(inputs: Sequence[CompareInput]) -> Comparison:
     entity_names = [e.name for e in entity_index.entities]
     entity_types = [e.type for e in entity_index.entities]
     quotes = _quotes(sentences, flat_mentions, entity_names, entity_types, claim_of_sentence)
-    differences = _differences(
+    differences = find_differences(
         claims, sentences, flat_mentions, figures, quotes, groups, claim_of_sentence, entity_names, entity_types
     )
     articles = tuple(
@@ -437,61 +214,6 @@ def _quotes(
             out.append(Quote(speaker, span.text, ref.article, claim_of_sentence.get(k)))
         if not ref.caption:
             previous_subject = sentence_subject(ref.text, persons, previous_subject)
-    return out
-
-
-def _differences(
-    claims: list[Claim], sentences: list[SentenceRef], mentions: list[tuple[tuple[int, int, int], ...]],
-    figures: list[list[Figure]], quotes: list[Quote], groups: list[int], claim_of_sentence: dict[int, int],
-    names: Sequence[str], types: Sequence[str],
-) -> list[Difference]:
-    index_of = {(r.article, r.position): k for k, r in enumerate(sentences)}
-    token_cache: dict[int, tuple[list[QuoteSpan], list[tuple[str, int, int]]]] = {}
-    out: list[Difference] = []
-    for claim in claims:
-        if claim.independent_outlets < 2:
-            continue
-        # one sentence per independent group: the first article of the group that carries the claim
-        reps: dict[int, SentenceRef] = {}
-        for ref in claim.sentences:
-            reps.setdefault(groups[ref.article], ref)
-        chosen = list(reps.values())
-        seen: set[tuple[str, str, str]] = set()
-        for x in range(len(chosen)):
-            for y in range(x + 1, len(chosen)):
-                left, right = chosen[x], chosen[y]
-                kl, kr = index_of[(left.article, left.position)], index_of[(right.article, right.position)]
-                for diff in _pair_differences(claim.id, left, right, kl, kr, mentions, figures, token_cache):
-                    key = (diff.kind, diff.values[0].text, diff.values[1].text)
-                    if key not in seen:
-                        seen.add(key)
-                        out.append(diff)
-    return out
-
-
-def _pair_differences(
-    claim_id: int, left: SentenceRef, right: SentenceRef, kl: int, kr: int,
-    mentions: list[tuple[tuple[int, int, int], ...]], figures: list[list[Figure]],
-    token_cache: dict[int, tuple[list[QuoteSpan], list[tuple[str, int, int]]]],
-) -> list[Difference]:
-    out: list[Difference] = []
-    for k, ref in ((kl, left), (kr, right)):
-        if k not in token_cache:
-            spans = find_quotes(ref.text)
-            token_cache[k] = (spans, _framing_tokens(ref.text, mentions[k], [(q.start, q.end) for q in spans]))
-    left_quotes, lt = token_cache[kl]
-    right_quotes, rt = token_cache[kr]
-    for pair in compare_figures(figures[kl], figures[kr]):
-        out.append(Difference(claim_id, pair.kind, (DiffValue(left.article, pair.left.text),
-                                                    DiffValue(right.article, pair.right.text)), pair.reason))
-    for lq in left_quotes:
-        for rq in right_quotes:
-            if same_quote(lq.text, rq.text) and quote_wording_differs(lq.text, rq.text):
-                out.append(Difference(claim_id, "quote", (DiffValue(left.article, lq.text),
-                                                          DiffValue(right.article, rq.text)),
-                                      quote_changes(lq.text, rq.text)))
-    for a, b in framing_pairs(left.text, lt, right.text, rt):
-        out.append(Difference(claim_id, "framing", (DiffValue(left.article, a), DiffValue(right.article, b))))
     return out
 
 
