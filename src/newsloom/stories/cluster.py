@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -130,6 +130,8 @@ class StoryEngine:
         self._now: float | None = None
         self._seq = 0
         self._arrivals = 0
+        #: ids of the stories that took the latest arrivals, newest last
+        self._recent: deque[str] = deque(maxlen=config.recent_candidates)
 
     # --- public API -------------------------------------------------------------------------------------
 
@@ -281,18 +283,31 @@ class StoryEngine:
             weight = vector[term]
             for story_id in islice(reversed(posting), config.posting_scan_limit):
                 overlap[story_id] = overlap.get(story_id, 0.0) + weight
-        if not overlap:
-            return []
         stories = self._stories
+        # the stories of the latest arrivals are always candidates: reports of one event arrive together,
+        # and differently worded ones may share no heavy term (the arrival signal in ``_score`` decides)
+        recent: dict[str, None] = {}
+        if undated:
+            for story_id in reversed(self._recent):
+                current = self.resolve(story_id)
+                story = stories.get(current)
+                if story is not None and story.open:
+                    recent[current] = None
+        if not overlap and not recent:
+            return []
         ranked = sorted(overlap.items(), key=lambda item: (-item[1], stories[item[0]].seq))[: config.candidates]
-        # centroid cosine for every candidate; the dearer best-member pass for the closest few only
+        candidate_ids = dict.fromkeys(story_id for story_id, _ in ranked)
+        candidate_ids.update(recent)
+        # centroid cosine for every candidate; the dearer best-member pass for the closest few (and recent) only
         by_centroid = sorted(
-            ((self._centroid_cosine(vector, stories[story_id]), stories[story_id]) for story_id, _ in ranked),
+            ((self._centroid_cosine(vector, stories[story_id]), stories[story_id]) for story_id in candidate_ids),
             key=lambda item: (-item[0], item[1].seq),
         )
+        chosen = by_centroid[: config.rescored_candidates]
+        chosen += [item for item in by_centroid[config.rescored_candidates :] if item[1].id in recent]
         scored = [
             (self._score(vector, date, story, centroid_cosine, undated=undated, names=names), story)
-            for centroid_cosine, story in by_centroid[: config.rescored_candidates]
+            for centroid_cosine, story in chosen
         ]
         scored.sort(key=lambda item: (-item[0], item[1].seq))
         return scored
@@ -398,6 +413,8 @@ class StoryEngine:
     def _touch(self, story: _StoryState, doc: ClusterDoc, time: float | None, date: float | None) -> None:
         story.article_count += 1
         story.last_arrival = self._arrivals
+        if story.open and (not self._recent or self._recent[-1] != story.id):
+            self._recent.append(story.id)
         if time is not None:
             story.first_time = time if story.first_time is None else min(story.first_time, time)
             story.last_time = time if story.last_time is None else max(story.last_time, time)

@@ -33,6 +33,9 @@ class TermCounts:
     """Field-weighted raw counts of one article, before idf: what the stream's document frequencies learn."""
 
     counts: dict[str, float]
+    #: ``counts`` holds its words first, then this many names, then its figures (weigh scales by kind)
+    names: int = 0
+    figures: int = 0
 
 
 class StreamVocabulary:
@@ -101,13 +104,15 @@ def term_counts(parts: TextParts, vocabulary: StreamVocabulary, config: EngineCo
         get = counts.get
         for key, times in field.items():
             counts[key] = get(key, 0.0) + weight * times
+    words = len(counts)
     for name in parts.names:
         key = NAME_PREFIX + name.lower()
         counts[key] = counts.get(key, 0.0) + config.name_weight
+    names = len(counts) - words
     for figure in parts.figures:
         key = FIGURE_PREFIX + figure
         counts[key] = counts.get(key, 0.0) + config.figure_weight
-    return TermCounts(counts)
+    return TermCounts(counts, names=names, figures=len(counts) - words - names)
 
 
 def weigh(counts: TermCounts, vocabulary: StreamVocabulary, config: EngineConfig) -> Vector:
@@ -120,12 +125,10 @@ def weigh(counts: TermCounts, vocabulary: StreamVocabulary, config: EngineConfig
     if not terms:
         return {}
     size = len(terms)
-    name_weight, figure_weight = config.name_weight, config.figure_weight
-    scale = np.fromiter(
-        (name_weight if t[0] == NAME_PREFIX else figure_weight if t[0] == FIGURE_PREFIX else 1.0 for t in terms),
-        dtype=np.float64,
-        count=size,
-    )
+    scale = np.ones(size)
+    words = size - counts.names - counts.figures
+    scale[words : words + counts.names] = config.name_weight
+    scale[words + counts.names :] = config.figure_weight
     count = np.fromiter(counts.counts.values(), dtype=np.float64, count=size)
     frequency = np.fromiter(map(vocabulary.document_frequency.get, terms, repeat(0)), dtype=np.float64, count=size)
     k1 = config.tf_saturation
