@@ -356,7 +356,14 @@ class SqliteTarget:
         if not self.opened_by(pid):
             return "starting"
         writing = self.writing()
-        if "articles" not in self.tables():
+        try:
+            tables = self.tables()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            # A frozen writer shuts readers out only before WAL is on: the database is being created.
+            return "migrating"
+        if "articles" not in tables:
             return "migrating" if writing else "starting"
         return "mid-write" if writing else "between-writes"
 
@@ -441,7 +448,14 @@ class PostgresTarget:
         if not self.opened_by(pid):
             return "starting"
         writing = self.writing()
-        if "articles" not in self.tables():
+        try:
+            tables = self.tables()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            # A frozen writer shuts readers out only before WAL is on: the database is being created.
+            return "migrating"
+        if "articles" not in tables:
             return "migrating" if writing else "starting"
         return "mid-write" if writing else "between-writes"
 

@@ -104,15 +104,15 @@ def term_counts(parts: TextParts, vocabulary: StreamVocabulary, config: EngineCo
         get = counts.get
         for key, times in field.items():
             counts[key] = get(key, 0.0) + weight * times
-    words = len(counts)
+    word_terms = len(counts)
     for name in parts.names:
         key = NAME_PREFIX + name.lower()
         counts[key] = counts.get(key, 0.0) + config.name_weight
-    names = len(counts) - words
+    name_terms = len(counts) - word_terms
     for figure in parts.figures:
         key = FIGURE_PREFIX + figure
         counts[key] = counts.get(key, 0.0) + config.figure_weight
-    return TermCounts(counts, names=names, figures=len(counts) - words - names)
+    return TermCounts(counts, names=name_terms, figures=len(counts) - word_terms - name_terms)
 
 
 def weigh(counts: TermCounts, vocabulary: StreamVocabulary, config: EngineConfig) -> Vector:
