@@ -172,3 +172,27 @@ def test_empty_and_single_inputs() -> None:
     assert c.claims == () and len(c.articles) == 1
     single = _compare(QUAKE_A)
     assert single.claims and not any(cl.consensus for cl in single.claims)
+
+
+def test_mutual_best_match_with_an_anchor_aligns_under_the_main_threshold() -> None:
+    """Paraphrased leads whose shared words are the story's topic words score under ALIGN_MIN_SIMILARITY;
+    they align when each is the other's best match and they share a name plus content words."""
+    from collections import Counter
+
+    import numpy as np
+
+    from newsloom.stories.align import ALIGN_MIN_SIMILARITY, MUTUAL_MIN_SIMILARITY, align_sentences
+    from newsloom.stories.comparemodel import SentenceRef
+
+    refs = [SentenceRef(0, 0, "a0", False), SentenceRef(0, 1, "a1", False),
+            SentenceRef(1, 0, "b0", False), SentenceRef(1, 1, "b1", False)]  # fmt: skip
+    anchored = Counter({"ent:0": 1, "check": 1, "rehab": 1, "stay": 1})
+    words_only = Counter({"check": 1, "rehab": 1, "stay": 1, "court": 1})
+    score = (ALIGN_MIN_SIMILARITY + MUTUAL_MIN_SIMILARITY) / 2
+    sim = np.eye(4)
+    sim[0, 2] = sim[2, 0] = score  # mutual best, anchored: aligned
+    sim[1, 3] = sim[3, 1] = score  # mutual best, no name or figure shared: not aligned
+    features = [anchored, words_only, anchored, words_only]
+    assert [(x, y) for x, y, _ in align_sentences(refs, sim, features, 2)] == [(0, 2)]
+    sim[0, 3] = sim[3, 0] = score + 0.01  # a0's best match is now b1 (not anchored with it): nothing aligns a0-b0
+    assert align_sentences(refs, sim, [anchored, words_only, anchored, anchored], 2) == [(0, 3, score + 0.01)]

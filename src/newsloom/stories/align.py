@@ -38,6 +38,17 @@ __all__ = [
 ALIGN_MIN_SIMILARITY = 0.30
 # ...and share at least this many content features (stems, entities, figures): one shared name is never a fact.
 ALIGN_MIN_SHARED_FEATURES = 3
+# A second, lower bar for pairs that are each other's best match across their two articles and share an
+# anchor: a figure or date value, or a named entity plus MUTUAL_MIN_SHARED_WORDS content-word stems (the
+# "who" and "did what"). Paraphrased leads of one event score 0.13 to 0.29 when the shared words are the
+# story's topic words; mutual best match plus the anchor keeps the null rate (different events of one ECB+
+# topic) near the single-threshold rate. Chosen with bench/compare.py null/recall (docs/benchmarks-compare.md).
+MUTUAL_MIN_SIMILARITY = 0.25
+MUTUAL_MIN_SHARED_WORDS = 3
+# The idf "background": this many pseudo-sentences in which no feature occurs are added to the story's own
+# sentences, so a word that is in most sentences of a story (its topic, "Lohan", "rehab") keeps some weight
+# instead of falling to the floor. 0 is the story-internal idf.
+IDF_BACKGROUND_SENTENCES = 0
 # An entity counts like this many words: names carry the "who" of a fact and survive paraphrase.
 ENTITY_WEIGHT = 1.5
 FIGURE_WEIGHT = 1.0
@@ -97,16 +108,20 @@ def _weight(feature: str) -> float:
     return 1.0
 
 
-def sentence_similarity_matrix(features: Sequence[Counter[str]]) -> np.ndarray[Any, np.dtype[np.float64]]:
-    """Cosine similarity of TF-IDF vectors (sublinear tf, smoothed idf over the given sentences)."""
+def sentence_similarity_matrix(
+    features: Sequence[Counter[str]], background: int | None = None,
+) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """Cosine similarity of TF-IDF vectors (sublinear tf, smoothed idf over the given sentences plus
+    ``background`` pseudo-sentences that hold none of the features; default ``IDF_BACKGROUND_SENTENCES``)."""
+    extra = IDF_BACKGROUND_SENTENCES if background is None else background
     vocab: dict[str, int] = {}
     df: Counter[str] = Counter()
     for feats in features:
         df.update(feats.keys())
         for f in feats:
             vocab.setdefault(f, len(vocab))
-    n = len(features)
-    matrix = np.zeros((n, max(1, len(vocab))), dtype=np.float64)
+    n = len(features) + extra
+    matrix = np.zeros((len(features), max(1, len(vocab))), dtype=np.float64)
     for row, feats in enumerate(features):
         for f, count in feats.items():
             idf = math.log((1 + n) / (1 + df[f])) + 1.0
@@ -125,7 +140,8 @@ def align_sentences(
     sentences: list[SentenceRef], sim: np.ndarray[Any, np.dtype[np.float64]], features: list[Counter[str]],
     n_articles: int,
 ) -> list[tuple[int, int, float]]:
-    """One-to-one alignment per pair of articles: greedy on similarity, above the threshold."""
+    """One-to-one alignment per pair of articles: greedy on similarity above ``ALIGN_MIN_SIMILARITY``, then
+    mutual best matches above ``MUTUAL_MIN_SIMILARITY`` that share an anchor (see ``_anchored``)."""
     by_article: dict[int, list[int]] = defaultdict(list)
     for k, ref in enumerate(sentences):
         by_article[ref.article].append(k)
@@ -149,4 +165,29 @@ def align_sentences(
                 used_r.add(r)
                 used_c.add(c)
                 links.append((rows[r], cols[c], score))
+            if MUTUAL_MIN_SIMILARITY >= ALIGN_MIN_SIMILARITY:
+                continue
+            best_c = block.argmax(axis=1)
+            best_r = block.argmax(axis=0)
+            for r, c in enumerate(best_c):
+                c = int(c)
+                if r in used_r or c in used_c or int(best_r[c]) != r:
+                    continue
+                score = float(block[r, c])
+                if score < MUTUAL_MIN_SIMILARITY or not _anchored(features[rows[r]], features[cols[c]]):
+                    continue
+                used_r.add(r)
+                used_c.add(c)
+                links.append((rows[r], cols[c], score))
     return links
+
+
+def _anchored(left: Counter[str], right: Counter[str]) -> bool:
+    """Shared features that pin a fact: a figure or date value, or a name plus content words."""
+    shared = left.keys() & right.keys()
+    if len(shared) < ALIGN_MIN_SHARED_FEATURES:
+        return False
+    if any(f.startswith("fig:") for f in shared):
+        return True
+    words = sum(1 for f in shared if not f.startswith(("ent:", "fig:")))
+    return words >= MUTUAL_MIN_SHARED_WORDS and any(f.startswith("ent:") for f in shared)
