@@ -148,25 +148,7 @@ class Intake:
         Runs once per article: an article that already has a story is returned as it is, so a repeated
         delivery (a queue retry) changes nothing. Callers must serialise calls (one assigning consumer).
         """
-        if article.story_id is not None:
-            return IntakeResult(article, False, original_id=article.original_id, story_id=article.story_id)
-        with self.storage.transaction():
-            published = article.published_at or article.fetched_at
-            original_key = self.near_duplicates.find_original(article.text, published)
-            original_id = int(original_key) if original_key is not None else None
-            if original_id is not None and original_id != article.id:
-                self.storage.set_original(article.id, original_id)
-            else:
-                original_id = None
-            self.near_duplicates.add(str(article.id), article.text, published)
-            doc = replace(_cluster_doc(article), original_id=str(original_id) if original_id is not None else None)
-            assignment = self.engine.add(doc)
-            for old in assignment.merged:
-                self.storage.merge_stories(old, assignment.story_id)
-            self.storage.set_story([article.id], assignment.story_id)
-            self.storage.save_story(self.engine.story(assignment.story_id), now=now)
-            stored = self.storage.get_article(article.id)
-        return IntakeResult(stored, True, original_id=original_id, story_id=assignment.story_id)
+        return self.assign_many([article], now=now)[0]
 
     def assign_many(self, articles: Iterable[Article], *, now: datetime) -> list[IntakeResult]:
         """``assign`` for a batch, in order, in one transaction: the queue assigner's unit of work.
