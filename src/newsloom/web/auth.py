@@ -62,6 +62,15 @@ def redirect(target: str) -> RedirectResponse:
     return RedirectResponse(target, status_code=303)
 
 
+def signed_in(response: Response, request: Request, session_token: str) -> Response:
+    """The session cookie: HttpOnly, SameSite=Lax, Secure when the reader came over https."""
+    response.set_cookie(
+        SESSION_COOKIE, session_token, max_age=int(SESSION_LIFETIME.total_seconds()), httponly=True,
+        samesite="lax", secure=request.url.scheme == "https", path="/",
+    )  # fmt: skip
+    return response
+
+
 @router.get("/signin")
 def signin_form(request: Request, next: str = "/") -> Response:
     return render(request, "signin.html", {"next": safe_next(next), "error": None, "title": "Sign in"})
@@ -77,12 +86,7 @@ def signin(
     except AuthError as exc:
         return render(request, "signin.html", {"next": safe_next(next), "error": str(exc), "username": username,
                                                "title": "Sign in"}, status_code=401)  # fmt: skip
-    response = redirect(safe_next(next))
-    response.set_cookie(
-        SESSION_COOKIE, result.session_token, max_age=int(SESSION_LIFETIME.total_seconds()), httponly=True,
-        samesite="lax", secure=request.url.scheme == "https", path="/",
-    )  # fmt: skip
-    return response
+    return signed_in(redirect(safe_next(next)), request, result.session_token)
 
 
 @router.post("/signout")
@@ -114,12 +118,7 @@ def signup(
     except (InputError, AccessDeniedError) as exc:
         context = {"mode": reader.signup_mode(), "invite": invite, "error": str(exc), "username": username, "title": "Sign up"}
         return render(request, "signup.html", context, status_code=400)
-    response = redirect("/following?welcome=1")
-    response.set_cookie(
-        SESSION_COOKIE, result.session_token, max_age=int(SESSION_LIFETIME.total_seconds()), httponly=True,
-        samesite="lax", secure=request.url.scheme == "https", path="/",
-    )  # fmt: skip
-    return response
+    return signed_in(redirect("/following?welcome=1"), request, result.session_token)
 
 
 @router.get("/account")
