@@ -14,7 +14,9 @@ The stream is synthetic, generated on the fly (generation is not timed):
 Timing: process CPU time (the machines this runs on are shared; wall time drifts with the neighbours), the
 mean ms/article over 5,000 articles ending at each checkpoint (10k, 30k, 100k, 300k, ... up to
 --articles) and the ratio of each to the 10k figure; the target is <= 1.5 at 1M. The engine state is
-bounded by the window, so a run to 300k shows whether cost has flattened; 1M takes ~25 min on one core.
+bounded by the window, so a run to 300k shows whether cost has flattened; 1M takes ~50 min on this box
+(generation included). Keep other CPU work off the machine while it runs: CPU time still rises with
+contention (shared caches), which shows up as a false growth between checkpoints.
 """
 
 from __future__ import annotations

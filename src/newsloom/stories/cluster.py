@@ -3,14 +3,19 @@
 How one article is placed (``StoryEngine.add``):
 
 1. Its time is its date, or the stream's clock (latest date seen) when it has none; stories whose last
-   article is older than ``window_days`` before that clock leave the candidate window.
+   article is older than ``window_days`` before that clock leave the candidate window. Every article also
+   takes the next arrival number: for an undated article, arrival order is the only clock there is.
 2. A syndicated copy (``original_id`` of an article in an open story) joins its original's story.
 3. Otherwise its TF-IDF vector (stems, names, figures; title and lead weighted up; idf from the stream)
    is built, its heaviest terms are looked up in an inverted index of open stories, and the best few
-   candidates by index overlap are scored: centroid cosine and best-member cosine, minus a penalty for
-   dates far from the story's span.
-4. It joins the best story at ``join_threshold`` or above, else starts a story whose id is
-   ``new_story_id(doc)`` (default: the article id).
+   candidates by index overlap (plus, for an undated article, the stories of the latest arrivals) are
+   scored: centroid cosine and best-member cosine, minus
+   * a penalty for a date far from the story's dated span (dated article), or for the number of arrivals
+     since the story last grew (undated article: reports of one event arrive close together);
+   * a penalty when a long article's main names and the story's main names exclude each other (two
+     events of one kind: the same champion, another opponent).
+4. It joins the best story whose score reaches the join bar (lower for a short text, whose same-event
+   cosines run lower), else starts a story whose id is ``new_story_id(doc)`` (default: the article id).
 5. If the article also reaches a second story at ``merge_threshold`` and the two centroids agree at
    ``merge_centroid_threshold``, the two are one event: the younger story is folded into the older,
    whose id survives, and ``resolve`` redirects the younger id.
@@ -395,6 +400,8 @@ class StoryEngine:
         """
         if doc.date is not None:
             return _timestamp(doc.date)
+        if not self.config.dateline_penalty_per_doubling:  # off: a dateline must not widen a story's dated span
+            return None
         return _timestamp(parts.dateline)
 
     # --- story updates -----------------------------------------------------------------------------------

@@ -177,15 +177,17 @@ _FIGURE_RE = re.compile(r"\d(?<![\w.,:]\d)\d*(?:[.,:]\d+)*")
 _MONTH_BEFORE_RE = re.compile(r"([A-Za-z]{3,9})\.?\s+$")
 
 
-def names_in(sentences: list[str], *, headlines: int = 0) -> tuple[list[str], list[str]]:
+def names_in(
+    sentences: list[str], *, headlines: int = 0, words_used: set[str] | None = None
+) -> tuple[list[str], list[str]]:
     """Capitalised words and multi-word capitalised runs, as written, in ``sentences``.
 
     A sentence's first word counts only when the text never uses it in lower case ("The", "Perennial"
     are not names; "Kim" is). The first ``headlines`` sentences are skipped when in title case: every word
-    is capitalised there.
+    is capitalised there. ``words_used``: the tokens of ``sentences`` as written, when the caller has them.
     """
     text = "\n".join(sentences)
-    lower_used = set(_LOWER_WORD_RE.findall(text))
+    lower_used = set(_LOWER_WORD_RE.findall(text)) if words_used is None else words_used
     skipped = [index < headlines and _is_title_case(_TOKEN_RE.findall(sentence)) for index, sentence in enumerate(sentences)]
     if any(skipped):
         text = "\n".join(sentence for sentence, skip in zip(sentences, skipped, strict=True) if not skip)
@@ -292,12 +294,18 @@ def text_parts(title: str | None, text: str, *, lead_sentences: int = 2) -> Text
         title, sentences = sentences[0], sentences[1:]
     lead = " ".join(sentences[:lead_sentences])
     body = "\n".join(sentences[lead_sentences:])
-    name_list, phrase_list = names_in(([title] if title else []) + sentences, headlines=2)
+    # tokens as written, once: lower-cased for the vector, and as the set of words the text writes (a
+    # capitalised sentence opener that the text also writes in lower case is not a name)
+    title_words = _TOKEN_RE.findall(title) if title else []
+    lead_words = _TOKEN_RE.findall(lead)
+    body_words = _TOKEN_RE.findall(body)
+    words_used = set(title_words).union(lead_words, body_words)
+    name_list, phrase_list = names_in(([title] if title else []) + sentences, headlines=2, words_used=words_used)
     figure_list = figures_in(f"{title or ''}\n{lead}\n{body}")
     return TextParts(
-        title_tokens=tuple(_TOKEN_RE.findall(title.lower())) if title else (),
-        lead_tokens=tuple(_TOKEN_RE.findall(lead.lower())),
-        body_tokens=tuple(_TOKEN_RE.findall(body.lower())),
+        title_tokens=tuple(map(str.lower, title_words)),
+        lead_tokens=tuple(map(str.lower, lead_words)),
+        body_tokens=tuple(map(str.lower, body_words)),
         names=tuple(name_list),
         name_phrases=tuple(phrase_list),
         figures=tuple(figure_list),
