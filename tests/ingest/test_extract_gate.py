@@ -21,7 +21,7 @@ DATA_DIR = SHARED / "data" / "extraction"
 #: Every 4th page (16 of 62), sorted by id: about 1 s of extraction on one core.
 EVERY = 4
 
-#: Measured 0.9792 on this subset (docs/benchmarks-extraction.md). One page is 1/16 of the average, so a
+#: Measured 0.9792 on this subset (docs/benchmarks/extraction.md). One page is 1/16 of the average, so a
 #: single page losing a paragraph moves F1 by ~0.003: the floor leaves that much room, no more. Do not
 #: lower it to make a change pass; fix the change or re-measure and say why in the commit.
 F1_FLOOR = 0.975

@@ -1,6 +1,6 @@
 """Storage contract: a broad query (a word most articles contain) ranks only the newest matches, on both engines.
 
-Ranking every match of a common word was what made search slow at 100k articles (docs/benchmarks-web.md); the
+Ranking every match of a common word was what made search slow at 100k articles (docs/benchmarks/web.md); the
 cap (``search.RANKED_CANDIDATES``) is lowered here so that a few dozen rows exercise it quickly.
 """
 

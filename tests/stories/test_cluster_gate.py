@@ -1,6 +1,6 @@
 """Clustering eval gate: pinned F1 floors on small fixed samples of the shared dev sets (read by path).
 
-Full-set figures come from bench/clustering.py (docs/benchmarks-clustering.md). A floor sits just under the
+Full-set figures come from bench/clustering.py (docs/benchmarks/clustering.md). A floor sits just under the
 score measured when it was set; a change that lowers a score below its floor fails here and must either be
 fixed or lower the floor in the same commit, with the reason. Never lower one silently.
 """
@@ -26,7 +26,7 @@ ALLSIDES_STORIES = 600
 # Measured when set (pairwise F1, default EngineConfig): ECB+ sample 0.773, AllSides sample 0.838 (round 2:
 # arrival clock, name conflicts, length-dependent join bar; full dev sets went 0.821 -> 0.841 and 0.624 ->
 # 0.817, while this ECB+ sample moved 0.786 -> 0.773: one topic's early lump, see
-# docs/benchmarks-clustering.md). The engine is deterministic, so the ~0.015 margin is not for noise: it
+# docs/benchmarks/clustering.md). The engine is deterministic, so the ~0.015 margin is not for noise: it
 # lets a principled change that moves one early article (about 0.01 of pairwise F1 at these sizes)
 # through, and stops anything larger.
 ECB_PAIRWISE_F1_FLOOR = 0.76

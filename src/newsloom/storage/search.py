@@ -103,7 +103,7 @@ def to_fts5_query(query: str) -> str | None:
 # on SQLite, 8 ms once capped), so only the newest RANKED_CANDIDATES matches (highest article id, i.e. the most
 # recently stored) are ranked. A query matching fewer rows is ranked in full, exactly as before; a broad one
 # gets the best of the recent matches, which is what a news reader searching for "minister" wants. 1,000 is
-# 33 result pages and keeps the ranked set to ~10 ms on SQLite at 100k articles (see docs/benchmarks-web.md).
+# 33 result pages and keeps the ranked set to ~10 ms on SQLite at 100k articles (see docs/benchmarks/web.md).
 RANKED_CANDIDATES = 1000
 
 Restrict = Callable[[sa.Select[Any]], sa.Select[Any]]

@@ -34,7 +34,7 @@ __all__ = [
 # Chosen from the null distribution: on ECB+ dev, sentence pairs drawn from two articles about *different*
 # events of the same kind (the hardest negatives we have) reach 0.30 in 0.13% of pairs (p99.9 = 0.32), while
 # the paraphrased seed pairs score 0.43 to 0.88 and the closest seed non-pair 0.28
-# (bench/compare.py null prints the percentiles; docs/benchmarks-compare.md has the figures).
+# (bench/compare.py null prints the percentiles; docs/benchmarks/compare.md has the figures).
 ALIGN_MIN_SIMILARITY = 0.30
 # ...and share at least this many content features (stems, entities, figures): one shared name is never a fact.
 ALIGN_MIN_SHARED_FEATURES = 3
@@ -42,7 +42,7 @@ ALIGN_MIN_SHARED_FEATURES = 3
 # anchor: a figure or date value, or a named entity plus MUTUAL_MIN_SHARED_WORDS content-word stems (the
 # "who" and "did what"). Paraphrased leads of one event score 0.13 to 0.29 when the shared words are the
 # story's topic words; mutual best match plus the anchor keeps the null rate (different events of one ECB+
-# topic) near the single-threshold rate. Chosen with bench/compare.py null/recall (docs/benchmarks-compare.md).
+# topic) near the single-threshold rate. Chosen with bench/compare.py null/recall (docs/benchmarks/compare.md).
 MUTUAL_MIN_SIMILARITY = 0.25
 MUTUAL_MIN_SHARED_WORDS = 3
 # The idf "background": this many pseudo-sentences in which no feature occurs are added to the story's own

@@ -15,7 +15,7 @@ Two keys:
   ``LSH_BANDS``), and each is verified on the exact shingle sets (about 3 KB per 700-word article).
   Texts under ``MIN_WORDS`` narrative words match only when their words are identical.
 
-How the constants were chosen is written next to them; the measurements are in docs/benchmarks-dedupe.md and
+How the constants were chosen is written next to them; the measurements are in docs/benchmarks/dedupe.md and
 are reproduced by bench/dedupe.py.
 """
 
@@ -94,7 +94,7 @@ def _narrative_bytes(text: str) -> bytes:
     return _word_bytes(_fold_marks(_QUOTATION.sub("\n", unicodedata.normalize("NFKC", text))))
 
 
-# --- constants (see docs/benchmarks-dedupe.md for the measurements) -----------------------------------------
+# --- constants (see docs/benchmarks/dedupe.md for the measurements) -----------------------------------------
 
 # Word 5-grams. Measured (bench/dedupe.py) on 61 real articles (extraction ground truth) and same-story pairs
 # of ECB+, AllSides and the seed pair: with 5% of words replaced a copy keeps containment >= 0.74 (3-grams

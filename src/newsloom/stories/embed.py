@@ -7,7 +7,7 @@ to 256 dimensions and weighted by how rare it is (SIF). Encoding a text is then 
 the model2vec recipe: no PyTorch, no download, thousands of documents a second on one core.
 
 As a same-event signal it is weaker than TF-IDF cosine on its own (names and figures, which decide "same
-event", blur into their word pieces) but adds to it; see docs/benchmarks-embed.md.
+event", blur into their word pieces) but adds to it; see docs/benchmarks/embed.md.
 
 Tokenising mirrors BERT's uncased pre-processing (lower case, accents stripped) but keeps only runs of ASCII
 letters and digits: punctuation carries nothing for "same event", and scripts other than Latin are outside

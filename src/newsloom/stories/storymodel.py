@@ -2,7 +2,7 @@
 
 ``EngineConfig`` holds every threshold of the engine as a named, documented field. The defaults are ONE
 setting measured on two very different corpora (ECB+: long tokenised reports, two similar events per topic;
-AllSides: headline and lead of three differently-leaning outlets); see docs/benchmarks-clustering.md for the
+AllSides: headline and lead of three differently-leaning outlets); see docs/benchmarks/clustering.md for the
 figures and bench/clustering.py for how they were measured.
 """
 

@@ -2,7 +2,7 @@
 
 The assigner does not run Celery's worker loop: that loop hands over one task at a time, and each task paid for
 a round trip, a trace, two log lines and a transaction of its own (~33 ms per article, see
-docs/benchmarks-workers.md). Instead it takes every task already waiting, up to ``batch_max``, with
+docs/benchmarks/workers.md). Instead it takes every task already waiting, up to ``batch_max``, with
 synchronous ``basic_get`` calls on a kombu channel, and acknowledges them only after their batch committed.
 
 Delivery stays at least once, as with Celery's late acks: a taken task is recorded as unacknowledged by the
