@@ -26,7 +26,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -35,7 +34,7 @@ from typing import Any
 
 import pytest
 
-from tests.storage.conftest import PG_URL, postgres_unreachable, with_search_path
+from tests.storage.conftest import fresh_pg_schema
 
 # --- the corpus -----------------------------------------------------------------------------------------
 
@@ -664,21 +663,8 @@ def test_sqlite_survives_kill_9_during_ingest(tmp_path: Path) -> None:
 
 @pytest.fixture
 def pg_schema_url() -> Iterator[str]:
-    """A new, empty PostgreSQL schema (dropped afterwards), as the storage tests isolate theirs."""
-    import psycopg
-
-    reason = postgres_unreachable()
-    if reason:
-        pytest.skip(reason)
-    schema = f"newsloom_crash_{uuid.uuid4().hex[:12]}"
-    server = PG_URL.replace("postgresql+psycopg://", "postgresql://", 1)
-    with psycopg.connect(server, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield with_search_path(PG_URL, schema)
-    finally:
-        with psycopg.connect(server, autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    with fresh_pg_schema("newsloom_crash") as url:
+        yield url
 
 
 @pytest.mark.postgres

@@ -59,12 +59,16 @@ def with_search_path(url: str, schema: str) -> str:
 
 
 @contextlib.contextmanager
-def _fresh_pg_schema() -> Iterator[str]:
-    """A PostgreSQL URL whose connections all live in a new, empty schema that is dropped afterwards."""
+def fresh_pg_schema(prefix: str = "newsloom_test") -> Iterator[str]:
+    """A PostgreSQL URL whose connections all live in a new, empty schema that is dropped afterwards.
+
+    Every suite that needs PostgreSQL isolates itself this way (skipping with the reason when no server
+    answers), so concurrent runs never see each other's rows.
+    """
     reason = postgres_unreachable()
     if reason:
         pytest.skip(reason)
-    schema = f"newsloom_test_{uuid.uuid4().hex[:12]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(_libpq_url(PG_URL), autocommit=True) as connection:
         connection.execute(f'CREATE SCHEMA "{schema}"')
     try:
@@ -76,7 +80,7 @@ def _fresh_pg_schema() -> Iterator[str]:
 
 @pytest.fixture
 def pg_schema_url() -> Iterator[str]:
-    with _fresh_pg_schema() as url:
+    with fresh_pg_schema() as url:
         yield url
 
 
@@ -91,7 +95,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture(scope="session")
 def migrated_pg_url() -> Iterator[str]:
-    with _fresh_pg_schema() as url:
+    with fresh_pg_schema() as url:
         open_storage(url).close()
         yield url
 

@@ -8,17 +8,15 @@ schema (see tests/storage/conftest.py). Either service missing skips the test wi
 
 from __future__ import annotations
 
-import contextlib
 import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import psycopg
 import pytest
 import redis
 
-from tests.storage.conftest import PG_URL, postgres_unreachable, with_search_path
+from tests.storage.conftest import fresh_pg_schema
 
 REDIS_URL = os.environ.get("NEWSLOOM_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 
@@ -60,23 +58,7 @@ def redis_space() -> Iterator[RedisSpace]:
         client.close()
 
 
-@contextlib.contextmanager
-def fresh_pg_schema() -> Iterator[str]:
-    reason = postgres_unreachable()
-    if reason:
-        pytest.skip(reason)
-    schema = f"newsloom_queue_{uuid.uuid4().hex[:12]}"
-    libpq = PG_URL.replace("postgresql+psycopg://", "postgresql://", 1)
-    with psycopg.connect(libpq, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield with_search_path(PG_URL, schema)
-    finally:
-        with psycopg.connect(libpq, autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-
-
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    with fresh_pg_schema() as url:
+    with fresh_pg_schema("newsloom_queue") as url:
         yield url
