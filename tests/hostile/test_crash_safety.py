@@ -291,6 +291,23 @@ def check_rows(rows: Rows, tables: set[str], corpus: Corpus, *, final: bool) -> 
     )
 
 
+def frozen_phase(target: SqliteTarget | PostgresTarget, pid: int) -> str:
+    """Where the (frozen) ingest process ``pid`` is, as seen through ``target``'s database: see ``PHASES``."""
+    if not target.opened_by(pid):
+        return "starting"
+    writing = target.writing()
+    try:
+        tables = target.tables()
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc):
+            raise
+        # A frozen SQLite writer shuts readers out only before WAL is on: the database is being created.
+        return "migrating"
+    if "articles" not in tables:
+        return "migrating" if writing else "starting"
+    return "mid-write" if writing else "between-writes"
+
+
 class SqliteTarget:
     """A SQLite file in WAL mode, as `newsloom` makes it in its data directory."""
 
@@ -352,19 +369,7 @@ class SqliteTarget:
 
     def phase(self, pid: int) -> str:
         """Where the (frozen) ingest process ``pid`` is: see ``PHASES``."""
-        if not self.opened_by(pid):
-            return "starting"
-        writing = self.writing()
-        try:
-            tables = self.tables()
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc):
-                raise
-            # A frozen writer shuts readers out only before WAL is on: the database is being created.
-            return "migrating"
-        if "articles" not in tables:
-            return "migrating" if writing else "starting"
-        return "mid-write" if writing else "between-writes"
+        return frozen_phase(self, pid)
 
     def check(self, corpus: Corpus, *, final: bool) -> DatabaseState:
         """SQLite's own checks (pages and indexes, foreign keys, the FTS5 index), then the shared ones."""
@@ -444,19 +449,7 @@ class PostgresTarget:
         return bool(row and row[0])
 
     def phase(self, pid: int) -> str:
-        if not self.opened_by(pid):
-            return "starting"
-        writing = self.writing()
-        try:
-            tables = self.tables()
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc):
-                raise
-            # A frozen writer shuts readers out only before WAL is on: the database is being created.
-            return "migrating"
-        if "articles" not in tables:
-            return "migrating" if writing else "starting"
-        return "mid-write" if writing else "between-writes"
+        return frozen_phase(self, pid)
 
     def wait_for_backends_gone(self, timeout_s: float = 10.0) -> None:
         """A killed client's backends notice the closed socket and roll back; wait until they are gone."""

@@ -137,9 +137,7 @@ def follow(
     user: User = Depends(require_user),
 ) -> Response:
     reader_of(request).follow(user, kind, value)
-    if is_htmx(request):
-        return render(request, "partials/follow_button.html", {"kind": kind, "value": value, "following": True, "next": next})
-    return redirect(safe_next(next))
+    return followed(request, kind, value, next, following=True)
 
 
 @router.post("/unfollow")
@@ -148,8 +146,14 @@ def unfollow(
     user: User = Depends(require_user),
 ) -> Response:
     reader_of(request).unfollow(user, kind, value)
+    return followed(request, kind, value, next, following=False)
+
+
+def followed(request: Request, kind: str, value: str, next: str, *, following: bool) -> Response:
+    """htmx swaps in the new button; without JavaScript the reader goes back where they were."""
     if is_htmx(request):
-        return render(request, "partials/follow_button.html", {"kind": kind, "value": value, "following": False, "next": next})
+        context = {"kind": kind, "value": value, "following": following, "next": next}
+        return render(request, "partials/follow_button.html", context)
     return redirect(safe_next(next))
 
 
