@@ -214,3 +214,59 @@ def test_two_events_of_one_kind_with_different_main_actors_stay_apart() -> None:
     bar = next(t / 100 for t in range(95, 0, -1) if joins(at(plain, t / 100)))
     # ... is not reached once the conflicting opponents count against them
     assert not joins(at(EngineConfig(), bar))
+
+
+def _highest_joining_bar(pair: list[ClusterDoc], config: EngineConfig) -> float:
+    """The highest join bar (both lengths) at which the second article of ``pair`` joins the first."""
+    for step in range(95, 0, -1):
+        bar = step / 100
+        stories = run(pair, StoryEngine(dataclasses.replace(config, join_threshold=bar, short_join_threshold=bar)))
+        if stories[pair[1].id] == stories[pair[0].id]:
+            return bar
+    return 0.0
+
+
+PATCH_BODY = (
+    " Microsoft released an emergency security update for Internet Explorer on Wednesday to fix a flaw that "
+    "attackers were already exploiting to take over computers through booby-trapped web pages. The company "
+    "urged users to install the patch at once, and security researchers said the attacks had spread quickly."
+) * 2
+
+
+def test_a_datelined_undated_report_pays_against_a_story_without_datelines() -> None:
+    """Undated stream: a report that opens with a dateline and a story whose reports never did are told
+    apart by that, on top of their words."""
+    pair = [
+        doc("plain", "Microsoft patches Internet Explorer." + PATCH_BODY + " Analysts praised the speed.", days=None),
+        doc(
+            "datelined",
+            "Browser flaw fixed\nSeptember 18 , 2013\n" + PATCH_BODY + " Banks warned customers by email.",
+            days=None,
+        ),
+    ]
+    config = EngineConfig()
+    without = _highest_joining_bar(pair, dataclasses.replace(config, dateline_mismatch_penalty=0.0))
+    with_penalty = _highest_joining_bar(pair, config)
+    assert with_penalty == pytest.approx(without - config.dateline_mismatch_penalty, abs=0.011)
+    # a second datelined report is not penalised against the story the first one started
+    second = doc("datelined-2", "Internet Explorer fix\nSeptember 19 , 2013\n" + PATCH_BODY, days=None)
+    stories = run([pair[1], second])
+    assert stories["datelined-2"] == stories["datelined"]
+
+
+def test_reports_about_the_same_main_actor_get_the_lead_name_bonus() -> None:
+    """Two long reports that mention one person most reach each other at a higher bar than their words
+    alone would."""
+    obituary = (
+        "Bettie Page, the pin-up model of the 1950s, died on Thursday in Los Angeles. Page was 85. "
+        "Page's photographs made her an icon, and Page later left modelling for a quiet life. "
+        "Friends said Page had been in hospital for weeks."
+    )
+    tribute = (
+        "Fans remembered Page on Friday. Page's agent said Page never understood her fame. "
+        "Museums showed pictures of Page, whose style shaped fashion for decades."
+    )
+    pair = [doc("obituary", obituary, days=None), doc("tribute", tribute, days=None)]
+    config = EngineConfig()
+    without = _highest_joining_bar(pair, dataclasses.replace(config, lead_name_bonus=0.0))
+    assert _highest_joining_bar(pair, config) > without

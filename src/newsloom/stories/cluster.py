@@ -13,7 +13,9 @@ How one article is placed (``StoryEngine.add``):
    * a penalty for a date far from the story's dated span (dated article), or for the number of arrivals
      since the story last grew (undated article: reports of one event arrive close together);
    * a penalty when a long article's main names and the story's main names exclude each other (two
-     events of one kind: the same champion, another opponent).
+     events of one kind: the same champion, another opponent);
+   * a penalty when an undated article opens with a dateline and none of the story's articles did;
+   plus a bonus when the name the article mentions most is the story's heaviest name.
 4. It joins the best story whose score reaches the join bar (lower for a short text, whose same-event
    cosines run lower), else starts a story whose id is ``new_story_id(doc)`` (default: the article id).
 5. If the article also reaches a second story at ``merge_threshold`` and the two centroids agree at
@@ -93,6 +95,8 @@ class _StoryState:
     index_terms: tuple[str, ...] = ()
     #: the centroid's heaviest names ("@" terms), for the name-conflict evidence
     top_names: tuple[str, ...] = ()
+    #: some member's text opened with a dateline (``TextParts.dateline``)
+    datelined: bool = False
     open: bool = True
 
     def members(self) -> list[_Member]:
@@ -152,7 +156,12 @@ class StoryEngine:
 
         vector, parts = self._vectorize(doc)
         scored = self._score_candidates(
-            vector, self._signal_date(doc, parts), undated=doc.date is None, names=self._main_names(vector, parts)
+            vector,
+            self._signal_date(doc, parts),
+            undated=doc.date is None,
+            names=self._main_names(vector, parts),
+            lead_name=self._lead_name(parts),
+            datelined=parts.dateline is not None,
         )
         if scored and scored[0][0] >= self._join_bar(parts):
             story = scored[0][1]
@@ -276,7 +285,14 @@ class StoryEngine:
         return out
 
     def _score_candidates(
-        self, vector: Vector, date: float | None, *, undated: bool, names: tuple[str, ...]
+        self,
+        vector: Vector,
+        date: float | None,
+        *,
+        undated: bool,
+        names: tuple[str, ...],
+        lead_name: str | None = None,
+        datelined: bool = False,
     ) -> list[tuple[float, _StoryState]]:
         """Open stories sharing heavy terms with ``vector``, scored, best first."""
         config = self.config
@@ -311,7 +327,19 @@ class StoryEngine:
         chosen = by_centroid[: config.rescored_candidates]
         chosen += [item for item in by_centroid[config.rescored_candidates :] if item[1].id in recent]
         scored = [
-            (self._score(vector, date, story, centroid_cosine, undated=undated, names=names), story)
+            (
+                self._score(
+                    vector,
+                    date,
+                    story,
+                    centroid_cosine,
+                    undated=undated,
+                    names=names,
+                    lead_name=lead_name,
+                    datelined=datelined,
+                ),
+                story,
+            )
             for centroid_cosine, story in chosen
         ]
         scored.sort(key=lambda item: (-item[0], item[1].seq))
@@ -330,6 +358,8 @@ class StoryEngine:
         *,
         undated: bool,
         names: tuple[str, ...],
+        lead_name: str | None = None,
+        datelined: bool = False,
     ) -> float:
         config = self.config
         best_member = max((dot(vector, member.vector) for member in story.members()), default=0.0)
@@ -343,7 +373,11 @@ class StoryEngine:
                 score -= config.dateline_penalty_per_doubling * math.log2(gap_days / config.dateline_grace_days)
         if names and self._names_conflict(vector, names, story):
             score -= config.name_conflict_penalty
+        if lead_name is not None and story.top_names and story.top_names[0] == lead_name:
+            score += config.lead_name_bonus
         if undated:
+            if datelined and not story.datelined:
+                score -= config.dateline_mismatch_penalty
             # no publication date: the arrival order is the clock (reports of one event arrive close together)
             gap = self._arrivals - story.last_arrival
             if gap > config.arrival_grace:
@@ -379,6 +413,18 @@ class StoryEngine:
         title_words = set(parts.title_tokens)
         main.update(NAME_PREFIX + name.lower() for name in parts.names if name.lower() in title_words)
         return tuple(islice((term for term in vector if term in main), config.conflict_names))
+
+    def _lead_name(self, parts: TextParts) -> str | None:
+        """The name the article mentions most, if it does so ``lead_name_mentions`` times or more (first
+        mentioned wins a tie): the actor the report is about."""
+        config = self.config
+        if not config.lead_name_bonus:
+            return None
+        tally = Counter(NAME_PREFIX + name.lower() for name in parts.names)
+        if not tally:
+            return None
+        name, times = max(tally.items(), key=lambda item: item[1])  # max keeps the first of equals
+        return name if times >= config.lead_name_mentions else None
 
     @staticmethod
     def _names_conflict(vector: Vector, names: tuple[str, ...], story: _StoryState) -> bool:
@@ -459,6 +505,7 @@ class StoryEngine:
             if len(story.tail) > config.member_vectors - half:
                 story.tail.pop(0)
         self._tally_entities(story, parts)
+        story.datelined = story.datelined or parts.dateline is not None
         centroid = story.centroid
         for term, weight in vector.items():
             centroid[term] = centroid.get(term, 0.0) + weight
@@ -523,6 +570,7 @@ class StoryEngine:
         older.original_count += younger.original_count
         older.syndicated_count += younger.syndicated_count
         older.outlets.update(younger.outlets)
+        older.datelined = older.datelined or younger.datelined
         for entity, count in younger.entities.items():
             older.entities[entity] = older.entities.get(entity, 0) + count
         for attribute in ("first_time", "first_date"):
