@@ -270,3 +270,31 @@ def test_reports_about_the_same_main_actor_get_the_lead_name_bonus() -> None:
     config = EngineConfig()
     without = _highest_joining_bar(pair, dataclasses.replace(config, lead_name_bonus=0.0))
     assert _highest_joining_bar(pair, config) > without
+
+
+WAGE_VOTE = [
+    ("Senate rejects bid to raise minimum wage to $15",
+     "Senators voted down an amendment on Friday that would have lifted the federal minimum wage to $15 an hour."),
+    ("Upper chamber blocks push for a higher federal pay floor",
+     "Lawmakers on Friday defeated a proposal to increase the national hourly minimum pay, a setback for progressives."),
+]
+UNRELATED_LEADS = [
+    ("Wildfire forces thousands to flee homes", "Crews battled a fast-moving blaze in the hills as evacuation orders spread."),
+    ("Chess prodigy wins national title at 12", "The youngest champion in the tournament's history beat a grandmaster."),
+    ("Museum returns looted bronze statues", "Curators handed back artefacts taken during colonial rule a century ago."),
+]
+
+
+def test_differently_worded_headlines_arriving_together_join_in_the_gray_zone() -> None:
+    """Two outlets' headline and lead of one vote share few words (their score is under the short-text join
+    bar) but mean the same: arriving back to back, they join; the same pair far apart, or with the gray zone
+    off, stays split."""
+    first, second = (doc(f"wage-{i}", text, title=title, days=None) for i, (title, text) in enumerate(WAGE_VOTE))
+    together = run([first, second])
+    assert together["wage-1"] == together["wage-0"]
+    off = run([first, second], StoryEngine(dataclasses.replace(EngineConfig(), recent_join_margin=0.0)))
+    assert off["wage-1"] != off["wage-0"]
+    between = [doc(f"other-{i}", text, title=title, days=None) for i, (title, text) in enumerate(UNRELATED_LEADS)]
+    apart = run([first, *between, second])
+    assert apart["wage-1"] != apart["wage-0"]
+    assert len(set(apart.values())) == len(apart)  # the unrelated leads took no gray-zone join either

@@ -29,10 +29,11 @@ ALLSIDES_STORIES = 600
 # docs/benchmarks/clustering.md). The engine is deterministic, so the ~0.015 margin is not for noise: it
 # lets a principled change that moves one early article (about 0.01 of pairwise F1 at these sizes)
 # through, and stops anything larger.
-# Round 3 (dateline mismatch penalty, lead-name bonus): ECB+ sample 0.773 -> 0.851 (full set 0.841 -> 0.876),
-# AllSides sample 0.838 and full set 0.817 unchanged.
+# Round 3: dateline mismatch penalty and lead-name bonus (ECB+ sample 0.773 -> 0.851, full set 0.841 ->
+# 0.876), then gray-zone joins of short undated texts (EngineConfig.recent_join_margin) and
+# time_penalty_per_day 0.08 (AllSides sample 0.838 -> 0.900, full set 0.817 -> 0.880).
 ECB_PAIRWISE_F1_FLOOR = 0.835
-ALLSIDES_PAIRWISE_F1_FLOOR = 0.825
+ALLSIDES_PAIRWISE_F1_FLOOR = 0.88
 
 
 def _load(name: str) -> list[dict[str, object]]:
