@@ -63,6 +63,13 @@ def test_dateline_date_is_read_from_the_opening_only() -> None:
     assert dateline_date("Posted: 3 May 2013 at 09:56") == datetime(2013, 5, 3, tzinfo=UTC)
     assert dateline_date("Updated 2011-11-12 01:19") == datetime(2011, 11, 12, tzinfo=UTC)
     assert dateline_date("February 30, 2013 is not a day") is None
+    # numeric and spaced spellings: month first unless the first number cannot be a month; 2-digit years
+    assert dateline_date("Rehab stint\n05 / 02 / 2013\nShe checked in") == datetime(2013, 5, 2, tzinfo=UTC)
+    assert dateline_date("Posted 28/11/2005 09:10") == datetime(2005, 11, 28, tzinfo=UTC)
+    assert dateline_date("8 / 2 / 13 at 1 : 30 PM") == datetime(2013, 8, 2, tzinfo=UTC)
+    assert dateline_date("Fri . , May . 3 , 2013 11 : 45 AM") == datetime(2013, 5, 3, tzinfo=UTC)
+    assert dateline_date("published : 2012 - 04 - 04 11 : 47") == datetime(2012, 4, 4, tzinfo=UTC)
+    assert dateline_date("Open 24/7 and 3/4 of seats taken") is None
     assert dateline_date("No date here. " * 40 + "March 3, 2013") is None
     assert text_parts(None, "Lohan checks in\nMay 03 , 2013\nLohan checked in.").dateline == datetime(
         2013, 5, 3, tzinfo=UTC

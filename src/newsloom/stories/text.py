@@ -253,31 +253,48 @@ _LAST_DAY = 31
 #: a dateline sits in the first lines (after headline and byline); later dates are what the story is about
 _DATELINE_SEARCH_CHARS = 400
 _MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
-# "May 03 , 2013", "March 21, 2013", "Sept. 4 2012", "3 May 2013", "2013-05-03" (tokenised text has spaces)
+# "May 03 , 2013", "March 21, 2013", "Sept. 4 2012", "May . 3 , 2013", "3 May 2013", "2013-05-03",
+# "2013 - 05 - 03", "05/03/2013", "8 / 2 / 13" (tokenised text has spaces around punctuation)
 _DATELINE_RES = (
-    re.compile(rf"\b(?P<month>{_MONTH_NAMES})\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s+(?P<year>(?:19|20)\d\d)\b", re.I),
-    re.compile(rf"\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<month>{_MONTH_NAMES})\.?\s*,?\s+(?P<year>(?:19|20)\d\d)\b", re.I),
-    re.compile(r"\b(?P<year>(?:19|20)\d\d)-(?P<month>\d\d)-(?P<day>\d\d)\b"),
+    re.compile(rf"\b(?P<month>{_MONTH_NAMES})\s?\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s+(?P<year>(?:19|20)\d\d)\b", re.I),
+    re.compile(rf"\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<month>{_MONTH_NAMES})\s?\.?\s*,?\s+(?P<year>(?:19|20)\d\d)\b", re.I),
+    re.compile(r"\b(?P<year>(?:19|20)\d\d) ?- ?(?P<month>\d\d) ?- ?(?P<day>\d\d)\b"),
+    # numeric day and month: month first (US) unless the first number cannot be a month
+    re.compile(r"(?<![\d/] )(?<![\d/])\b(?P<month>\d{1,2}) ?/ ?(?P<day>\d{1,2}) ?/ ?(?P<year>(?:19|20)?\d\d)\b(?! ?/)"),
 )
 
 
-_YEAR_RE = re.compile(r"(?:19|20)\d\d")
+# a year, or a numeric date whose year may have two digits
+_YEAR_RE = re.compile(r"(?:19|20)\d\d|\d ?/ ?\d")
+#: a two-digit year below this is 20xx, else 19xx
+_CENTURY_PIVOT = 50
+
+
+def _dateline_fields(match: re.Match[str]) -> tuple[int, int, int]:
+    """(year, month, day) of a dateline match; numeric "day/month" when the first number exceeds 12."""
+    month_text, day, year = match.group("month"), int(match.group("day")), int(match.group("year"))
+    if year < 100:
+        year += 2000 if year < _CENTURY_PIVOT else 1900
+    if not month_text.isdigit():
+        return year, _MONTHS[month_text.lower()], day
+    month = int(month_text)
+    if month > 12 >= day:
+        month, day = day, month
+    return year, month, day
 
 
 def dateline_date(text: str) -> datetime | None:
     """The first full date (day, month and year) written in the opening of ``text``, as UTC midnight."""
     head = text[:_DATELINE_SEARCH_CHARS]
-    if _YEAR_RE.search(head) is None:  # most openings hold no year: skip the three dearer patterns
+    if _YEAR_RE.search(head) is None:  # most openings hold no year: skip the dearer patterns
         return None
     found: tuple[int, datetime] | None = None
     for pattern in _DATELINE_RES:
         match = pattern.search(head)
         if match is None or (found is not None and found[0] <= match.start()):
             continue
-        month_text = match.group("month")
-        month = int(month_text) if month_text.isdigit() else _MONTHS[month_text.lower()]
         try:
-            found = (match.start(), datetime(int(match.group("year")), month, int(match.group("day")), tzinfo=UTC))
+            found = (match.start(), datetime(*_dateline_fields(match), tzinfo=UTC))
         except ValueError:  # "February 30": not a date
             continue
     return found[1] if found else None
