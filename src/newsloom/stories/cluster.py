@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
 
+import numpy as np
+
 from newsloom.errors import InputError, NotFoundError
 from newsloom.stories.storymodel import Assignment, ClusterDoc, EngineConfig
 from newsloom.stories.summary import MemberText, headline, member_text, summary
@@ -42,6 +44,7 @@ from newsloom.stories.text import TextParts, text_parts, tokens
 from newsloom.stories.vectorize import (
     NAME_PREFIX,
     StreamVocabulary,
+    TermTable,
     Vector,
     dot,
     heaviest,
@@ -67,6 +70,9 @@ class _Member:
     doc_id: str
     vector: Vector
     text: MemberText
+    #: the vector's term ids and weights, made when the member is first scored
+    ids: np.ndarray | None = None
+    weights: np.ndarray | None = None
 
 
 @dataclass(slots=True)
@@ -94,6 +100,8 @@ class _StoryState:
     #: the centroid's heaviest names ("@" terms), for the name-conflict evidence
     top_names: tuple[str, ...] = ()
     open: bool = True
+    #: the members' ids and weights as matrix rows (zero-padded) for ``TermTable.best_row_dot``; None when stale
+    member_rows: tuple[np.ndarray, np.ndarray] | None = None
 
     def members(self) -> list[_Member]:
         return self.head + self.tail
@@ -127,6 +135,7 @@ class StoryEngine:
         self.config = config
         self._new_story_id = new_story_id or _default_story_id
         self._vocabulary = StreamVocabulary(config.idf_prior_documents)
+        self._terms = TermTable(self._vocabulary)
         self._stories: dict[str, _StoryState] = {}
         self._redirects: dict[str, str] = {}
         self._postings: dict[str, dict[str, None]] = {}
@@ -252,6 +261,7 @@ class StoryEngine:
             for i in keep
         ]
         story.tail = []
+        story.member_rows = None
         story.centroid = kept_centroid
         story.centroid_norm = 1.0
 
@@ -260,8 +270,9 @@ class StoryEngine:
     def _vectorize(self, doc: ClusterDoc) -> tuple[Vector, TextParts]:
         parts = text_parts(doc.title, doc.text, lead_sentences=self.config.lead_sentences)
         counts = term_counts(parts, self._vocabulary, self.config)
-        self._vocabulary.observe(counts.counts)
-        vector = weigh(counts, self._vocabulary, self.config)
+        self._vocabulary.observe(counts)
+        vector, ids = weigh(counts, self._vocabulary, self.config)
+        self._terms.load(vector, ids)
         return vector, parts
 
     def _sentence_vector(self, sentence: str) -> Vector:
@@ -332,7 +343,7 @@ class StoryEngine:
         names: tuple[str, ...],
     ) -> float:
         config = self.config
-        best_member = max((dot(vector, member.vector) for member in story.members()), default=0.0)
+        best_member = self._best_member(vector, story)
         score = (1.0 - config.member_share) * centroid_cosine + config.member_share * best_member
         if date is not None and story.first_date is not None and story.last_date is not None:
             gap_days = max(story.first_date - date, date - story.last_date, 0.0) / _DAY_S
@@ -349,6 +360,32 @@ class StoryEngine:
             if gap > config.arrival_grace:
                 score -= config.arrival_penalty_per_doubling * math.log2(gap / config.arrival_grace)
         return score
+
+    def _best_member(self, vector: Vector, story: _StoryState) -> float:
+        """The best cosine of ``vector`` (loaded in ``self._terms``) with a member vector of ``story``."""
+        members = story.members()
+        if not members:
+            return 0.0
+        if any(len(member.vector) >= len(vector) for member in members):
+            # ``dot`` would iterate the article's terms here, not the member's: its float, in its order
+            return max(dot(vector, member.vector) for member in members)
+        if story.member_rows is None:
+            story.member_rows = self._member_rows(members)
+        if self._terms.loaded is not vector:
+            self._terms.load(vector)
+        return self._terms.best_row_dot(*story.member_rows)
+
+    def _member_rows(self, members: list[_Member]) -> tuple[np.ndarray, np.ndarray]:
+        width = max(len(member.vector) for member in members)
+        ids = np.zeros((len(members), width), dtype=np.intp)
+        weights = np.zeros((len(members), width))
+        for row, member in enumerate(members):
+            if member.ids is None or member.weights is None:
+                member.ids = self._terms.ids(list(member.vector))
+                member.weights = np.fromiter(member.vector.values(), dtype=np.float64, count=len(member.vector))
+            ids[row, : len(member.ids)] = member.ids
+            weights[row, : len(member.weights)] = member.weights
+        return ids, weights
 
     def _join_bar(self, parts: TextParts) -> float:
         """The join threshold for an article of this length: ``short_join_threshold`` up to
@@ -450,7 +487,7 @@ class StoryEngine:
         member_vector = vector
         if len(vector) > config.member_terms:
             member_vector = dict(islice(vector.items(), config.member_terms))  # heaviest first
-        member = _Member(doc.id, member_vector, text)
+        member = _Member(doc.id, member_vector, text, *self._terms.prefix(vector, len(member_vector)))
         half = config.member_vectors // 2
         if len(story.head) < half:
             story.head.append(member)
@@ -458,6 +495,7 @@ class StoryEngine:
             story.tail.append(member)
             if len(story.tail) > config.member_vectors - half:
                 story.tail.pop(0)
+        story.member_rows = None
         self._tally_entities(story, parts)
         centroid = story.centroid
         for term, weight in vector.items():
@@ -516,6 +554,7 @@ class StoryEngine:
         members = older.members() + younger.members()
         older.head = members[:half]
         older.tail = members[half:][-(config.member_vectors - half) :]
+        older.member_rows = None
         for doc_id in younger.doc_ids:
             self._doc_story[doc_id] = older.id
         older.doc_ids.extend(younger.doc_ids)
