@@ -42,13 +42,17 @@ from newsloom.stories.storymodel import Assignment, ClusterDoc, EngineConfig
 from newsloom.stories.summary import MemberText, headline, member_text, summary
 from newsloom.stories.text import TextParts, text_parts, tokens
 from newsloom.stories.vectorize import (
+    EMPTY_ARRAYS,
     NAME_PREFIX,
     StreamVocabulary,
+    TermArrays,
     TermTable,
     Vector,
+    add_into,
     dot,
     heaviest,
-    norm,
+    heaviest_positions,
+    norm_of,
     term_counts,
     weigh,
 )
@@ -88,6 +92,8 @@ class _StoryState:
     last_arrival: int = 0
     centroid: Vector = field(default_factory=dict)
     centroid_norm: float = 0.0
+    #: ``centroid`` as term arrays, for numpy cosines; None when it must be rebuilt from ``centroid``
+    centroid_arrays: TermArrays | None = EMPTY_ARRAYS
     head: list[_Member] = field(default_factory=list)
     tail: list[_Member] = field(default_factory=list)
     doc_ids: list[str] = field(default_factory=list)
@@ -97,6 +103,8 @@ class _StoryState:
     outlets: dict[str, None] = field(default_factory=dict)
     entities: dict[str, int] = field(default_factory=dict)
     index_terms: tuple[str, ...] = ()
+    #: the postings of ``index_terms`` (the story is in each): reposting needs no look-up for these
+    index_postings: tuple[dict[str, None], ...] = ()
     #: the centroid's heaviest names ("@" terms), for the name-conflict evidence
     top_names: tuple[str, ...] = ()
     open: bool = True
@@ -263,6 +271,7 @@ class StoryEngine:
         story.tail = []
         story.member_rows = None
         story.centroid = kept_centroid
+        story.centroid_arrays = None
         story.centroid_norm = 1.0
 
     # --- vectors and candidates ------------------------------------------------------------------------------
@@ -328,9 +337,12 @@ class StoryEngine:
         scored.sort(key=lambda item: (-item[0], item[1].seq))
         return scored
 
-    @staticmethod
-    def _centroid_cosine(vector: Vector, story: _StoryState) -> float:
-        return dot(vector, story.centroid) / story.centroid_norm if story.centroid_norm else 0.0
+    def _centroid_cosine(self, vector: Vector, story: _StoryState) -> float:
+        if not story.centroid_norm:
+            return 0.0
+        if story.centroid_arrays is None:
+            return dot(vector, story.centroid) / story.centroid_norm
+        return self._terms.dot(vector, story.centroid_arrays) / story.centroid_norm
 
     def _score(
         self,
@@ -497,33 +509,57 @@ class StoryEngine:
                 story.tail.pop(0)
         story.member_rows = None
         self._tally_entities(story, parts)
-        centroid = story.centroid
-        for term, weight in vector.items():
-            centroid[term] = centroid.get(term, 0.0) + weight
-        self._refresh(story)
+        arrays = None if story.centroid_arrays is None else self._terms.added(story.centroid_arrays, vector)
+        add_into(story.centroid, vector)
+        self._refresh(story, arrays)
 
-    def _refresh(self, story: _StoryState) -> None:
-        """Prune the centroid to its heaviest terms, recompute its norm, repost it if open."""
+    def _refresh(self, story: _StoryState, arrays: TermArrays | None = None) -> None:
+        """Prune the centroid to its heaviest terms, recompute its norm, repost it if open.
+
+        ``arrays``: the centroid as term arrays when the caller kept them up to date (else rebuilt here).
+        """
         config = self.config
-        if len(story.centroid) > 2 * config.centroid_terms:
-            story.centroid = {term: story.centroid[term] for term in heaviest(story.centroid, config.centroid_terms)}
-        story.centroid_norm = norm(story.centroid)
+        if arrays is None:
+            arrays = self._terms.arrays(story.centroid)
+        if len(arrays) > 2 * config.centroid_terms:
+            arrays = arrays.take(heaviest_positions(arrays.weights, config.centroid_terms))
+            story.centroid = dict(zip(self._terms.terms(arrays.ids), arrays.weights.tolist(), strict=True))
+        story.centroid_arrays = arrays
+        story.centroid_norm = norm_of(arrays)
         if story.open:
-            self._unpost(story)
-            story.index_terms = tuple(heaviest(story.centroid, config.story_index_terms))
+            self._post(
+                story,
+                tuple(self._terms.terms(arrays.ids[heaviest_positions(arrays.weights, config.story_index_terms)])),
+            )
             names = (term for term in story.index_terms if term[0] == NAME_PREFIX)
             story.top_names = tuple(islice(names, config.conflict_names))
-            for term in story.index_terms:
-                self._postings.setdefault(term, {})[story.id] = None
+
+    def _post(self, story: _StoryState, terms: tuple[str, ...]) -> None:
+        """Index ``story`` under ``terms`` instead of its old index terms, at the newest end of each posting:
+        the state that unposting and posting again gives, without looking up the postings it stays in."""
+        held = dict(zip(story.index_terms, story.index_postings, strict=True))
+        postings: list[dict[str, None]] = []
+        for term in terms:
+            posting = held.pop(term, None)
+            if posting is None:
+                posting = self._postings.setdefault(term, {})
+            else:
+                posting.pop(story.id, None)
+            posting[story.id] = None
+            postings.append(posting)
+        self._leave(story, held.items())
+        story.index_terms, story.index_postings = terms, tuple(postings)
 
     def _unpost(self, story: _StoryState) -> None:
-        for term in story.index_terms:
-            posting = self._postings.get(term)
-            if posting is not None:
-                posting.pop(story.id, None)
-                if not posting:
-                    del self._postings[term]
-        story.index_terms = ()
+        self._leave(story, zip(story.index_terms, story.index_postings, strict=True))
+        story.index_terms, story.index_postings = (), ()
+
+    def _leave(self, story: _StoryState, postings: Iterable[tuple[str, dict[str, None]]]) -> None:
+        """Take ``story`` out of these (term, posting) pairs; a posting left empty leaves the index."""
+        for term, posting in postings:
+            posting.pop(story.id, None)
+            if not posting and self._postings.get(term) is posting:
+                del self._postings[term]
 
     def _merge_linked(self, story: _StoryState, others: list[tuple[float, _StoryState]]) -> tuple[str, ...]:
         """Fold into one the stories this article links at merge strength whose centroids also agree."""

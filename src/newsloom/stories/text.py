@@ -251,16 +251,20 @@ def figures_in(text: str) -> list[str]:
     out: list[str] = []
     for match in (_ASCII_FIGURE_RE if text.isascii() else _FIGURE_RE).finditer(text):
         figure_text = match.group()
+        if not figure_text.isdigit():  # separators: normalise
+            figure = normalise_figure(figure_text)
+            if figure is not None:
+                out.append(figure)
+            continue
         # most figures cannot be a day of the month: look for a month name before the others only
-        if figure_text.isdigit() and 1 <= int(figure_text) <= _LAST_DAY:
+        if 1 <= int(figure_text) <= _LAST_DAY:
             before = _MONTH_BEFORE_RE.search(text, max(0, match.start() - 12), match.start())
             month = _MONTHS.get(before.group(1).lower()) if before else None
             if month is not None:
                 out.append(f"{month:02d}-{int(figure_text):02d}")
                 continue
-        figure = normalise_figure(figure_text)
-        if figure is not None:
-            out.append(figure)
+        if len(figure_text) > 1:  # what normalise_figure keeps of a plain number
+            out.append(figure_text)
     return out
 
 

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
-from operator import itemgetter, mul
+from operator import add, itemgetter, mul
 
 import numpy as np
 
@@ -188,11 +188,45 @@ def _grown(array: np.ndarray, size: int) -> np.ndarray:
     return np.concatenate((array, np.zeros(max(size, 2 * len(array)) - len(array), dtype=array.dtype)))
 
 
-class TermTable:
-    """One dense weight array, indexed by vocabulary term id, that holds the latest article (``load``).
+@dataclass(frozen=True, slots=True)
+class TermArrays:
+    """A vector as numpy arrays: its terms' vocabulary ids and their weights, in the vector's order."""
 
-    With the article spread over it, the article's dot products with many short vectors (a story's
-    members, as rows of id and weight matrices) are one numpy gather, multiply and running sum, instead
+    ids: np.ndarray
+    weights: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def take(self, positions: np.ndarray) -> TermArrays:
+        return TermArrays(self.ids[positions], self.weights[positions])
+
+
+EMPTY_ARRAYS = TermArrays(_NO_IDS, np.zeros(0))
+
+
+def heaviest_positions(weights: np.ndarray, count: int) -> np.ndarray:
+    """Positions of the ``count`` largest weights, heaviest first; ties keep their order (as ``heaviest``)."""
+    positions: np.ndarray = np.argsort(-weights, kind="stable")[:count]
+    return positions
+
+
+def running_sum(values: np.ndarray) -> float:
+    """``sum(values)`` as Python adds floats: left to right (numpy's own sum adds pairwise, another float)."""
+    return float(np.cumsum(values)[-1]) if len(values) else 0.0
+
+
+def norm_of(arrays: TermArrays) -> float:
+    """``norm`` of the vector ``arrays`` stands for, the very same float."""
+    return math.sqrt(running_sum(arrays.weights * arrays.weights))
+
+
+class TermTable:
+    """Dense arrays, indexed by vocabulary term id, that hold the latest article (``load``): its weights
+    and each term's position in it.
+
+    With the article spread over them, the article's dot products with many vectors (a story's members,
+    as rows of id and weight matrices; story centroids, as ``TermArrays``) are a few numpy calls, instead
     of a dict lookup per term: those lookups miss the CPU caches, since the vectors of a thousand open
     stories are scattered over the heap.
     """
@@ -200,6 +234,7 @@ class TermTable:
     def __init__(self, vocabulary: StreamVocabulary) -> None:
         self._vocabulary = vocabulary
         self._dense = np.zeros(_FIRST_SIZE)
+        self._position = np.full(_FIRST_SIZE, -1, dtype=np.intp)
         self._ids = _NO_IDS
         self._weights = np.zeros(0)
         #: the vector loaded (identity tells whether a caller's vector is the loaded one)
@@ -210,23 +245,66 @@ class TermTable:
         ids = self._vocabulary.ids(terms)
         if self._vocabulary.size > len(self._dense):
             self._dense = _grown(self._dense, self._vocabulary.size)
+            self._position = np.concatenate(
+                (self._position, np.full(len(self._dense) - len(self._position), -1, dtype=np.intp))
+            )
         return ids
 
+    def arrays(self, vector: Vector) -> TermArrays:
+        """``vector`` as term arrays (a vocabulary lookup per term)."""
+        return TermArrays(self.ids(list(vector)), np.fromiter(vector.values(), dtype=np.float64, count=len(vector)))
+
     def load(self, vector: Vector, ids: np.ndarray | None = None) -> None:
-        """Spread ``vector`` (whose terms' ids are ``ids`` when known) over the dense array."""
+        """Spread ``vector`` (whose terms' ids are ``ids`` when known) over the dense arrays."""
         self._dense[self._ids] = 0.0
+        self._position[self._ids] = -1
         self._ids = self.ids(list(vector)) if ids is None else ids
         if self._vocabulary.size > len(self._dense):
-            self._dense = _grown(self._dense, self._vocabulary.size)
+            self.ids(())  # grows the dense arrays
         self._weights = np.fromiter(vector.values(), dtype=np.float64, count=len(vector))
         self._dense[self._ids] = self._weights
+        self._position[self._ids] = np.arange(len(self._ids))
         self.loaded = vector
+
+    def _ensure(self, vector: Vector) -> None:
+        if self.loaded is not vector:
+            self.load(vector)
+
+    def dot(self, vector: Vector, other: TermArrays) -> float:
+        """``dot(vector, other's vector)``, the very same float: the same products, summed in the order of
+        the vector ``dot`` iterates (the shorter; ``vector`` on a tie)."""
+        self._ensure(vector)
+        if len(self._ids) > len(other):
+            return running_sum(other.weights * self._dense[other.ids])
+        # the common terms' products, put in the article's order (zeros elsewhere add nothing)
+        places = self._position[other.ids]
+        common = places >= 0
+        products = np.zeros(len(self._ids))
+        products[places[common]] = self._weights[places[common]] * other.weights[common]
+        return running_sum(products)
+
+    def added(self, arrays: TermArrays, vector: Vector) -> TermArrays:
+        """``arrays`` plus ``vector`` as a dict sum does it: common terms add up in place, new terms come
+        after, in the vector's order."""
+        self._ensure(vector)
+        places = self._position[arrays.ids]
+        common = np.flatnonzero(places >= 0)
+        weights = arrays.weights.copy()
+        weights[common] += self._weights[places[common]]
+        new = np.ones(len(self._ids), dtype=bool)
+        new[places[common]] = False
+        return TermArrays(
+            np.concatenate((arrays.ids, self._ids[new])), np.concatenate((weights, self._weights[new]))
+        )
 
     def prefix(self, vector: Vector, size: int) -> tuple[np.ndarray, np.ndarray]:
         """The ids and weights of the first ``size`` terms of ``vector`` (loaded first if need be)."""
-        if self.loaded is not vector:
-            self.load(vector)
+        self._ensure(vector)
         return self._ids[:size], self._weights[:size]
+
+    def terms(self, ids: np.ndarray) -> list[str]:
+        """The terms with these ids."""
+        return self._vocabulary.terms(ids)
 
     def best_row_dot(self, ids: np.ndarray, weights: np.ndarray) -> float:
         """The largest dot product of the loaded vector with the rows (ids, weights) of two matrices.
@@ -339,6 +417,11 @@ def normalised(vector: Mapping[str, float]) -> Vector:
         return {}
     scale = 1.0 / length
     return dict(zip(vector.keys(), map(mul, vector.values(), repeat(scale)), strict=True))
+
+
+def add_into(target: dict[str, float], vector: Mapping[str, float]) -> None:
+    """``target[term] += weight`` for each term of ``vector`` (new terms appended in its order), in C."""
+    target.update(zip(vector.keys(), map(add, map(target.get, vector.keys(), repeat(0.0)), vector.values()), strict=True))
 
 
 def dot(a: Mapping[str, float], b: Mapping[str, float]) -> float:
