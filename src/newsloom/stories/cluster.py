@@ -48,12 +48,17 @@ from newsloom.stories.storymodel import Assignment, ClusterDoc, EngineConfig
 from newsloom.stories.summary import MemberText, headline, member_text, summary
 from newsloom.stories.text import TextParts, text_parts, tokens
 from newsloom.stories.vectorize import (
+    EMPTY_ARRAYS,
     NAME_PREFIX,
     StreamVocabulary,
+    TermArrays,
+    TermTable,
     Vector,
+    add_into,
     dot,
     heaviest,
-    norm,
+    heaviest_positions,
+    norm_of,
     term_counts,
     weigh,
 )
@@ -77,6 +82,9 @@ class _Member:
     text: MemberText
     #: static embedding of the title and lead, computed the first time a gray-zone join asks for it
     embedding: FloatMatrix | None = None
+    #: the vector's term ids and weights, made when the member is first scored
+    ids: np.ndarray | None = None
+    weights: np.ndarray | None = None
 
 
 @dataclass(slots=True)
@@ -92,6 +100,8 @@ class _StoryState:
     last_arrival: int = 0
     centroid: Vector = field(default_factory=dict)
     centroid_norm: float = 0.0
+    #: ``centroid`` as term arrays, for numpy cosines; None when it must be rebuilt from ``centroid``
+    centroid_arrays: TermArrays | None = EMPTY_ARRAYS
     head: list[_Member] = field(default_factory=list)
     tail: list[_Member] = field(default_factory=list)
     doc_ids: list[str] = field(default_factory=list)
@@ -101,11 +111,15 @@ class _StoryState:
     outlets: dict[str, None] = field(default_factory=dict)
     entities: dict[str, int] = field(default_factory=dict)
     index_terms: tuple[str, ...] = ()
+    #: the postings of ``index_terms`` (the story is in each): reposting needs no look-up for these
+    index_postings: tuple[dict[str, None], ...] = ()
     #: the centroid's heaviest names ("@" terms), for the name-conflict evidence
     top_names: tuple[str, ...] = ()
     #: some member's text opened with a dateline (``TextParts.dateline``)
     datelined: bool = False
     open: bool = True
+    #: the members' ids and weights as matrix rows (zero-padded) for ``TermTable.best_row_dot``; None when stale
+    member_rows: tuple[np.ndarray, np.ndarray] | None = None
 
     def members(self) -> list[_Member]:
         return self.head + self.tail
@@ -156,6 +170,7 @@ class StoryEngine:
         self.config = config
         self._new_story_id = new_story_id or _default_story_id
         self._vocabulary = StreamVocabulary(config.idf_prior_documents)
+        self._terms = TermTable(self._vocabulary)
         self._stories: dict[str, _StoryState] = {}
         self._redirects: dict[str, str] = {}
         self._postings: dict[str, dict[str, None]] = {}
@@ -289,7 +304,9 @@ class StoryEngine:
             for i in keep
         ]
         story.tail = []
+        story.member_rows = None
         story.centroid = kept_centroid
+        story.centroid_arrays = None
         story.centroid_norm = 1.0
 
     # --- vectors and candidates ------------------------------------------------------------------------------
@@ -297,8 +314,9 @@ class StoryEngine:
     def _vectorize(self, doc: ClusterDoc) -> tuple[Vector, TextParts]:
         parts = text_parts(doc.title, doc.text, lead_sentences=self.config.lead_sentences)
         counts = term_counts(parts, self._vocabulary, self.config)
-        self._vocabulary.observe(counts.counts)
-        vector = weigh(counts, self._vocabulary, self.config)
+        self._vocabulary.observe(counts)
+        vector, ids = weigh(counts, self._vocabulary, self.config)
+        self._terms.load(vector, ids)
         return vector, parts
 
     def _sentence_vector(self, sentence: str) -> Vector:
@@ -373,9 +391,12 @@ class StoryEngine:
         scored.sort(key=lambda item: (-item[0], item[1].seq))
         return scored
 
-    @staticmethod
-    def _centroid_cosine(vector: Vector, story: _StoryState) -> float:
-        return dot(vector, story.centroid) / story.centroid_norm if story.centroid_norm else 0.0
+    def _centroid_cosine(self, vector: Vector, story: _StoryState) -> float:
+        if not story.centroid_norm:
+            return 0.0
+        if story.centroid_arrays is None:
+            return dot(vector, story.centroid) / story.centroid_norm
+        return self._terms.dot(vector, story.centroid_arrays) / story.centroid_norm
 
     def _score(
         self,
@@ -390,7 +411,7 @@ class StoryEngine:
         datelined: bool = False,
     ) -> float:
         config = self.config
-        best_member = max((dot(vector, member.vector) for member in story.members()), default=0.0)
+        best_member = self._best_member(vector, story)
         score = (1.0 - config.member_share) * centroid_cosine + config.member_share * best_member
         if date is not None and story.first_date is not None and story.last_date is not None:
             gap_days = max(story.first_date - date, date - story.last_date, 0.0) / _DAY_S
@@ -454,6 +475,32 @@ class StoryEngine:
         total = np.sum(rows, axis=0)
         length = float(np.linalg.norm(total))
         return float(article @ total) / length if length else -1.0
+
+    def _best_member(self, vector: Vector, story: _StoryState) -> float:
+        """The best cosine of ``vector`` (loaded in ``self._terms``) with a member vector of ``story``."""
+        members = story.members()
+        if not members:
+            return 0.0
+        if any(len(member.vector) >= len(vector) for member in members):
+            # ``dot`` would iterate the article's terms here, not the member's: its float, in its order
+            return max(dot(vector, member.vector) for member in members)
+        if story.member_rows is None:
+            story.member_rows = self._member_rows(members)
+        if self._terms.loaded is not vector:
+            self._terms.load(vector)
+        return self._terms.best_row_dot(*story.member_rows)
+
+    def _member_rows(self, members: list[_Member]) -> tuple[np.ndarray, np.ndarray]:
+        width = max(len(member.vector) for member in members)
+        ids = np.zeros((len(members), width), dtype=np.intp)
+        weights = np.zeros((len(members), width))
+        for row, member in enumerate(members):
+            if member.ids is None or member.weights is None:
+                member.ids = self._terms.ids(list(member.vector))
+                member.weights = np.fromiter(member.vector.values(), dtype=np.float64, count=len(member.vector))
+            ids[row, : len(member.ids)] = member.ids
+            weights[row, : len(member.weights)] = member.weights
+        return ids, weights
 
     def _join_bar(self, parts: TextParts) -> float:
         """The join threshold for an article of this length: ``short_join_threshold`` up to
@@ -567,7 +614,8 @@ class StoryEngine:
         member_vector = vector
         if len(vector) > config.member_terms:
             member_vector = dict(islice(vector.items(), config.member_terms))  # heaviest first
-        member = _Member(doc.id, member_vector, text)
+        ids, weights = self._terms.prefix(vector, len(member_vector))
+        member = _Member(doc.id, member_vector, text, ids=ids, weights=weights)
         half = config.member_vectors // 2
         if len(story.head) < half:
             story.head.append(member)
@@ -575,35 +623,60 @@ class StoryEngine:
             story.tail.append(member)
             if len(story.tail) > config.member_vectors - half:
                 story.tail.pop(0)
+        story.member_rows = None
         self._tally_entities(story, parts)
         story.datelined = story.datelined or parts.dateline is not None
-        centroid = story.centroid
-        for term, weight in vector.items():
-            centroid[term] = centroid.get(term, 0.0) + weight
-        self._refresh(story)
+        arrays = None if story.centroid_arrays is None else self._terms.added(story.centroid_arrays, vector)
+        add_into(story.centroid, vector)
+        self._refresh(story, arrays)
 
-    def _refresh(self, story: _StoryState) -> None:
-        """Prune the centroid to its heaviest terms, recompute its norm, repost it if open."""
+    def _refresh(self, story: _StoryState, arrays: TermArrays | None = None) -> None:
+        """Prune the centroid to its heaviest terms, recompute its norm, repost it if open.
+
+        ``arrays``: the centroid as term arrays when the caller kept them up to date (else rebuilt here).
+        """
         config = self.config
-        if len(story.centroid) > 2 * config.centroid_terms:
-            story.centroid = {term: story.centroid[term] for term in heaviest(story.centroid, config.centroid_terms)}
-        story.centroid_norm = norm(story.centroid)
+        if arrays is None:
+            arrays = self._terms.arrays(story.centroid)
+        if len(arrays) > 2 * config.centroid_terms:
+            arrays = arrays.take(heaviest_positions(arrays.weights, config.centroid_terms))
+            story.centroid = dict(zip(self._terms.terms(arrays.ids), arrays.weights.tolist(), strict=True))
+        story.centroid_arrays = arrays
+        story.centroid_norm = norm_of(arrays)
         if story.open:
-            self._unpost(story)
-            story.index_terms = tuple(heaviest(story.centroid, config.story_index_terms))
+            self._post(
+                story,
+                tuple(self._terms.terms(arrays.ids[heaviest_positions(arrays.weights, config.story_index_terms)])),
+            )
             names = (term for term in story.index_terms if term[0] == NAME_PREFIX)
             story.top_names = tuple(islice(names, config.conflict_names))
-            for term in story.index_terms:
-                self._postings.setdefault(term, {})[story.id] = None
+
+    def _post(self, story: _StoryState, terms: tuple[str, ...]) -> None:
+        """Index ``story`` under ``terms`` instead of its old index terms, at the newest end of each posting:
+        the state that unposting and posting again gives, without looking up the postings it stays in."""
+        held = dict(zip(story.index_terms, story.index_postings, strict=True))
+        postings: list[dict[str, None]] = []
+        for term in terms:
+            posting = held.pop(term, None)
+            if posting is None:
+                posting = self._postings.setdefault(term, {})
+            else:
+                posting.pop(story.id, None)
+            posting[story.id] = None
+            postings.append(posting)
+        self._leave(story, held.items())
+        story.index_terms, story.index_postings = terms, tuple(postings)
 
     def _unpost(self, story: _StoryState) -> None:
-        for term in story.index_terms:
-            posting = self._postings.get(term)
-            if posting is not None:
-                posting.pop(story.id, None)
-                if not posting:
-                    del self._postings[term]
-        story.index_terms = ()
+        self._leave(story, zip(story.index_terms, story.index_postings, strict=True))
+        story.index_terms, story.index_postings = (), ()
+
+    def _leave(self, story: _StoryState, postings: Iterable[tuple[str, dict[str, None]]]) -> None:
+        """Take ``story`` out of these (term, posting) pairs; a posting left empty leaves the index."""
+        for term, posting in postings:
+            posting.pop(story.id, None)
+            if not posting and self._postings.get(term) is posting:
+                del self._postings[term]
 
     def _merge_linked(self, story: _StoryState, others: list[tuple[float, _StoryState]]) -> tuple[str, ...]:
         """Fold into one the stories this article links at merge strength whose centroids also agree."""
@@ -634,6 +707,7 @@ class StoryEngine:
         members = older.members() + younger.members()
         older.head = members[:half]
         older.tail = members[half:][-(config.member_vectors - half) :]
+        older.member_rows = None
         for doc_id in younger.doc_ids:
             self._doc_story[doc_id] = older.id
         older.doc_ids.extend(younger.doc_ids)

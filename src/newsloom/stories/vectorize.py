@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
-from operator import itemgetter, mul
+from operator import add, itemgetter, mul
 
 import numpy as np
 
@@ -28,35 +28,139 @@ FIGURE_PREFIX = "#"
 _STEM_CACHE_LIMIT = 200_000
 
 
+_NO_IDS = np.zeros(0, dtype=np.intp)
+
+
 @dataclass(frozen=True, slots=True)
 class TermCounts:
     """Field-weighted raw counts of one article, before idf: what the stream's document frequencies learn."""
 
-    counts: dict[str, float]
-    #: ``counts`` holds its words first, then this many names, then its figures (weigh scales by kind)
+    #: vocabulary ids of the article's terms: its words first, then its names, then its figures, each part
+    #: in order of first mention
+    ids: np.ndarray
+    #: the field-weighted count of each term
+    counts: np.ndarray
     names: int = 0
     figures: int = 0
 
 
+class _TermIds(dict[str, int]):
+    """term -> id; a missing term takes the next id (ids count from 1: 0 is no term) and joins ``terms``."""
+
+    __slots__ = ("terms",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.terms: list[str] = [""]
+
+    def __missing__(self, term: str) -> int:
+        term_id = self[term] = len(self.terms)
+        self.terms.append(term)
+        return term_id
+
+
+class _Cache(dict[str, int]):
+    """word -> term id through a pure function, computed on a miss only (dict.__missing__), so a map over
+    ``__getitem__`` runs in C for every word seen before. Cleared past _STEM_CACHE_LIMIT words: it only
+    saves time, so clearing never changes a result."""
+
+    __slots__ = ("_compute",)
+
+    def __init__(self, compute: Callable[[str], int]) -> None:
+        super().__init__()
+        self._compute = compute
+
+    def __missing__(self, word: str) -> int:
+        if len(self) >= _STEM_CACHE_LIMIT:
+            self.clear()
+        term_id = self[word] = self._compute(word)
+        return term_id
+
+
 class StreamVocabulary:
-    """Document frequencies over the articles seen so far, and a per-instance stem cache.
+    """Document frequencies over the articles seen so far, term ids, and per-instance stem caches.
 
     Not a global: each engine owns one, so two engines never influence each other.
+    Each term gets a small integer id the first time it is seen, and its document frequency lives in a
+    numpy array at that id: an article's counts and frequencies are a few numpy calls, not several dict
+    lookups per term in dicts that are too big for the CPU caches.
     """
 
     def __init__(self, prior_documents: float = 0.0) -> None:
         self.prior_documents = prior_documents
         self.documents = 0
-        self.document_frequency: Counter[str] = Counter()
+        self._ids = _TermIds()
+        #: document frequency by term id (a float array, since idf is computed on floats)
+        self._frequency = np.zeros(_FIRST_SIZE)
+        #: scratch: a term id's position among an article's distinct terms (see ``places``)
+        self._place = np.zeros(_FIRST_SIZE, dtype=np.intp)
         self._stems: dict[str, str] = {}
-        #: word -> its vector key (stem), or "" for a word that is no evidence (stop word, one letter, figure)
-        self._keys: dict[str, str] = {}
+        #: a lower-case word's term id (its stem's), or 0 for a word that is no evidence (stop word,
+        #: one letter, figure)
+        self._words = _Cache(self._word_id)
+        #: a name as written -> the id of its "@name" term; a figure -> its "#figure" term's id
+        self._names = _Cache(lambda name: self._ids[NAME_PREFIX + name.lower()])
+        self._figures = _Cache(lambda figure: self._ids[FIGURE_PREFIX + figure])
 
-    def observe(self, terms: Iterable[str]) -> None:
-        """Count one article containing ``terms`` (each term once)."""
+    @property
+    def size(self) -> int:
+        """One more than the largest term id."""
+        return len(self._ids.terms)
+
+    def _word_id(self, word: str) -> int:
+        if len(word) < 2 or word in STOPWORDS or not word[0].isalpha():
+            return 0
+        return self._ids[self.stem(word)]
+
+    def _lookup(self, table: Mapping[str, int], items: Sequence[str]) -> np.ndarray:
+        ids = np.fromiter(map(table.__getitem__, items), dtype=np.intp, count=len(items))
+        if self.size > len(self._frequency):
+            self._frequency = _grown(self._frequency, self.size)
+            self._place = _grown(self._place, self.size)
+        return ids
+
+    def ids(self, terms: Sequence[str]) -> np.ndarray:
+        """The ids of ``terms``; a new term takes the next id."""
+        return self._lookup(self._ids, terms)
+
+    def word_ids(self, words: Sequence[str]) -> np.ndarray:
+        """The term id of each lower-case word (its stem's), 0 for a word that is no evidence."""
+        return self._lookup(self._words, words)
+
+    def name_ids(self, names: Sequence[str]) -> np.ndarray:
+        """The id of each name's "@name" term."""
+        return self._lookup(self._names, names)
+
+    def figure_ids(self, figures: Sequence[str]) -> np.ndarray:
+        """The id of each figure's "#figure" term."""
+        return self._lookup(self._figures, figures)
+
+    def places(self, distinct: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        """For each of ``ids``, its position in ``distinct`` (which holds each of them but 0 once); 0 -> the
+        position after the last."""
+        self._place[0] = len(distinct)
+        self._place[distinct] = np.arange(len(distinct))
+        places: np.ndarray = self._place[ids]
+        return places
+
+    def terms(self, ids: np.ndarray) -> list[str]:
+        """The terms with these ids."""
+        return list(map(self._ids.terms.__getitem__, ids.tolist()))
+
+    def observe(self, counts: TermCounts) -> None:
+        """Count one article containing the terms of ``counts``."""
         self.documents += 1
-        # counted in C (iter(): a Mapping would add its values, not one per term)
-        self.document_frequency.update(iter(terms))
+        self._frequency[counts.ids] += 1.0  # ids are distinct: one increment each
+
+    def frequencies(self, ids: np.ndarray) -> np.ndarray:
+        """Document frequencies of the terms with these ids."""
+        frequencies: np.ndarray = self._frequency[ids]
+        return frequencies
+
+    def document_frequency(self, term: str) -> int:
+        """The number of articles observed that contain ``term``."""
+        index = self._ids.get(term)
+        return 0 if index is None else int(self._frequency[index])
 
     def idf(self, term: str) -> float:
         """Smoothed idf, ln((1 + N0 + N) / (1 + df)) + 1, with N0 ``prior_documents`` in which the term was absent.
@@ -64,7 +168,7 @@ class StreamVocabulary:
         The prior keeps a young stream from punishing shared words: with N = 2, a word in both articles
         would otherwise weigh 30% less than a word in one, the opposite of what sharing it means.
         """
-        return math.log((1 + self.prior_documents + self.documents) / (1 + self.document_frequency.get(term, 0))) + 1.0
+        return math.log((1 + self.prior_documents + self.documents) / (1 + self.document_frequency(term))) + 1.0
 
     def stem(self, word: str) -> str:
         cached = self._stems.get(word)
@@ -75,76 +179,227 @@ class StreamVocabulary:
             self._stems[word] = cached
         return cached
 
-    def keys_of(self, words: Iterable[str]) -> list[str]:
-        """Each lower-case word's vector key ("" when it is no evidence), through a per-instance cache."""
-        keys = self._keys
-        if len(keys) >= _STEM_CACHE_LIMIT:
-            keys.clear()
-        words = list(words)
-        for word in set(words).difference(keys):
-            keys[word] = "" if len(word) < 2 or word in STOPWORDS or not word[0].isalpha() else self.stem(word)
-        return list(map(keys.__getitem__, words))
+
+_FIRST_SIZE = 1 << 12
+
+
+def _grown(array: np.ndarray, size: int) -> np.ndarray:
+    """``array`` with zeros appended to at least ``size`` entries (doubling: amortised constant cost)."""
+    return np.concatenate((array, np.zeros(max(size, 2 * len(array)) - len(array), dtype=array.dtype)))
+
+
+@dataclass(frozen=True, slots=True)
+class TermArrays:
+    """A vector as numpy arrays: its terms' vocabulary ids and their weights, in the vector's order."""
+
+    ids: np.ndarray
+    weights: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def take(self, positions: np.ndarray) -> TermArrays:
+        return TermArrays(self.ids[positions], self.weights[positions])
+
+
+EMPTY_ARRAYS = TermArrays(_NO_IDS, np.zeros(0))
+
+
+def heaviest_positions(weights: np.ndarray, count: int) -> np.ndarray:
+    """Positions of the ``count`` largest weights, heaviest first; ties keep their order (as ``heaviest``)."""
+    positions: np.ndarray = np.argsort(-weights, kind="stable")[:count]
+    return positions
+
+
+def running_sum(values: np.ndarray) -> float:
+    """``sum(values)`` as Python adds floats: left to right (numpy's own sum adds pairwise, another float)."""
+    return float(np.cumsum(values)[-1]) if len(values) else 0.0
+
+
+def norm_of(arrays: TermArrays) -> float:
+    """``norm`` of the vector ``arrays`` stands for, the very same float."""
+    return math.sqrt(running_sum(arrays.weights * arrays.weights))
+
+
+class TermTable:
+    """Dense arrays, indexed by vocabulary term id, that hold the latest article (``load``): its weights
+    and each term's position in it.
+
+    With the article spread over them, the article's dot products with many vectors (a story's members,
+    as rows of id and weight matrices; story centroids, as ``TermArrays``) are a few numpy calls, instead
+    of a dict lookup per term: those lookups miss the CPU caches, since the vectors of a thousand open
+    stories are scattered over the heap.
+    """
+
+    def __init__(self, vocabulary: StreamVocabulary) -> None:
+        self._vocabulary = vocabulary
+        self._dense = np.zeros(_FIRST_SIZE)
+        self._position = np.full(_FIRST_SIZE, -1, dtype=np.intp)
+        self._ids = _NO_IDS
+        self._weights = np.zeros(0)
+        #: the vector loaded (identity tells whether a caller's vector is the loaded one)
+        self.loaded: Vector | None = None
+
+    def ids(self, terms: Sequence[str]) -> np.ndarray:
+        """The vocabulary ids of ``terms`` (new terms take new ids)."""
+        ids = self._vocabulary.ids(terms)
+        if self._vocabulary.size > len(self._dense):
+            self._dense = _grown(self._dense, self._vocabulary.size)
+            self._position = np.concatenate(
+                (self._position, np.full(len(self._dense) - len(self._position), -1, dtype=np.intp))
+            )
+        return ids
+
+    def arrays(self, vector: Vector) -> TermArrays:
+        """``vector`` as term arrays (a vocabulary lookup per term)."""
+        return TermArrays(self.ids(list(vector)), np.fromiter(vector.values(), dtype=np.float64, count=len(vector)))
+
+    def load(self, vector: Vector, ids: np.ndarray | None = None) -> None:
+        """Spread ``vector`` (whose terms' ids are ``ids`` when known) over the dense arrays."""
+        self._dense[self._ids] = 0.0
+        self._position[self._ids] = -1
+        self._ids = self.ids(list(vector)) if ids is None else ids
+        if self._vocabulary.size > len(self._dense):
+            self.ids(())  # grows the dense arrays
+        self._weights = np.fromiter(vector.values(), dtype=np.float64, count=len(vector))
+        self._dense[self._ids] = self._weights
+        self._position[self._ids] = np.arange(len(self._ids))
+        self.loaded = vector
+
+    def _ensure(self, vector: Vector) -> None:
+        if self.loaded is not vector:
+            self.load(vector)
+
+    def dot(self, vector: Vector, other: TermArrays) -> float:
+        """``dot(vector, other's vector)``, the very same float: the same products, summed in the order of
+        the vector ``dot`` iterates (the shorter; ``vector`` on a tie)."""
+        self._ensure(vector)
+        if len(self._ids) > len(other):
+            return running_sum(other.weights * self._dense[other.ids])
+        # the common terms' products, put in the article's order (zeros elsewhere add nothing)
+        places = self._position[other.ids]
+        common = places >= 0
+        products = np.zeros(len(self._ids))
+        products[places[common]] = self._weights[places[common]] * other.weights[common]
+        return running_sum(products)
+
+    def added(self, arrays: TermArrays, vector: Vector) -> TermArrays:
+        """``arrays`` plus ``vector`` as a dict sum does it: common terms add up in place, new terms come
+        after, in the vector's order."""
+        self._ensure(vector)
+        places = self._position[arrays.ids]
+        common = np.flatnonzero(places >= 0)
+        weights = arrays.weights.copy()
+        weights[common] += self._weights[places[common]]
+        new = np.ones(len(self._ids), dtype=bool)
+        new[places[common]] = False
+        return TermArrays(
+            np.concatenate((arrays.ids, self._ids[new])), np.concatenate((weights, self._weights[new]))
+        )
+
+    def prefix(self, vector: Vector, size: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ids and weights of the first ``size`` terms of ``vector`` (loaded first if need be)."""
+        self._ensure(vector)
+        return self._ids[:size], self._weights[:size]
+
+    def terms(self, ids: np.ndarray) -> list[str]:
+        """The terms with these ids."""
+        return self._vocabulary.terms(ids)
+
+    def best_row_dot(self, ids: np.ndarray, weights: np.ndarray) -> float:
+        """The largest dot product of the loaded vector with the rows (ids, weights) of two matrices.
+
+        Each row is summed left to right (a running sum, not numpy's pairwise sum) and padding adds exact
+        zeros, so a row gives the very float that ``dot(row_vector, loaded_vector)`` gives when the row
+        is the shorter vector: iterating it, in its order.
+        """
+        products = self._dense[ids]
+        products *= weights
+        return float(np.cumsum(products, axis=1)[:, -1].max())
+
+
+def _counted(ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct ids in order of first appearance and how often each appears."""
+    times = Counter(ids)  # counted in C, in order of first appearance
+    return (
+        np.fromiter(times.keys(), dtype=np.intp, count=len(times)),
+        np.fromiter(times.values(), dtype=np.intp, count=len(times)),
+    )
+
+
+def _repeated_sums(weight: float, times: np.ndarray) -> np.ndarray:
+    """``weight`` added ``t`` times, one addition after the other (a running sum), for each t in ``times``:
+    the very floats that adding a name's weight at each mention gives."""
+    if not len(times):
+        return np.zeros(0)
+    sums: np.ndarray = np.cumsum(np.full(int(times.max()), weight))[times - 1]
+    return sums
 
 
 def term_counts(parts: TextParts, vocabulary: StreamVocabulary, config: EngineConfig) -> TermCounts:
-    """Field-weighted counts of stems, names and figures in one article."""
-    counts: dict[str, float] = {}
-    for words, weight in (
-        (parts.title_tokens, config.title_weight),
-        (parts.lead_tokens, config.lead_weight),
-        (parts.body_tokens, 1.0),
-    ):
-        if not words:
-            continue
-        field = Counter(vocabulary.keys_of(words))
-        field.pop("", None)
-        if weight == 1.0 and not counts:
-            counts = {key: float(times) for key, times in field.items()}
-            continue
-        get = counts.get
-        for key, times in field.items():
-            counts[key] = get(key, 0.0) + weight * times
-    word_terms = len(counts)
-    for name in parts.names:
-        key = NAME_PREFIX + name.lower()
-        counts[key] = counts.get(key, 0.0) + config.name_weight
-    name_terms = len(counts) - word_terms
-    for figure in parts.figures:
-        key = FIGURE_PREFIX + figure
-        counts[key] = counts.get(key, 0.0) + config.figure_weight
-    return TermCounts(counts, names=name_terms, figures=len(counts) - word_terms - name_terms)
+    """Field-weighted counts of stems, names and figures in one article.
+
+    A word counts its field's weight times its number of mentions there, summed over the fields (title,
+    then lead, then body); a name or figure adds its weight at each mention.
+    """
+    fields = (parts.title_tokens, parts.lead_tokens, parts.body_tokens)
+    mentions = vocabulary.word_ids(parts.title_tokens + parts.lead_tokens + parts.body_tokens)
+    # the words in order of first mention (0, no evidence, dropped), and each mention's place among them
+    first_mention = dict.fromkeys(mentions.tolist())
+    first_mention.pop(0, None)
+    words = np.fromiter(first_mention, dtype=np.intp, count=len(first_mention))
+    place = vocabulary.places(words, mentions)
+    word_counts = np.zeros(len(words) + 1)  # the last place takes the words that are no evidence
+    end = 0
+    for words_in_field, weight in zip(fields, (config.title_weight, config.lead_weight, 1.0), strict=True):
+        if words_in_field:
+            start, end = end, end + len(words_in_field)
+            word_counts += weight * np.bincount(place[start:end], minlength=len(words) + 1)
+    names, name_times = _counted(vocabulary.name_ids(parts.names).tolist())
+    figures, figure_times = _counted(vocabulary.figure_ids(parts.figures).tolist())
+    return TermCounts(
+        ids=np.concatenate((words, names, figures)),
+        counts=np.concatenate(
+            (
+                word_counts[:-1],
+                _repeated_sums(config.name_weight, name_times),
+                _repeated_sums(config.figure_weight, figure_times),
+            )
+        ),
+        names=len(names),
+        figures=len(figures),
+    )
 
 
-def weigh(counts: TermCounts, vocabulary: StreamVocabulary, config: EngineConfig) -> Vector:
-    """TF-IDF with BM25 saturation, heaviest ``config.doc_terms`` terms kept, L2-normalised, heaviest first.
+def weigh(counts: TermCounts, vocabulary: StreamVocabulary, config: EngineConfig) -> tuple[Vector, np.ndarray]:
+    """TF-IDF with BM25 saturation, heaviest ``config.doc_terms`` terms kept, L2-normalised, heaviest first;
+    and the ids of the vector's terms, in its order.
 
     Names and figures keep their configured share: their saturation is applied to count / weight so that
     one mention of a name weighs ``name_weight`` times one mention of a word.
     """
-    terms = list(counts.counts)
-    if not terms:
-        return {}
-    size = len(terms)
+    size = len(counts.ids)
+    if not size:
+        return {}, _NO_IDS
     scale = np.ones(size)
     words = size - counts.names - counts.figures
     scale[words : words + counts.names] = config.name_weight
     scale[words + counts.names :] = config.figure_weight
-    count = np.fromiter(counts.counts.values(), dtype=np.float64, count=size)
-    frequency = np.fromiter(map(vocabulary.document_frequency.get, terms, repeat(0)), dtype=np.float64, count=size)
+    frequency = vocabulary.frequencies(counts.ids)
     k1 = config.tf_saturation
-    tf = count / scale
+    tf = counts.counts / scale
     # idf = ln(1 + N0 + N) - ln(1 + df) + 1 (StreamVocabulary.idf), over the whole article at once
     log_documents = math.log(1 + vocabulary.prior_documents + vocabulary.documents) + 1.0
     weight = scale * tf * (k1 + 1.0) / (tf + k1) * (log_documents - np.log1p(frequency))
     # heaviest first (callers take a prefix as the top terms); a stable sort keeps equal weights in the
     # article's term order: deterministic
     order = np.argsort(-weight, kind="stable")[: config.doc_terms]
-    terms = [terms[i] for i in order.tolist()]
+    ids = counts.ids[order]
     weight = weight[order]
     length = float(np.sqrt(np.dot(weight, weight)))
     if length == 0.0:
-        return {}
-    return dict(zip(terms, (weight / length).tolist(), strict=True))
+        return {}, _NO_IDS
+    return dict(zip(vocabulary.terms(ids), (weight / length).tolist(), strict=True)), ids
 
 
 _WEIGHT = itemgetter(1)
@@ -162,6 +417,11 @@ def normalised(vector: Mapping[str, float]) -> Vector:
         return {}
     scale = 1.0 / length
     return dict(zip(vector.keys(), map(mul, vector.values(), repeat(scale)), strict=True))
+
+
+def add_into(target: dict[str, float], vector: Mapping[str, float]) -> None:
+    """``target[term] += weight`` for each term of ``vector`` (new terms appended in its order), in C."""
+    target.update(zip(vector.keys(), map(add, map(target.get, vector.keys(), repeat(0.0)), vector.values()), strict=True))
 
 
 def dot(a: Mapping[str, float], b: Mapping[str, float]) -> float:
