@@ -256,15 +256,25 @@ class TermTable:
 
     def load(self, vector: Vector, ids: np.ndarray | None = None) -> None:
         """Spread ``vector`` (whose terms' ids are ``ids`` when known) over the dense arrays."""
+        weights = np.fromiter(vector.values(), dtype=np.float64, count=len(vector))
+        self.load_arrays(TermArrays(self.ids(list(vector)) if ids is None else ids, weights))
+        self.loaded = vector
+
+    def load_arrays(self, arrays: TermArrays) -> None:
+        """Spread a vector given as term arrays over the dense arrays."""
         self._dense[self._ids] = 0.0
         self._position[self._ids] = -1
-        self._ids = self.ids(list(vector)) if ids is None else ids
         if self._vocabulary.size > len(self._dense):
             self.ids(())  # grows the dense arrays
-        self._weights = np.fromiter(vector.values(), dtype=np.float64, count=len(vector))
+        self._ids, self._weights = arrays.ids, arrays.weights
         self._dense[self._ids] = self._weights
         self._position[self._ids] = np.arange(len(self._ids))
-        self.loaded = vector
+        self.loaded = None
+
+    def loaded_dot(self, arrays: TermArrays) -> float:
+        """``dot`` of the vector ``arrays`` stands for and the loaded one, when ``dot`` iterates the former
+        (it is not the longer): the same products, summed in its order."""
+        return running_sum(arrays.weights * self._dense[arrays.ids])
 
     def _ensure(self, vector: Vector) -> None:
         if self.loaded is not vector:
@@ -275,7 +285,7 @@ class TermTable:
         the vector ``dot`` iterates (the shorter; ``vector`` on a tie)."""
         self._ensure(vector)
         if len(self._ids) > len(other):
-            return running_sum(other.weights * self._dense[other.ids])
+            return self.loaded_dot(other)
         # the common terms' products, put in the article's order (zeros elsewhere add nothing)
         places = self._position[other.ids]
         common = places >= 0
