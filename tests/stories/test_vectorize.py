@@ -135,8 +135,9 @@ def test_centroid_arrays_follow_the_dict_sum_and_its_norm_and_top_terms() -> Non
     arrays = TermArrays(np.zeros(0, dtype=np.intp), np.zeros(0))
     for _ in range(12):
         vector = random_vector(rng, words, rng.choice([10, 80, 160]))
-        arrays = table.added(arrays, vector)
+        arrays, summed = table.added(arrays, vector)
         add_into(centroid, vector)
+        assert summed == [centroid[term] for term in vector]
         assert table.terms(arrays.ids) == list(centroid)
         assert arrays.weights.tolist() == list(centroid.values())
         assert norm_of(arrays) == norm(centroid)

@@ -532,8 +532,12 @@ class StoryEngine:
                 story.tail.pop(0)
         story.member_rows = None
         self._tally_entities(story, parts)
-        arrays = None if story.centroid_arrays is None else self._terms.added(story.centroid_arrays, vector)
-        add_into(story.centroid, vector)
+        if story.centroid_arrays is None:
+            add_into(story.centroid, vector)
+            self._refresh(story)
+            return
+        arrays, summed = self._terms.added(story.centroid_arrays, vector)
+        story.centroid.update(zip(vector, summed, strict=True))  # what add_into gives, without its look-ups
         self._refresh(story, arrays)
 
     def _refresh(self, story: _StoryState, arrays: TermArrays | None = None) -> None:

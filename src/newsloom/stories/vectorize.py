@@ -302,19 +302,21 @@ class TermTable:
         products[places[common]] = self._weights[places[common]] * other.weights[common]
         return running_sum(products)
 
-    def added(self, arrays: TermArrays, vector: Vector) -> TermArrays:
-        """``arrays`` plus ``vector`` as a dict sum does it: common terms add up in place, new terms come
-        after, in the vector's order."""
+    def added(self, arrays: TermArrays, vector: Vector) -> tuple[TermArrays, list[float]]:
+        """``arrays`` plus ``vector`` as ``add_into`` sums dicts (common terms add up in place, new terms come
+        after, in the vector's order), and the sum's weight of each of ``vector``'s terms, in its order."""
         self._ensure(vector)
         places = self._position[arrays.ids]
         common = np.flatnonzero(places >= 0)
+        at = places[common]
         weights = arrays.weights.copy()
-        weights[common] += self._weights[places[common]]
+        weights[common] += self._weights[at]
+        summed = self._weights.copy()
+        summed[at] = weights[common]
         new = np.ones(len(self._ids), dtype=bool)
-        new[places[common]] = False
-        return TermArrays(
-            np.concatenate((arrays.ids, self._ids[new])), np.concatenate((weights, self._weights[new]))
-        )
+        new[at] = False
+        total = TermArrays(np.concatenate((arrays.ids, self._ids[new])), np.concatenate((weights, self._weights[new])))
+        return total, summed.tolist()
 
     def prefix(self, vector: Vector, size: int) -> tuple[np.ndarray, np.ndarray]:
         """The ids and weights of the first ``size`` terms of ``vector`` (loaded first if need be)."""
