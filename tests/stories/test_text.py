@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from newsloom.stories.text import (
     figures_in,
     looks_like_headline,
@@ -82,3 +84,44 @@ def test_sentence_end_marks_stay_with_their_sentence() -> None:
         "Then 3 men came!",
         "“Go,” he said.",
     ]
+
+
+def test_lines_break_on_any_whitespace_run_holding_a_line_break() -> None:
+    from newsloom.stories.text import split_lines
+
+    assert split_lines(" one \t\n\n  two\u00a0\r\nthree\u2028x \n ") == ["one", "two", "three\u2028x"]
+    assert split_lines("one line only ") == ["one line only"]
+    assert split_lines(" \n \n") == []
+
+
+def test_sentence_openers_are_names_only_when_never_written_in_lower_case() -> None:
+    single, phrases = names_in(["Kim Jong Un met Putin.", "Putin said the Kim talks went well.", "Talks end."])
+    assert single == ["Kim", "Jong", "Un", "Putin", "Putin", "Kim"]
+    assert phrases == ["Kim Jong Un"]
+    single, phrases = names_in(["The Kremlin Palace hosted talks.", "Officials said the palace was shut."])
+    assert single == ["Kremlin", "Palace"] and phrases == ["Kremlin Palace"]
+
+
+def test_figures_read_a_day_after_a_month_and_drop_single_digits() -> None:
+    assert figures_in("On Dec. 4 and May 31, 2,500 people; 7 died; 007 and 1.5 and 3:15; 12") == [
+        "12-04", "05-31", "2500", "007", "1.5", "3:15", "12"
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kim's O'Neil met Russia's Shoigu, Sergei Shoigu; U.S. troops: 12,000 (3.5%) on March 21, 2025.",
+        "abc123 x.12 _12 12_ 1.2.3 9:30 don't it's Jones' 'quoted' A1 B2 C3D Xs s' S'",
+        "\nThe  Big Apple\tNew York\n\nCity Hall 2013-05-03 May 03 , 2013 Sept. 4 2012 3rd\x1c4th",
+    ],
+)
+def test_ascii_scanners_find_what_the_unicode_ones_find(text: str) -> None:
+    from newsloom.stories import text as module
+
+    for ascii_pattern, unicode_pattern in (
+        (module._ASCII_TOKEN_RE, module._TOKEN_RE),
+        (module._ASCII_NAME_RUN_RE, module._NAME_RUN_RE),
+        (module._ASCII_FIGURE_RE, module._FIGURE_RE),
+    ):
+        assert ascii_pattern.findall(text) == unicode_pattern.findall(text)

@@ -291,14 +291,10 @@ class StoryEngine:
             if self._doc_story.get(doc_id) == story.id:
                 del self._doc_story[doc_id]
         story.doc_ids = []
-        if story.centroid_norm:
-            unit = {term: weight / story.centroid_norm for term, weight in story.centroid.items()}
-        else:
-            unit = {}
         members = story.members()
-        ranked = sorted(range(len(members)), key=lambda i: (-dot(members[i].vector, unit), i))
+        kept_centroid, closeness = self._unit_centroid(story, members)
+        ranked = sorted(range(len(members)), key=lambda i: (-closeness[i], i))
         keep = sorted(ranked[:_CLOSED_MEMBER_TEXTS])
-        kept_centroid = {term: unit[term] for term in heaviest(unit, _CLOSED_CENTROID_TERMS)}
         story.head = [
             _Member(members[i].doc_id, {t: w for t, w in members[i].vector.items() if t in kept_centroid}, members[i].text)
             for i in keep
@@ -308,6 +304,33 @@ class StoryEngine:
         story.centroid = kept_centroid
         story.centroid_arrays = None
         story.centroid_norm = 1.0
+
+    def _unit_centroid(self, story: _StoryState, members: list[_Member]) -> tuple[Vector, list[float]]:
+        """The heaviest terms of the story's unit centroid (what a closed story keeps) and each member's dot
+        with the whole unit centroid.
+
+        In numpy from the centroid's term arrays when each member vector is the side ``dot`` iterates (not
+        longer than the centroid), else with dicts: the same floats either way.
+        """
+        arrays = story.centroid_arrays
+        rows = [TermArrays(m.ids, m.weights) for m in members if m.ids is not None and m.weights is not None]
+        if (
+            story.centroid_norm
+            and arrays is not None
+            and len(rows) == len(members)
+            and all(len(member.vector) <= len(arrays) for member in members)
+        ):
+            unit = TermArrays(arrays.ids, arrays.weights / story.centroid_norm)
+            self._terms.load_arrays(unit)
+            kept = unit.take(heaviest_positions(unit.weights, _CLOSED_CENTROID_TERMS))
+            centroid = dict(zip(self._terms.terms(kept.ids), kept.weights.tolist(), strict=True))
+            return centroid, [self._terms.loaded_dot(row) for row in rows]
+        if story.centroid_norm:
+            unit_vector = {term: weight / story.centroid_norm for term, weight in story.centroid.items()}
+        else:
+            unit_vector = {}
+        centroid = {term: unit_vector[term] for term in heaviest(unit_vector, _CLOSED_CENTROID_TERMS)}
+        return centroid, [dot(member.vector, unit_vector) for member in members]
 
     # --- vectors and candidates ------------------------------------------------------------------------------
 
@@ -626,8 +649,12 @@ class StoryEngine:
         story.member_rows = None
         self._tally_entities(story, parts)
         story.datelined = story.datelined or parts.dateline is not None
-        arrays = None if story.centroid_arrays is None else self._terms.added(story.centroid_arrays, vector)
-        add_into(story.centroid, vector)
+        if story.centroid_arrays is None:
+            add_into(story.centroid, vector)
+            self._refresh(story)
+            return
+        arrays, summed = self._terms.added(story.centroid_arrays, vector)
+        story.centroid.update(zip(vector, summed, strict=True))  # what add_into gives, without its look-ups
         self._refresh(story, arrays)
 
     def _refresh(self, story: _StoryState, arrays: TermArrays | None = None) -> None:

@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 # A word: letters with inner apostrophes ("o'sullivan", "don't"). A figure: digits with inner separators.
-_TOKEN_RE = re.compile(r"[^\W\d_]+(?:['’](?![sS]\b)[^\W\d_]+)*|\d+(?:[.,:]\d+)*")
+# (possessive quantifiers: nothing after them can fail, so they find the same matches without keeping
+# backtracking points)
+_TOKEN_RE = re.compile(r"[^\W\d_]++(?:['’](?![sS]\b)[^\W\d_]++)*+|\d++(?:[.,:]\d++)*+")
 # Each scanning pattern has an ASCII twin that finds the very same substrings in ASCII text (whose check,
 # str.isascii, is free): Unicode classes such as [^\W\d_] look every character up in the Unicode
 # database, which made tokenising three times slower.
-_ASCII_TOKEN_RE = re.compile(r"[A-Za-z]+(?:'(?![sS]\b)[A-Za-z]+)*|[0-9]+(?:[.,:][0-9]+)*")
+_ASCII_TOKEN_RE = re.compile(r"[A-Za-z]++(?:'(?![sS]\b)[A-Za-z]++)*+|[0-9]++(?:[.,:][0-9]++)*+")
 # A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before whitespace and an
 # upper-case letter, digit or opening quote; lines are always sentence boundaries.
 # The end mark is captured (re.split returns it) and put back on its sentence: a pattern that starts with
@@ -170,20 +172,20 @@ def _is_title_case(words: list[str]) -> bool:
 
 
 _CAPITAL = "[A-ZÀ-ÖØ-Þ]"
-_CAPITALISED_REST = r"[^\W_]*(?:['’](?![sS]\b)[^\W\d_]+)*"
+_CAPITALISED_REST = r"[^\W_]*+(?:['’](?![sS]\b)[^\W\d_]++)*+"
 _CAPITALISED = _CAPITAL + _CAPITALISED_REST
 # capitalised words joined by single spaces: one name only across plain spaces ("Sergei Shoigu", not
 # "Shoigu, Russia" nor "Russia’s Security"), not right after a letter, digit or apostrophe; findall gives
 # the run and the character before it (the text is scanned with a line break in front, so there is one)
 # (the look-behind sits after the first letter, so the scan starts on a character class: much faster)
-_NAME_RUN_RE = re.compile(rf"({_CAPITAL}(?<=([^\w'’]).){_CAPITALISED_REST}(?: {_CAPITALISED})*)")
-_ASCII_CAPITALISED_REST = r"[A-Za-z0-9]*(?:'(?![sS]\b)[A-Za-z]+)*"
+_NAME_RUN_RE = re.compile(rf"({_CAPITAL}(?<=([^\w'’]).){_CAPITALISED_REST}(?: {_CAPITALISED})*+)")
+_ASCII_CAPITALISED_REST = r"[A-Za-z0-9]*+(?:'(?![sS]\b)[A-Za-z]++)*+"
 _ASCII_NAME_RUN_RE = re.compile(
-    rf"([A-Z](?<=([^A-Za-z0-9_']).){_ASCII_CAPITALISED_REST}(?: [A-Z]{_ASCII_CAPITALISED_REST})*)"
+    rf"([A-Z](?<=([^A-Za-z0-9_']).){_ASCII_CAPITALISED_REST}(?: [A-Z]{_ASCII_CAPITALISED_REST})*+)"
 )
 _LOWER_WORD_RE = re.compile(r"\b[a-z]+\b")
-_FIGURE_RE = re.compile(r"\d(?<![\w.,:]\d)\d*(?:[.,:]\d+)*")
-_ASCII_FIGURE_RE = re.compile(r"[0-9](?<![A-Za-z0-9_.,:][0-9])[0-9]*(?:[.,:][0-9]+)*")
+_FIGURE_RE = re.compile(r"\d(?<![\w.,:]\d)\d*+(?:[.,:]\d++)*+")
+_ASCII_FIGURE_RE = re.compile(r"[0-9](?<![A-Za-z0-9_.,:][0-9])[0-9]*+(?:[.,:][0-9]++)*+")
 # the word right before a figure, when it may be a month ("March 21", "Feb. 4")
 _MONTH_BEFORE_RE = re.compile(r"([A-Za-z]{3,9})\.?\s+$")
 

@@ -92,8 +92,8 @@ class StreamVocabulary:
         self._ids = _TermIds()
         #: document frequency by term id (a float array, since idf is computed on floats)
         self._frequency = np.zeros(_FIRST_SIZE)
-        #: scratch: a term id's position among an article's distinct terms (see ``places``)
-        self._place = np.zeros(_FIRST_SIZE, dtype=np.intp)
+        #: scratch for ``first_mentions``: a term id's first position in an article, _UNSEEN between calls
+        self._first = np.full(_FIRST_SIZE, _UNSEEN, dtype=np.intp)
         self._stems: dict[str, str] = {}
         #: a lower-case word's term id (its stem's), or 0 for a word that is no evidence (stop word,
         #: one letter, figure)
@@ -116,7 +116,9 @@ class StreamVocabulary:
         ids = np.fromiter(map(table.__getitem__, items), dtype=np.intp, count=len(items))
         if self.size > len(self._frequency):
             self._frequency = _grown(self._frequency, self.size)
-            self._place = _grown(self._place, self.size)
+            self._first = np.concatenate(
+                (self._first, np.full(len(self._frequency) - len(self._first), _UNSEEN, dtype=np.intp))
+            )
         return ids
 
     def ids(self, terms: Sequence[str]) -> np.ndarray:
@@ -135,13 +137,19 @@ class StreamVocabulary:
         """The id of each figure's "#figure" term."""
         return self._lookup(self._figures, figures)
 
-    def places(self, distinct: np.ndarray, ids: np.ndarray) -> np.ndarray:
-        """For each of ``ids``, its position in ``distinct`` (which holds each of them but 0 once); 0 -> the
-        position after the last."""
-        self._place[0] = len(distinct)
-        self._place[distinct] = np.arange(len(distinct))
-        places: np.ndarray = self._place[ids]
-        return places
+    def first_mentions(self, mentions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The distinct term ids of ``mentions`` in order of first mention (0, no term, left out), and for
+        each mention the position of its id among them (a 0 mention: the position after the last)."""
+        positions = np.arange(len(mentions))
+        np.minimum.at(self._first, mentions, positions)  # each id's first position (ufunc.at: in order)
+        first = self._first[mentions]
+        self._first[mentions] = _UNSEEN
+        is_term = mentions != 0
+        opens = (first == positions) & is_term
+        rank = np.cumsum(opens) - 1
+        distinct: np.ndarray = mentions[opens]
+        place: np.ndarray = np.where(is_term, rank[first], len(distinct))
+        return distinct, place
 
     def terms(self, ids: np.ndarray) -> list[str]:
         """The terms with these ids."""
@@ -181,6 +189,7 @@ class StreamVocabulary:
 
 
 _FIRST_SIZE = 1 << 12
+_UNSEEN = np.iinfo(np.intp).max
 
 
 def _grown(array: np.ndarray, size: int) -> np.ndarray:
@@ -256,15 +265,25 @@ class TermTable:
 
     def load(self, vector: Vector, ids: np.ndarray | None = None) -> None:
         """Spread ``vector`` (whose terms' ids are ``ids`` when known) over the dense arrays."""
+        weights = np.fromiter(vector.values(), dtype=np.float64, count=len(vector))
+        self.load_arrays(TermArrays(self.ids(list(vector)) if ids is None else ids, weights))
+        self.loaded = vector
+
+    def load_arrays(self, arrays: TermArrays) -> None:
+        """Spread a vector given as term arrays over the dense arrays."""
         self._dense[self._ids] = 0.0
         self._position[self._ids] = -1
-        self._ids = self.ids(list(vector)) if ids is None else ids
         if self._vocabulary.size > len(self._dense):
             self.ids(())  # grows the dense arrays
-        self._weights = np.fromiter(vector.values(), dtype=np.float64, count=len(vector))
+        self._ids, self._weights = arrays.ids, arrays.weights
         self._dense[self._ids] = self._weights
         self._position[self._ids] = np.arange(len(self._ids))
-        self.loaded = vector
+        self.loaded = None
+
+    def loaded_dot(self, arrays: TermArrays) -> float:
+        """``dot`` of the vector ``arrays`` stands for and the loaded one, when ``dot`` iterates the former
+        (it is not the longer): the same products, summed in its order."""
+        return running_sum(arrays.weights * self._dense[arrays.ids])
 
     def _ensure(self, vector: Vector) -> None:
         if self.loaded is not vector:
@@ -275,7 +294,7 @@ class TermTable:
         the vector ``dot`` iterates (the shorter; ``vector`` on a tie)."""
         self._ensure(vector)
         if len(self._ids) > len(other):
-            return running_sum(other.weights * self._dense[other.ids])
+            return self.loaded_dot(other)
         # the common terms' products, put in the article's order (zeros elsewhere add nothing)
         places = self._position[other.ids]
         common = places >= 0
@@ -283,19 +302,21 @@ class TermTable:
         products[places[common]] = self._weights[places[common]] * other.weights[common]
         return running_sum(products)
 
-    def added(self, arrays: TermArrays, vector: Vector) -> TermArrays:
-        """``arrays`` plus ``vector`` as a dict sum does it: common terms add up in place, new terms come
-        after, in the vector's order."""
+    def added(self, arrays: TermArrays, vector: Vector) -> tuple[TermArrays, list[float]]:
+        """``arrays`` plus ``vector`` as ``add_into`` sums dicts (common terms add up in place, new terms come
+        after, in the vector's order), and the sum's weight of each of ``vector``'s terms, in its order."""
         self._ensure(vector)
         places = self._position[arrays.ids]
         common = np.flatnonzero(places >= 0)
+        at = places[common]
         weights = arrays.weights.copy()
-        weights[common] += self._weights[places[common]]
+        weights[common] += self._weights[at]
+        summed = self._weights.copy()
+        summed[at] = weights[common]
         new = np.ones(len(self._ids), dtype=bool)
-        new[places[common]] = False
-        return TermArrays(
-            np.concatenate((arrays.ids, self._ids[new])), np.concatenate((weights, self._weights[new]))
-        )
+        new[at] = False
+        total = TermArrays(np.concatenate((arrays.ids, self._ids[new])), np.concatenate((weights, self._weights[new])))
+        return total, summed.tolist()
 
     def prefix(self, vector: Vector, size: int) -> tuple[np.ndarray, np.ndarray]:
         """The ids and weights of the first ``size`` terms of ``vector`` (loaded first if need be)."""
@@ -345,16 +366,20 @@ def term_counts(parts: TextParts, vocabulary: StreamVocabulary, config: EngineCo
     fields = (parts.title_tokens, parts.lead_tokens, parts.body_tokens)
     mentions = vocabulary.word_ids(parts.title_tokens + parts.lead_tokens + parts.body_tokens)
     # the words in order of first mention (0, no evidence, dropped), and each mention's place among them
-    first_mention = dict.fromkeys(mentions.tolist())
-    first_mention.pop(0, None)
-    words = np.fromiter(first_mention, dtype=np.intp, count=len(first_mention))
-    place = vocabulary.places(words, mentions)
-    word_counts = np.zeros(len(words) + 1)  # the last place takes the words that are no evidence
-    end = 0
-    for words_in_field, weight in zip(fields, (config.title_weight, config.lead_weight, 1.0), strict=True):
-        if words_in_field:
-            start, end = end, end + len(words_in_field)
-            word_counts += weight * np.bincount(place[start:end], minlength=len(words) + 1)
+    words, place = vocabulary.first_mentions(mentions)
+    weights = (config.title_weight, config.lead_weight, 1.0)
+    places = len(words) + 1  # the last place takes the words that are no evidence
+    if all(float(weight).is_integer() for weight in weights):
+        # whole weights: every partial sum is a whole number, exact in any order, so one weighted count
+        # per mention gives the very floats of weight x count summed over the fields
+        word_counts: np.ndarray = np.bincount(place, weights=np.repeat(weights, [len(f) for f in fields]), minlength=places)
+    else:
+        word_counts = np.zeros(places)
+        end = 0
+        for words_in_field, weight in zip(fields, weights, strict=True):
+            if words_in_field:
+                start, end = end, end + len(words_in_field)
+                word_counts += weight * np.bincount(place[start:end], minlength=places)
     names, name_times = _counted(vocabulary.name_ids(parts.names).tolist())
     figures, figure_times = _counted(vocabulary.figure_ids(parts.figures).tolist())
     return TermCounts(
