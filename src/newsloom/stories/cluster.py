@@ -82,7 +82,7 @@ class _Member:
     text: MemberText
     #: static embedding of the title and lead, computed the first time a gray-zone join asks for it
     embedding: FloatMatrix | None = None
-    #: the vector's term ids and weights, made when the member is first scored
+    #: the vector's term ids and weights (taken from the article's arrays when it joins)
     ids: np.ndarray | None = None
     weights: np.ndarray | None = None
 
@@ -500,7 +500,8 @@ class StoryEngine:
         return float(article @ total) / length if length else -1.0
 
     def _best_member(self, vector: Vector, story: _StoryState) -> float:
-        """The best cosine of ``vector`` (loaded in ``self._terms``) with a member vector of ``story``."""
+        """The best cosine of ``vector`` with a member vector of ``story``: ``dot``'s very floats, in numpy
+        when each member vector is the shorter side (the one ``dot`` iterates)."""
         members = story.members()
         if not members:
             return 0.0
@@ -514,6 +515,7 @@ class StoryEngine:
         return self._terms.best_row_dot(*story.member_rows)
 
     def _member_rows(self, members: list[_Member]) -> tuple[np.ndarray, np.ndarray]:
+        """The members' term ids and weights as the rows of two matrices, zero-padded to the longest."""
         width = max(len(member.vector) for member in members)
         ids = np.zeros((len(members), width), dtype=np.intp)
         weights = np.zeros((len(members), width))

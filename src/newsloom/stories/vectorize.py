@@ -24,7 +24,8 @@ Vector = dict[str, float]
 NAME_PREFIX = "@"
 FIGURE_PREFIX = "#"
 
-#: the stem cache is cleared past this many words; it only saves time, so clearing never changes results
+#: the stem and word caches are cleared past this many words; they only save time, so clearing never
+#: changes results
 _STEM_CACHE_LIMIT = 200_000
 
 
@@ -40,12 +41,16 @@ class TermCounts:
     ids: np.ndarray
     #: the field-weighted count of each term
     counts: np.ndarray
+    #: how many of the terms are names, and figures (weigh scales by kind)
     names: int = 0
     figures: int = 0
 
 
 class _TermIds(dict[str, int]):
-    """term -> id; a missing term takes the next id (ids count from 1: 0 is no term) and joins ``terms``."""
+    """term -> id; a missing term takes the next id (ids count from 1: 0 is no term) and joins ``terms``.
+
+    (dict.__missing__: a map over ``__getitem__`` numbers new terms without leaving C for known ones.)
+    """
 
     __slots__ = ("terms",)
 
