@@ -159,3 +159,17 @@ def test_first_mentions_number_distinct_terms_in_order() -> None:
     assert place.tolist() == [0, 3, 1, 0, 3, 2, 1]  # 0 (no term) -> the place after the last
     distinct, place = vocabulary.first_mentions(np.array([2, 2]))  # the scratch is clean again
     assert distinct.tolist() == [2] and place.tolist() == [0, 0]
+
+
+def test_members_without_terms_score_zero() -> None:
+    table = TermTable(StreamVocabulary())
+    table.load({"quake": 1.0})
+    assert table.best_row_dot(np.zeros((2, 0), dtype=np.intp), np.zeros((2, 0))) == 0.0
+
+    from newsloom.stories.cluster import StoryEngine
+    from newsloom.stories.storymodel import ClusterDoc
+
+    engine = StoryEngine()
+    engine.restore(ClusterDoc(id="empty", title=None, text="the the the"), "s")
+    placed = engine.add(ClusterDoc(id="quake", title=None, text="A strong earthquake struck central Chile."))
+    assert placed.created and engine.story_ids() == ["s", "quake"]

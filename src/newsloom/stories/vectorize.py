@@ -339,6 +339,8 @@ class TermTable:
         zeros, so a row gives the very float that ``dot(row_vector, loaded_vector)`` gives when the row
         is the shorter vector: iterating it, in its order.
         """
+        if not ids.shape[1]:  # members without terms
+            return 0.0
         products = self._dense[ids]
         products *= weights
         return float(np.cumsum(products, axis=1)[:, -1].max())
