@@ -25,6 +25,7 @@ _ASCII_TOKEN_RE = re.compile(r"[A-Za-z]++(?:'(?![sS]\b)[A-Za-z]++)*+|[0-9]++(?:[
 # a character class scans much faster than one that starts with look-behinds.
 _SENTENCE_END_RE = re.compile(r"([.!?][\"'”’)\]]?)\s+(?=[\"“‘'(\[]?[A-Z0-9])")
 
+
 def _word_list(words: str) -> frozenset[str]:
     return frozenset(words.split())
 
@@ -56,9 +57,18 @@ _MONTHS: dict[str, int] = {
     name: number
     for number, names in enumerate(
         (
-            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",),
-            ("june", "jun"), ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"),
-            ("october", "oct"), ("november", "nov"), ("december", "dec"),
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
         ),
         start=1,
     )
@@ -155,7 +165,9 @@ def normalise_figure(token: str) -> str | None:
 def looks_like_headline(line: str) -> bool:
     """A first line that is a headline: short and without a sentence's final punctuation."""
     words = line.split()
-    return 0 < len(words) <= _HEADLINE_MAX_WORDS and not line.rstrip().endswith((".", "!", "?", ":", ";", ","))
+    return 0 < len(words) <= _HEADLINE_MAX_WORDS and not line.rstrip().endswith(
+        (".", "!", "?", ":", ";", ",")
+    )
 
 
 #: a headline is rarely longer than this; longer first lines are the body's first sentence
@@ -278,11 +290,25 @@ _MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
 # "May 03 , 2013", "March 21, 2013", "Sept. 4 2012", "May . 3 , 2013", "3 May 2013", "2013-05-03",
 # "2013 - 05 - 03", "05/03/2013", "8 / 2 / 13" (tokenised text has spaces around punctuation)
 _DATELINE_RES = (
-    re.compile(rf"\b(?P<month>{_MONTH_NAMES})\s?\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s+(?P<year>(?:19|20)\d\d)\b", re.I),
-    re.compile(rf"\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<month>{_MONTH_NAMES})\s?\.?\s*,?\s+(?P<year>(?:19|20)\d\d)\b", re.I),
-    re.compile(r"\b(?P<year>(?:19|20)\d\d) ?- ?(?P<month>\d\d) ?- ?(?P<day>\d\d)\b"),
-    # numeric day and month: month first (US) unless the first number cannot be a month
-    re.compile(r"(?<![\d/] )(?<![\d/])\b(?P<month>\d{1,2}) ?/ ?(?P<day>\d{1,2}) ?/ ?(?P<year>(?:19|20)?\d\d)\b(?! ?/)"),
+    re.compile(
+        rf"\b(?P<month>{_MONTH_NAMES})\s?\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s*[,-]?\s+(?P<year>(?:19|20)\d\d)\b",
+        re.I,
+    ),
+    re.compile(
+        rf"\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<month>{_MONTH_NAMES})\s?\.?\s*,?\s+(?P<year>(?:19|20)\d\d)\b",
+        re.I,
+    ),
+    re.compile(r"\b(?P<year>(?:19|20)\d\d) ?([-.]) ?(?P<month>\d\d) ?\2 ?(?P<day>\d\d)\b"),
+    # numeric day and month: month first (US) unless the first number cannot be a month; after a clock
+    # time ("13 : 26 14 / 09 / 2013") but not inside a longer run of numbers; dotted ("08 . 07 . 2012")
+    # only with a four-digit year (version numbers are dotted too)
+    re.compile(
+        r"(?:(?<![\d/] )(?<![\d/])|(?<=\d\d : \d\d ))"
+        r"\b(?P<month>\d{1,2}) ?/ ?(?P<day>\d{1,2}) ?/ ?(?P<year>(?:19|20)?\d\d)\b(?! ?/)"
+    ),
+    re.compile(
+        r"(?<![\d.] )(?<![\d.])\b(?P<month>\d{1,2}) ?\. ?(?P<day>\d{1,2}) ?\. ?(?P<year>(?:19|20)\d\d)\b(?! ?\. ?\d)"
+    ),
 )
 
 
@@ -339,7 +365,9 @@ def text_parts(title: str | None, text: str, *, lead_sentences: int = 2) -> Text
     lead_words = tokens(lead)
     body_words = tokens(body)
     words_used = set(title_words).union(lead_words, body_words)
-    name_list, phrase_list = names_in(([title] if title else []) + sentences, headlines=2, words_used=words_used)
+    name_list, phrase_list = names_in(
+        ([title] if title else []) + sentences, headlines=2, words_used=words_used
+    )
     figure_list = figures_in(f"{title or ''}\n{lead}\n{body}")
     return TextParts(
         title_tokens=tuple(map(str.lower, title_words)),
