@@ -27,6 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 from newsloom.stories.cluster import cluster_records
+from newsloom.stories.storymodel import EngineConfig
 
 
 def load(path: Path) -> list[dict[str, object]]:
@@ -60,10 +61,12 @@ def bcubed(gold: Sequence[str], predicted: Sequence[str]) -> tuple[float, float,
     return precision, recall, f1
 
 
-def run_newsloom(records: list[dict[str, object]]) -> tuple[list[str], float]:
+def run_newsloom(
+    records: list[dict[str, object]], config: EngineConfig = EngineConfig()
+) -> tuple[list[str], float]:
     stripped = [{k: v for k, v in r.items() if k != "cluster"} for r in records]
     start = time.perf_counter()
-    result = cluster_records(stripped)
+    result = cluster_records(stripped, config)
     elapsed = time.perf_counter() - start
     return [story for _, story in result], elapsed
 
@@ -142,16 +145,47 @@ def _components(matrix: object, max_docs: int) -> list[list[int]]:
     return [groups[c] for c in range(count)]
 
 
+def shuffled(records: list[dict[str, object]], how: str, seed: int) -> list[dict[str, object]]:
+    """The records in another arrival order (dated records are still sorted by ``cluster_records``)."""
+    import random
+
+    if how == "none":
+        return records
+    rng = random.Random(seed)
+    if how == "all":
+        return rng.sample(records, len(records))
+    groups: dict[str, list[dict[str, object]]] = defaultdict(list)
+    for record in records:
+        groups[str(record["cluster"]).rpartition("_")[0]].append(record)
+    return [record for group in groups.values() for record in rng.sample(group, len(group))]
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("files", nargs="+", type=Path)
     parser.add_argument("--no-baseline", action="store_true", help="score newsloom only")
     parser.add_argument("--max-baseline-docs", type=int, default=10_000)
+    parser.add_argument(
+        "--shuffle",
+        choices=("none", "all", "within-story-groups"),
+        default="none",
+        help="arrival-order robustness: shuffle the whole file, or only within groups of gold stories "
+        "(the part of a gold id before its last '_', e.g. an ECB+ topic); undated records keep no order",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of --shuffle")
+    parser.add_argument(
+        "--unordered",
+        action="store_true",
+        help="newsloom as `newsloom cluster --unordered` (file order is no clock)",
+    )
     args = parser.parse_args()
     for path in args.files:
-        records = load(path)
+        records = shuffled(load(path), args.shuffle, args.seed)
         gold = [str(r["cluster"]) for r in records]
-        predicted, elapsed = run_newsloom(records)
+        config = EngineConfig().without_arrival_order() if args.unordered else EngineConfig()
+        predicted, elapsed = run_newsloom(records, config)
         p = pairwise(gold, predicted)
         b = bcubed(gold, predicted)
         print(f"== {path.name}: {len(records)} articles, {len(set(gold))} gold stories")

@@ -50,7 +50,11 @@ def cli(tmp_path: Path):  # type: ignore[no-untyped-def]
 
     def run(*args: str, expect: int = 0) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
-            [sys.executable, "-m", "newsloom.cli", *args], env=env, capture_output=True, text=True, timeout=120
+            [sys.executable, "-m", "newsloom.cli", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert result.returncode == expect, (args, result.stdout, result.stderr)
         return result
@@ -74,9 +78,14 @@ def test_extract_file_folder_and_url(cli, tmp_path: Path, loopback: LoopbackServ
 
     lines = [json.loads(line) for line in cli("extract", str(folder)).stdout.splitlines()]
     assert [Path(x["path"]).name for x in lines] == ["a.html", "b.txt"]
-    assert all({"title", "author", "publisher", "published", "language", "text", "is_article"} <= set(x) for x in lines)
+    assert all(
+        {"title", "author", "publisher", "published", "language", "text", "is_article"} <= set(x)
+        for x in lines
+    )
 
-    url = loopback.add("/article", article_html("Water reform passes", "Online."), headers={"Content-Type": "text/html"})
+    url = loopback.add(
+        "/article", article_html("Water reform passes", "Online."), headers={"Content-Type": "text/html"}
+    )
     remote = json.loads(cli("extract", url).stdout)
     assert remote["url"] == url and remote["title"] == "Water reform passes"
 
@@ -126,14 +135,16 @@ def test_sources_lifecycle(cli, tmp_path: Path, loopback: LoopbackServer) -> Non
         f"<outline type='rss' text='Other' xmlUrl='{base}/other.xml'/></outline></body></opml>"
     )
     assert "1 sources added" in cli("import-opml", str(opml)).stdout
-    assert 'category="World"' in cli("export-opml").stdout or "text=\"World\"" in cli("export-opml").stdout
+    assert 'category="World"' in cli("export-opml").stdout or 'text="World"' in cli("export-opml").stdout
     assert "removed source 1" in cli("remove", "1").stdout
     assert base + "/feed.xml" not in cli("export-opml").stdout
     assert len(cli("articles", "--json").stdout.splitlines()) == 3  # articles stay
 
 
 def test_add_single_article_page(cli, loopback: LoopbackServer) -> None:  # type: ignore[no-untyped-def]
-    url = loopback.add("/news/reform", article_html("Reform passes", "A single page."), headers={"Content-Type": "text/html"})
+    url = loopback.add(
+        "/news/reform", article_html("Reform passes", "A single page."), headers={"Content-Type": "text/html"}
+    )
     result = cli("add", url)
     assert "stored article" in result.stdout and "Reform passes" in result.stdout
 
@@ -142,9 +153,24 @@ def test_cluster_command_ignores_gold_labels(cli, tmp_path: Path) -> None:  # ty
     quake = "A magnitude 6.1 earthquake struck the coast of {place} early on {day}, killing {n} people and damaging hundreds of homes."
     fire = "A wildfire near {place} forced thousands to evacuate on {day} as strong winds pushed the flames toward {n} villages."
     rows = [
-        {"id": "q1", "title": "Quake hits Lima", "text": quake.format(place="Lima, Peru", day="Monday", n=12), "cluster": "x"},
-        {"id": "f1", "title": "Wildfire near Athens", "text": fire.format(place="Athens", day="Sunday", n=3), "cluster": "x"},
-        {"id": "q2", "title": "Earthquake kills 12 near Lima", "text": quake.format(place="Lima in Peru", day="Monday", n=12), "cluster": "y"},
+        {
+            "id": "q1",
+            "title": "Quake hits Lima",
+            "text": quake.format(place="Lima, Peru", day="Monday", n=12),
+            "cluster": "x",
+        },
+        {
+            "id": "f1",
+            "title": "Wildfire near Athens",
+            "text": fire.format(place="Athens", day="Sunday", n=3),
+            "cluster": "x",
+        },
+        {
+            "id": "q2",
+            "title": "Earthquake kills 12 near Lima",
+            "text": quake.format(place="Lima in Peru", day="Monday", n=12),
+            "cluster": "y",
+        },
     ]
     path = tmp_path / "in.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
@@ -152,6 +178,52 @@ def test_cluster_command_ignores_gold_labels(cli, tmp_path: Path) -> None:  # ty
     assert [line[0] for line in lines] == ["q1", "f1", "q2"]
     story = dict(lines)
     assert story["q1"] == story["q2"] != story["f1"]
+
+
+def test_cluster_unordered_does_not_read_the_file_order_as_a_clock(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Two undated reports of one quake, 60 unrelated records apart: in file order that gap reads as time
+    (reports of one event arrive together), so they stay apart; --unordered says the order means nothing."""
+    import random
+
+    rng = random.Random(3)
+
+    def made_up_word() -> str:
+        return "".join(rng.choice("bdfgklmnprstvz") + rng.choice("aeiou") for _ in range(3))
+
+    rows = [
+        {
+            "id": "q1",
+            "title": "Quake hits Lima",
+            "text": (
+                "A magnitude 6.1 earthquake struck the coast of Lima, Peru, early on Monday, killing 12 people and damaging "
+                "hundreds of homes. Rescue teams searched the rubble of collapsed buildings in the port city through the night."
+            ),
+        }
+    ]
+    for i in range(60):
+        words = [made_up_word() for _ in range(12)]
+        rows.append(
+            {"id": f"f{i}", "title": " ".join(words[:4]).capitalize(), "text": (" ".join(words) + ". ") * 3}
+        )
+    rows.append(
+        {
+            "id": "q2",
+            "title": "Earthquake kills 12 near Lima",
+            "text": (
+                "Twelve people died when a strong earthquake shook Lima, Peru, on Monday. The quake, of magnitude 6.1, "
+                "brought down homes near the coast and rescuers dug through rubble overnight."
+            ),
+        }
+    )
+    path = tmp_path / "archive.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    in_order = dict(line.split("\t") for line in cli("cluster", str(path)).stdout.splitlines())
+    unordered = dict(
+        line.split("\t") for line in cli("cluster", "--unordered", str(path)).stdout.splitlines()
+    )
+    assert in_order["q1"] != in_order["q2"]
+    assert unordered["q1"] == unordered["q2"]
+    assert len(set(unordered.values())) == 61  # the fillers stay apart either way
 
 
 def test_config_lists_settings(cli) -> None:  # type: ignore[no-untyped-def]

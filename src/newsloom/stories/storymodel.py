@@ -8,7 +8,7 @@ figures and bench/clustering.py for how they were measured.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 
@@ -172,3 +172,13 @@ class EngineConfig:
     summary_pool_per_member: int = 4
     #: entities listed per story
     story_entities: int = 8
+
+    def without_arrival_order(self) -> EngineConfig:
+        """This config for an undated input whose order says nothing about time (a shuffled archive): the
+        arrival order is no clock, so no arrival penalty, no recent-story candidates, no gray-zone joins.
+
+        Why: those three read "reports of one event arrive together", and in a shuffled undated file the
+        reports of one event are hundreds of arrivals apart. ECB+ shuffled (`bench/clustering.py
+        --shuffle all`): pairwise F1 0.11-0.13 with the default, 0.854 with this (0.876 in file order).
+        """
+        return replace(self, arrival_penalty_per_doubling=0.0, recent_candidates=0, recent_join_margin=0.0)
