@@ -1,9 +1,10 @@
 """Queue-mode throughput and overhead: articles/s with 1, 2 and 4 worker processes against in-process mode.
 
-    .venv/bin/python bench/workers.py [--feeds 40] [--items 25] [--workers 1,2,4] [--concurrency 1]
+    .venv/bin/python bench/workers.py [--feeds 40] [--items 25] [--workers 1,2,4] [--concurrency 1] [--amqp-url URL]
 
 Needs PostgreSQL (``--pg-url``, default the test server; each run works in a fresh schema, dropped after)
-and Redis (``--redis-url``; keys under a random prefix, deleted after). Feeds are generated (see
+and Redis (``--redis-url``; keys under a random prefix, deleted after). With ``--amqp-url`` RabbitMQ is the
+broker and Redis holds only the shared state (queues under the same random prefix, deleted after). Feeds are generated (see
 tests/workers/newsfeeds.py: many outlets on the same events, 10% of items need a page fetch) and served
 by a loopback server in a process of its own, so its CPU is not counted.
 
@@ -11,7 +12,7 @@ Measured in the same run:
 * in-process: ``Service.update()`` in this process (the single-machine default), wall time and CPU time;
 * queue mode: ``newsloom update`` enqueues, N ``newsloom worker`` processes do the work (each runs a
   standby assigner; one assigns), timed from enqueue until every article is stored and assigned. CPU time is
-  summed over every worker process (fetch pool, assigners) and Redis.
+  summed over every worker process (fetch pool, assigners), Redis and RabbitMQ (when it is the broker).
 
 Printed: articles/s per mode, the speed ratio to in-process, and CPU milliseconds per article, whose
 difference to in-process is the per-article overhead of queue mode.
@@ -34,9 +35,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+import kombu  # noqa: E402
 import psycopg  # noqa: E402
 import redis  # noqa: E402
 from tests.storage.conftest import with_search_path  # noqa: E402
+from tests.workers.conftest import delete_amqp_queues  # noqa: E402
 from tests.workers.procs import article_counts, libpq, start_worker, stop_group, wait_until  # noqa: E402
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -83,8 +86,9 @@ def group_cpu_s(pgids: set[int], extra_pids: set[int]) -> float:
     return total / CLOCK_TICKS
 
 
-def redis_pids() -> set[int]:
-    out = subprocess.run(["pidof", "redis-server"], capture_output=True, text=True).stdout.split()
+def server_pids(*names: str) -> set[int]:
+    """Process ids of the named servers (``redis-server``; ``beam.smp`` is RabbitMQ's Erlang VM)."""
+    out = subprocess.run(["pidof", *names], capture_output=True, text=True).stdout.split()
     return {int(pid) for pid in out}
 
 
@@ -115,11 +119,14 @@ def in_process(base_env: dict[str, str], feed_urls: list[str], pg_url: str) -> t
 
 def queue_mode(
     base_env: dict[str, str], feed_urls: list[str], pg_url: str, redis_url: str, workers: int, concurrency: int,
-    log_dir: Path,
+    log_dir: Path, amqp_url: str | None = None,
 ) -> tuple[int, float, float]:
     """(articles, wall s, CPU s) with ``workers`` worker processes."""
     prefix = f"nlbench-{uuid.uuid4().hex[:8]}"
-    env = {**base_env, "NEWSLOOM_DATABASE_URL": pg_url, "NEWSLOOM_QUEUE_URL": redis_url, "NEWSLOOM_QUEUE_PREFIX": prefix}
+    env = {**base_env, "NEWSLOOM_DATABASE_URL": pg_url, "NEWSLOOM_QUEUE_URL": amqp_url or redis_url,
+           "NEWSLOOM_QUEUE_PREFIX": prefix}
+    if amqp_url:
+        env["NEWSLOOM_QUEUE_REDIS_URL"] = redis_url
     subscribe({k: v for k, v in env.items() if k != "NEWSLOOM_QUEUE_URL"}, feed_urls)
     client = redis.Redis.from_url(redis_url)
     procs = [start_worker(env, concurrency=concurrency, log_path=log_dir / f"{prefix}-{i}.log") for i in range(workers)]
@@ -133,7 +140,7 @@ def queue_mode(
 
         if not wait_until(ready, 120):
             raise SystemExit(f"workers did not start; see {log_dir}")
-        pgids, extra = {p.pid for p in procs}, redis_pids()
+        pgids, extra = {p.pid for p in procs}, server_pids("redis-server", *(["beam.smp"] if amqp_url else []))
         cpu_before = group_cpu_s(pgids, extra)
         old = os.environ.copy()
         os.environ.update(env)
@@ -152,7 +159,8 @@ def queue_mode(
         def settled() -> bool:
             nonlocal previous
             counts = article_counts(pg_url)
-            done = counts[1] == 0 and counts[0] > 0 and counts == previous and _queues_empty(client, prefix)
+            empty = _amqp_queues_empty(amqp_url, prefix) if amqp_url else _queues_empty(client, prefix)
+            done = counts[1] == 0 and counts[0] > 0 and counts == previous and empty
             previous = counts
             return done
 
@@ -166,12 +174,27 @@ def queue_mode(
         for key in client.scan_iter(match=f"{prefix}*", count=1000):
             client.delete(key)
         client.close()
+        if amqp_url:
+            delete_amqp_queues(amqp_url, prefix)
     return article_counts(pg_url)[0], wall, cpu
 
 
 def _queues_empty(client: redis.Redis, prefix: str) -> bool:
     lengths = [client.llen(f"{prefix}:kombu:{prefix}.{stage}") for stage in ("poll", "fetch", "assign")]
     return sum(lengths) == 0 and not client.zcard(f"{prefix}:kombu:unacked_index")
+
+
+def _amqp_queues_empty(amqp_url: str, prefix: str) -> bool:
+    """No task waiting (RabbitMQ does not tell unacknowledged ones without its management API; the caller
+    also waits for the article counts to settle)."""
+    with kombu.Connection(amqp_url) as connection:
+        for stage in ("poll", "fetch", "assign"):
+            try:
+                if connection.channel().queue_declare(queue=f"{prefix}.{stage}", passive=True).message_count:
+                    return False
+            except connection.channel_errors:  # not declared yet: empty
+                continue
+    return True
 
 
 def main() -> None:
@@ -182,6 +205,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=1, help="pool processes per worker")
     parser.add_argument("--pg-url", default=os.environ.get("NEWSLOOM_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"))
     parser.add_argument("--redis-url", default=os.environ.get("NEWSLOOM_TEST_REDIS_URL", "redis://127.0.0.1:6379/13"))
+    parser.add_argument("--amqp-url", default=None, help="RabbitMQ as the broker (e.g. amqp://guest:guest@127.0.0.1:5672//)")
     parser.add_argument("--log-dir", default="/tmp/newsloom-bench-workers")
     args = parser.parse_args()
     log_dir = Path(args.log_dir)
@@ -206,7 +230,8 @@ def main() -> None:
               f"{1000 * cpu / n:6.1f} CPU ms/article  (reference)")
         for workers in (int(w) for w in args.workers.split(",")):
             with pg_schema(args.pg_url) as url:
-                qn, qwall, qcpu = queue_mode(base_env, feed_urls, url, args.redis_url, workers, args.concurrency, log_dir)
+                qn, qwall, qcpu = queue_mode(base_env, feed_urls, url, args.redis_url, workers, args.concurrency, log_dir,
+                                             args.amqp_url)
             rate = qn / qwall
             print(f"queue {workers} worker{'s' if workers > 1 else ' '} {qn:5d} articles  {qwall:6.1f} s  {rate:6.1f} articles/s  "
                   f"{1000 * qcpu / qn:6.1f} CPU ms/article  speed x{rate / reference:.2f}, "

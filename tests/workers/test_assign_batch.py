@@ -1,12 +1,17 @@
 """The batched assigner: same stories as one article at a time, one commit per batch, acks after the commit.
 
-The first tests run on SQLite files (no services needed); those taking tasks off the queue use the real Redis.
+The first tests run on SQLite files (no services needed); those taking tasks off the queue use the real Redis,
+and most of them run a second time with RabbitMQ as the broker.
 """
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -135,14 +140,14 @@ def test_assign_many_skips_assigned_and_repeated_articles(settings: Settings, tm
 
 
 @pytest.fixture
-def queue_settings(redis_space: RedisSpace, tmp_path: Path) -> Settings:
-    return load_settings(env={**redis_space.env(), "NEWSLOOM_DATABASE_URL": f"sqlite:///{tmp_path}/q.db"},
+def queue_settings(queue_space: RedisSpace, tmp_path: Path) -> Settings:
+    return load_settings(env={**queue_space.env(), "NEWSLOOM_DATABASE_URL": f"sqlite:///{tmp_path}/q.db"},
                          data_dir=str(tmp_path))
 
 
 @pytest.fixture
-def held_lease(redis_space: RedisSpace) -> Iterator[Lease]:
-    lease = Lease(redis.Redis.from_url(redis_space.url), f"{redis_space.prefix}:lease:assign", 30)
+def held_lease(queue_space: RedisSpace) -> Iterator[Lease]:
+    lease = Lease(redis.Redis.from_url(queue_space.url), f"{queue_space.prefix}:lease:assign", 30)
     assert lease.try_acquire()
     yield lease
     lease.release()
@@ -154,12 +159,28 @@ def inbox_for(settings: Settings, *, batch_max: int = 100, restore_interval_s: f
                  restore_interval_s=restore_interval_s)
 
 
-def unacked(space: RedisSpace) -> int:
+def unacked(space: RedisSpace) -> int | None:
+    """Tasks taken and not yet acknowledged, on Redis (kombu's index); None on AMQP, where only the broker's
+    management API could tell."""
+    if space.broker != "redis":
+        return None
     return int(space.client.zcard(f"{space.prefix}:kombu:unacked_index"))
 
 
+def nothing_comes_back(settings: Settings, inbox: Inbox) -> bool:
+    """Close the inbox and look again from a fresh one: on AMQP, tasks taken and not acknowledged would be
+    back on the queue at once; acknowledged ones are gone. (On Redis they would wait for the visibility
+    timeout, which ``unacked`` checks instead.)"""
+    inbox.close()
+    fresh = inbox_for(settings)
+    try:
+        return fresh.take() == []
+    finally:
+        fresh.close()
+
+
 def test_a_batch_is_assigned_in_one_go_and_acknowledged_after(
-    queue_settings: Settings, redis_space: RedisSpace, held_lease: Lease
+    queue_settings: Settings, queue_space: RedisSpace, held_lease: Lease
 ) -> None:
     storage = open_storage(queue_settings.effective_database_url)
     producer = Producer(queue_settings)
@@ -176,23 +197,26 @@ def test_a_batch_is_assigned_in_one_go_and_acknowledged_after(
 
         batch = inbox.take()
         assert [article_id_of(m) for m in batch] == [a.id for a in articles[:30]]  # queue order
-        assert unacked(redis_space) == 30  # taken, not yet acknowledged
+        assert unacked(queue_space) in (30, None)  # taken, not yet acknowledged
+        assert producer.queue_length(queue_name(producer.config, ASSIGN_QUEUE)) == 12  # no longer waiting
         loop.handle(batch)
-        assert unacked(redis_space) == 0
+        assert unacked(queue_space) in (0, None)
         assert all(storage.get_article(a.id).story_id for a in articles[:30])
         assert storage.get_article(articles[30].id).story_id is None
 
         rest = inbox.take()
         assert len(rest) == 12 and article_id_of(rest[-1]) is None
         loop.handle(rest)
-        assert inbox.take() == [] and unacked(redis_space) == 0
+        assert inbox.take() == [] and unacked(queue_space) in (0, None)
         assert all(storage.get_article(a.id).story_id for a in articles)
+        assert nothing_comes_back(queue_settings, inbox)  # the acknowledgements reached the broker
     finally:
         inbox.close()
         producer.close()
         storage.close()
 
 
+@pytest.mark.parametrize("queue_space", ["redis"], indirect=True)  # the database only: one broker is enough
 def test_a_new_holder_first_assigns_what_was_left_without_a_story(
     queue_settings: Settings, held_lease: Lease, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -208,7 +232,7 @@ def test_a_new_holder_first_assigns_what_was_left_without_a_story(
 
 
 def test_tasks_of_a_batch_that_lost_its_lease_go_back_unwritten(
-    queue_settings: Settings, redis_space: RedisSpace, held_lease: Lease
+    queue_settings: Settings, queue_space: RedisSpace, held_lease: Lease
 ) -> None:
     storage = open_storage(queue_settings.effective_database_url)
     producer = Producer(queue_settings)
@@ -223,7 +247,7 @@ def test_tasks_of_a_batch_that_lost_its_lease_go_back_unwritten(
         with pytest.raises(LeaseLostError):
             AssignLoop(assigner, inbox, threading.Event()).handle(inbox.take())
         assert all(storage.get_article(a.id).story_id is None for a in articles)
-        assert unacked(redis_space) == 0
+        assert unacked(queue_space) in (0, None)
         assert len(inbox.take()) == 5  # back on the queue for the next holder
     finally:
         inbox.close()
@@ -255,4 +279,44 @@ def test_tasks_taken_by_a_dead_assigner_come_back_after_the_visibility_timeout(
     finally:
         standby.close()
         dead.close()
+        producer.close()
+
+
+# A taker that dies holding tasks, as its own process: SIGKILL drops its broker connection without a word.
+DEAD_TAKER = """
+import sys, time
+from newsloom.settings import load_settings
+from tests.workers.test_assign_batch import inbox_for
+inbox = inbox_for(load_settings())
+print(len(inbox.take()), flush=True)
+time.sleep(60)
+"""
+
+
+def test_tasks_taken_by_a_killed_assigner_come_back_at_once_on_amqp(amqp_space: RedisSpace, tmp_path: Path) -> None:
+    settings = load_settings(env=amqp_space.env(), data_dir=str(tmp_path))
+    producer = Producer(settings)
+    standby = inbox_for(settings, restore_interval_s=0.1)
+    dead = subprocess.Popen([sys.executable, "-c", DEAD_TAKER], env={**os.environ, **amqp_space.env()},
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        for article_id in (1, 2, 3):
+            producer.enqueue_assign(article_id)
+        assert dead.stdout is not None and dead.stdout.readline().strip() == "3"
+        assert standby.take() == []  # taken and held by the live taker
+        dead.kill()
+        dead.wait(timeout=10)
+        deadline = time.monotonic() + 10  # RabbitMQ requeues when it sees the connection close: well under 1 s
+        back: list[object] = []
+        while not back and time.monotonic() < deadline:
+            standby.restore_overdue()  # nothing to do on AMQP, and it must not fail
+            back = standby.take()
+            time.sleep(0.1)
+        assert sorted(article_id_of(m) for m in back) == [1, 2, 3]
+        for message in back:
+            message.ack()
+    finally:
+        dead.kill()
+        dead.wait(timeout=10)
+        standby.close()
         producer.close()

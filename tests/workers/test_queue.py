@@ -1,4 +1,5 @@
-"""Queue mode in one process, on the real Redis and SQLite: bounds, de-duplication, idempotent stages."""
+"""Queue mode in one process, on the real Redis (or RabbitMQ beside it) and SQLite: bounds, de-duplication,
+idempotent stages. Tests taking ``queue_settings`` run once per broker."""
 
 from __future__ import annotations
 
@@ -31,10 +32,10 @@ BODY = " ".join(
 
 
 @pytest.fixture
-def queue_settings(redis_space: RedisSpace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    for name, value in redis_space.env().items():
+def queue_settings(queue_space: RedisSpace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    for name, value in queue_space.env().items():
         monkeypatch.setenv(name, value)
-    yield load_settings(env=dict(redis_space.env()), data_dir=str(tmp_path), allow_private_networks=True,
+    yield load_settings(env=dict(queue_space.env()), data_dir=str(tmp_path), allow_private_networks=True,
                         per_host_delay_s=0.0, respect_robots=False)
 
 
@@ -69,7 +70,7 @@ def test_ingest_in_queue_mode_only_enqueues(queue_settings: Settings, tmp_path: 
 
 
 def test_stages_run_twice_store_once_and_assign_once(
-    queue_settings: Settings, redis_space: RedisSpace, loopback: LoopbackServer, tmp_path: Path
+    queue_settings: Settings, queue_space: RedisSpace, loopback: LoopbackServer, tmp_path: Path
 ) -> None:
     page = f"<html><head><title>Bridge</title></head><body><article><h1>Bridge</h1><p>{BODY}</p></article></body></html>"
     url = loopback.add("/news/1", page, headers={"Content-Type": "text/html"})
@@ -92,7 +93,7 @@ def test_stages_run_twice_store_once_and_assign_once(
         # Each run found the article without a story, so each queued its assignment (duplicates are no-ops).
         assert ctx.producer.queue_length(queue_name(ctx.config, "assign")) == 4
 
-        lease = Lease(redis.Redis.from_url(redis_space.url), f"{redis_space.prefix}:lease:assign", 30)
+        lease = Lease(redis.Redis.from_url(queue_space.url), f"{queue_space.prefix}:lease:assign", 30)
         assert lease.try_acquire()
         assigner = Assigner(ctx.storage, queue_settings, lease)
         first = assigner.assign(stored.id)

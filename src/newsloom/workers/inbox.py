@@ -7,8 +7,9 @@ synchronous ``basic_get`` calls on a kombu channel, and acknowledges them only a
 
 Delivery stays at least once, as with Celery's late acks: a taken task is recorded as unacknowledged by the
 broker (kombu's unacked hash on Redis, the channel on AMQP) until acked, and one whose taker died comes back
-after the visibility timeout. Because the assigner may be the only consumer on Redis (``--queues assign``),
-it also runs kombu's restore of tasks past the visibility timeout, as every Celery consumer does.
+after the visibility timeout (on AMQP as soon as the taker's connection drops). Because the assigner may be the
+only consumer on Redis (``--queues assign``), it also runs kombu's restore of tasks past the visibility
+timeout, as every Celery consumer does.
 
 Messages are Celery's (``send_task`` in queue.py): protocol 2 carries ``[args, kwargs, embed]`` in the body and
 the task name in the headers; protocol 1 a dict with both.
@@ -106,7 +107,9 @@ class Inbox:
         if now < self._next_restore or self._queue is None:
             return
         self._next_restore = now + self.restore_interval_s
-        restore = getattr(self._queue.channel.qos, "restore_visible", None)  # Redis only: AMQP does it itself
+        # Redis only: kombu's virtual channels keep the unacked tasks (``qos``) and restore them here. A py-amqp
+        # channel has no ``qos`` at all: RabbitMQ puts a dead consumer's unacked tasks back by itself.
+        restore = getattr(getattr(self._queue.channel, "qos", None), "restore_visible", None)
         if restore is not None:
             restore(num=RESTORE_LIMIT, interval=1)
 
