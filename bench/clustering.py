@@ -172,7 +172,7 @@ def main() -> None:
         choices=("none", "all", "within-story-groups"),
         default="none",
         help="arrival-order robustness: shuffle the whole file, or only within groups of gold stories "
-        "(the part of a gold id before its last '_', e.g. an ECB+ topic); undated records keep no order",
+        "(the part of a gold id before its last '_', e.g. an ECB+ topic); dated records are still taken in date order",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of --shuffle")
     parser.add_argument(

@@ -50,11 +50,7 @@ def cli(tmp_path: Path):  # type: ignore[no-untyped-def]
 
     def run(*args: str, expect: int = 0) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
-            [sys.executable, "-m", "newsloom.cli", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
+            [sys.executable, "-m", "newsloom.cli", *args], env=env, capture_output=True, text=True, timeout=120
         )
         assert result.returncode == expect, (args, result.stdout, result.stderr)
         return result
@@ -78,14 +74,9 @@ def test_extract_file_folder_and_url(cli, tmp_path: Path, loopback: LoopbackServ
 
     lines = [json.loads(line) for line in cli("extract", str(folder)).stdout.splitlines()]
     assert [Path(x["path"]).name for x in lines] == ["a.html", "b.txt"]
-    assert all(
-        {"title", "author", "publisher", "published", "language", "text", "is_article"} <= set(x)
-        for x in lines
-    )
+    assert all({"title", "author", "publisher", "published", "language", "text", "is_article"} <= set(x) for x in lines)
 
-    url = loopback.add(
-        "/article", article_html("Water reform passes", "Online."), headers={"Content-Type": "text/html"}
-    )
+    url = loopback.add("/article", article_html("Water reform passes", "Online."), headers={"Content-Type": "text/html"})
     remote = json.loads(cli("extract", url).stdout)
     assert remote["url"] == url and remote["title"] == "Water reform passes"
 
@@ -135,16 +126,14 @@ def test_sources_lifecycle(cli, tmp_path: Path, loopback: LoopbackServer) -> Non
         f"<outline type='rss' text='Other' xmlUrl='{base}/other.xml'/></outline></body></opml>"
     )
     assert "1 sources added" in cli("import-opml", str(opml)).stdout
-    assert 'category="World"' in cli("export-opml").stdout or 'text="World"' in cli("export-opml").stdout
+    assert 'category="World"' in cli("export-opml").stdout or "text=\"World\"" in cli("export-opml").stdout
     assert "removed source 1" in cli("remove", "1").stdout
     assert base + "/feed.xml" not in cli("export-opml").stdout
     assert len(cli("articles", "--json").stdout.splitlines()) == 3  # articles stay
 
 
 def test_add_single_article_page(cli, loopback: LoopbackServer) -> None:  # type: ignore[no-untyped-def]
-    url = loopback.add(
-        "/news/reform", article_html("Reform passes", "A single page."), headers={"Content-Type": "text/html"}
-    )
+    url = loopback.add("/news/reform", article_html("Reform passes", "A single page."), headers={"Content-Type": "text/html"})
     result = cli("add", url)
     assert "stored article" in result.stdout and "Reform passes" in result.stdout
 
@@ -153,24 +142,9 @@ def test_cluster_command_ignores_gold_labels(cli, tmp_path: Path) -> None:  # ty
     quake = "A magnitude 6.1 earthquake struck the coast of {place} early on {day}, killing {n} people and damaging hundreds of homes."
     fire = "A wildfire near {place} forced thousands to evacuate on {day} as strong winds pushed the flames toward {n} villages."
     rows = [
-        {
-            "id": "q1",
-            "title": "Quake hits Lima",
-            "text": quake.format(place="Lima, Peru", day="Monday", n=12),
-            "cluster": "x",
-        },
-        {
-            "id": "f1",
-            "title": "Wildfire near Athens",
-            "text": fire.format(place="Athens", day="Sunday", n=3),
-            "cluster": "x",
-        },
-        {
-            "id": "q2",
-            "title": "Earthquake kills 12 near Lima",
-            "text": quake.format(place="Lima in Peru", day="Monday", n=12),
-            "cluster": "y",
-        },
+        {"id": "q1", "title": "Quake hits Lima", "text": quake.format(place="Lima, Peru", day="Monday", n=12), "cluster": "x"},
+        {"id": "f1", "title": "Wildfire near Athens", "text": fire.format(place="Athens", day="Sunday", n=3), "cluster": "x"},
+        {"id": "q2", "title": "Earthquake kills 12 near Lima", "text": quake.format(place="Lima in Peru", day="Monday", n=12), "cluster": "y"},
     ]
     path = tmp_path / "in.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")

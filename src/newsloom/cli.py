@@ -42,9 +42,7 @@ def settings() -> Settings:
 
 @app.callback()
 def main_options(
-    config: str | None = typer.Option(
-        None, "--config", "-c", help="TOML settings file (else $NEWSLOOM_CONFIG)."
-    ),
+    config: str | None = typer.Option(None, "--config", "-c", help="TOML settings file (else $NEWSLOOM_CONFIG)."),
 ) -> None:
     State.config = config
 
@@ -136,13 +134,8 @@ def sources() -> None:
         if s.last_success_at is None and not s.error_count:
             health = "new"
         table.add_row(
-            str(s.id),
-            s.title or s.url,
-            s.category or "",
-            health,
-            fmt_time(s.last_success_at),
-            fmt_time(s.next_poll_at),
-            (s.last_error or "")[:60],
+            str(s.id), s.title or s.url, s.category or "", health, fmt_time(s.last_success_at),
+            fmt_time(s.next_poll_at), (s.last_error or "")[:60],
         )
     out.print(table)
     out.print(f"{len(rows)} sources")
@@ -157,9 +150,7 @@ def import_opml(path: Path) -> None:
 
 
 @app.command("export-opml")
-def export_opml(
-    output: Path | None = typer.Option(None, "--output", "-o", help="File to write (else stdout)."),
-) -> None:
+def export_opml(output: Path | None = typer.Option(None, "--output", "-o", help="File to write (else stdout).")) -> None:
     """Write the subscriptions as OPML."""
     with service() as svc:
         data = svc.export_opml()
@@ -205,9 +196,7 @@ def update(all_sources: bool = typer.Option(False, "--all", help="Poll every sou
 
 
 @app.command()
-def ingest(
-    paths: list[str] = typer.Argument(..., help="Files (.html .htm .txt .xml .rss .atom .json) or folders."),
-) -> None:
+def ingest(paths: list[str] = typer.Argument(..., help="Files (.html .htm .txt .xml .rss .atom .json) or folders.")) -> None:
     """Store articles from local files and folders."""
     with service() as svc:
         total = svc.count_files(paths)
@@ -227,15 +216,11 @@ def ingest(
         a = result.article
         if a is not None:
             copy = f" (copy of {a.original_id})" if a.original_id else ""
-            out.print(
-                f"stored {a.id}: {a.title or a.text[:60].replace(chr(10), ' ') + '…'}{copy} -> story {result.story_id}"
-            )
+            out.print(f"stored {a.id}: {a.title or a.text[:60].replace(chr(10), ' ') + '…'}{copy} -> story {result.story_id}")
     if report.queued:
         out.print(f"{report.queued} files queued")
         return
-    out.print(
-        f"{len(report.stored)} stored, {len(report.unchanged)} already stored, {len(report.skipped)} skipped"
-    )
+    out.print(f"{len(report.stored)} stored, {len(report.unchanged)} already stored, {len(report.skipped)} skipped")
     if report.skipped and not report.stored and not report.unchanged:
         raise typer.Exit(1)
 
@@ -256,13 +241,7 @@ def articles(
         return
     table = Table("id", "published", "publisher", "title", "story")
     for a in rows:
-        table.add_row(
-            str(a.id),
-            fmt_time(a.published_at or a.fetched_at),
-            a.publisher or "",
-            a.title or "(untitled)",
-            a.story_id or "",
-        )
+        table.add_row(str(a.id), fmt_time(a.published_at or a.fetched_at), a.publisher or "", a.title or "(untitled)", a.story_id or "")
     out.print(table)
 
 
@@ -289,11 +268,7 @@ def show(article_id: int, as_json: bool = typer.Option(False, "--json")) -> None
     with service() as svc:
         a = svc.article(article_id)
         delivered = svc.article_sources(article_id)
-    data = article_summary(a) | {
-        "text": a.text,
-        "captions": list(a.captions),
-        "sources": [s.url for s in delivered],
-    }
+    data = article_summary(a) | {"text": a.text, "captions": list(a.captions), "sources": [s.url for s in delivered]}
     if as_json:
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
         return
@@ -369,13 +344,8 @@ def stories(limit: int = typer.Option(30, min=1, max=10_000)) -> None:
     table = Table("story", "articles", "outlets", "original", "copies", "last seen", "headline")
     for s in rows:
         table.add_row(
-            s.id,
-            str(s.article_count),
-            str(s.outlet_count),
-            str(s.original_count),
-            str(s.syndicated_count),
-            fmt_time(s.last_seen),
-            s.headline,
+            s.id, str(s.article_count), str(s.outlet_count), str(s.original_count), str(s.syndicated_count),
+            fmt_time(s.last_seen), s.headline,
         )
     out.print(table)
 
@@ -404,9 +374,7 @@ def show_config() -> None:
     """Print every setting as TOML with its current value, its environment variable and what it does."""
     current = settings()
     for name, _default, help_text in describe_settings():
-        sys.stdout.write(
-            f"# {help_text} (env NEWSLOOM_{name.upper()})\n{name} = {toml_value(getattr(current, name))}\n\n"
-        )
+        sys.stdout.write(f"# {help_text} (env NEWSLOOM_{name.upper()})\n{name} = {toml_value(getattr(current, name))}\n\n")
 
 
 def toml_value(value: object) -> str:
@@ -478,11 +446,7 @@ def serve(
 def createadmin(
     username: str = typer.Argument(..., help="Login name of the admin (created, or promoted if it exists)."),
     password: str = typer.Option(
-        ...,
-        prompt=True,
-        hide_input=True,
-        confirmation_prompt=True,
-        envvar="NEWSLOOM_ADMIN_PASSWORD",
+        ..., prompt=True, hide_input=True, confirmation_prompt=True, envvar="NEWSLOOM_ADMIN_PASSWORD",
         help="Password (prompted when not given; or $NEWSLOOM_ADMIN_PASSWORD).",
     ),
 ) -> None:

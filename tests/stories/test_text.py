@@ -19,15 +19,7 @@ def test_sentences_split_on_lines_and_terminal_punctuation() -> None:
 
 
 def test_tokens_drop_possessive_s_and_keep_figures() -> None:
-    assert tokens("Russia’s 12,000 troops, Kim's O'Neil") == [
-        "Russia",
-        "s",
-        "12,000",
-        "troops",
-        "Kim",
-        "s",
-        "O'Neil",
-    ]
+    assert tokens("Russia’s 12,000 troops, Kim's O'Neil") == ["Russia", "s", "12,000", "troops", "Kim", "s", "O'Neil"]
 
 
 def test_stem_meets_plural_and_tense_but_keeps_short_words() -> None:
@@ -41,10 +33,9 @@ def test_stem_meets_plural_and_tense_but_keeps_short_words() -> None:
 
 def test_names_skip_sentence_openers_and_headline_case_and_break_at_punctuation() -> None:
     single, phrases = names_in(
-        [
-            "Supreme Court Agrees To Hear Major Abortion Case",
-            "The meeting between Kim and Sergei Shoigu, Russia’s Security Council secretary, ended.",
-        ],
+        ["Supreme Court Agrees To Hear Major Abortion Case",
+         "The meeting between Kim and Sergei Shoigu, Russia’s Security Council secretary, ended.",
+         ],
         headlines=1,
     )
     assert "The" not in single
@@ -54,10 +45,7 @@ def test_names_skip_sentence_openers_and_headline_case_and_break_at_punctuation(
 
 def test_figures_normalise_numbers_and_month_days() -> None:
     assert figures_in("between 10,000 and 12,000 troops on March 21, 2025 and 3 drills") == [
-        "10000",
-        "12000",
-        "03-21",
-        "2025",
+        "10000", "12000", "03-21", "2025"
     ]
 
 
@@ -73,9 +61,7 @@ def test_dateline_date_is_read_from_the_opening_only() -> None:
 
     from newsloom.stories.text import dateline_date
 
-    assert dateline_date("Klitschko stops Thompson\nJuly 7 , 2012\nWladimir Klitschko") == datetime(
-        2012, 7, 7, tzinfo=UTC
-    )
+    assert dateline_date("Klitschko stops Thompson\nJuly 7 , 2012\nWladimir Klitschko") == datetime(2012, 7, 7, tzinfo=UTC)
     assert dateline_date("Posted: 3 May 2013 at 09:56") == datetime(2013, 5, 3, tzinfo=UTC)
     assert dateline_date("Updated 2011-11-12 01:19") == datetime(2011, 11, 12, tzinfo=UTC)
     assert dateline_date("February 30, 2013 is not a day") is None
@@ -120,9 +106,7 @@ def test_lines_break_on_any_whitespace_run_holding_a_line_break() -> None:
 
 
 def test_sentence_openers_are_names_only_when_never_written_in_lower_case() -> None:
-    single, phrases = names_in(
-        ["Kim Jong Un met Putin.", "Putin said the Kim talks went well.", "Talks end."]
-    )
+    single, phrases = names_in(["Kim Jong Un met Putin.", "Putin said the Kim talks went well.", "Talks end."])
     assert single == ["Kim", "Jong", "Un", "Putin", "Putin", "Kim"]
     assert phrases == ["Kim Jong Un"]
     single, phrases = names_in(["The Kremlin Palace hosted talks.", "Officials said the palace was shut."])
@@ -131,13 +115,7 @@ def test_sentence_openers_are_names_only_when_never_written_in_lower_case() -> N
 
 def test_figures_read_a_day_after_a_month_and_drop_single_digits() -> None:
     assert figures_in("On Dec. 4 and May 31, 2,500 people; 7 died; 007 and 1.5 and 3:15; 12") == [
-        "12-04",
-        "05-31",
-        "2500",
-        "007",
-        "1.5",
-        "3:15",
-        "12",
+        "12-04", "05-31", "2500", "007", "1.5", "3:15", "12"
     ]
 
 

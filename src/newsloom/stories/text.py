@@ -25,7 +25,6 @@ _ASCII_TOKEN_RE = re.compile(r"[A-Za-z]++(?:'(?![sS]\b)[A-Za-z]++)*+|[0-9]++(?:[
 # a character class scans much faster than one that starts with look-behinds.
 _SENTENCE_END_RE = re.compile(r"([.!?][\"'”’)\]]?)\s+(?=[\"“‘'(\[]?[A-Z0-9])")
 
-
 def _word_list(words: str) -> frozenset[str]:
     return frozenset(words.split())
 
@@ -57,18 +56,9 @@ _MONTHS: dict[str, int] = {
     name: number
     for number, names in enumerate(
         (
-            ("january", "jan"),
-            ("february", "feb"),
-            ("march", "mar"),
-            ("april", "apr"),
-            ("may",),
-            ("june", "jun"),
-            ("july", "jul"),
-            ("august", "aug"),
-            ("september", "sep", "sept"),
-            ("october", "oct"),
-            ("november", "nov"),
-            ("december", "dec"),
+            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",),
+            ("june", "jun"), ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"),
+            ("october", "oct"), ("november", "nov"), ("december", "dec"),
         ),
         start=1,
     )
@@ -165,9 +155,7 @@ def normalise_figure(token: str) -> str | None:
 def looks_like_headline(line: str) -> bool:
     """A first line that is a headline: short and without a sentence's final punctuation."""
     words = line.split()
-    return 0 < len(words) <= _HEADLINE_MAX_WORDS and not line.rstrip().endswith(
-        (".", "!", "?", ":", ";", ",")
-    )
+    return 0 < len(words) <= _HEADLINE_MAX_WORDS and not line.rstrip().endswith((".", "!", "?", ":", ";", ","))
 
 
 #: a headline is rarely longer than this; longer first lines are the body's first sentence
@@ -365,9 +353,7 @@ def text_parts(title: str | None, text: str, *, lead_sentences: int = 2) -> Text
     lead_words = tokens(lead)
     body_words = tokens(body)
     words_used = set(title_words).union(lead_words, body_words)
-    name_list, phrase_list = names_in(
-        ([title] if title else []) + sentences, headlines=2, words_used=words_used
-    )
+    name_list, phrase_list = names_in(([title] if title else []) + sentences, headlines=2, words_used=words_used)
     figure_list = figures_in(f"{title or ''}\n{lead}\n{body}")
     return TextParts(
         title_tokens=tuple(map(str.lower, title_words)),
