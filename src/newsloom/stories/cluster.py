@@ -342,7 +342,7 @@ class StoryEngine:
         story.packed = _pack(story)
         story.head, story.centroid, story.entities, story.outlets = [], {}, {}, {}
 
-    def _unpack(self, story: _StoryState) -> None:
+    def _unpack_state(self, story: _StoryState) -> None:
         """Give a packed (closed) story its member texts, centroid, entity tally and outlets back."""
         if story.packed is None:
             return
@@ -653,7 +653,7 @@ class StoryEngine:
 
     def _touch(self, story: _StoryState, doc: ClusterDoc, time: float | None, date: float | None) -> None:
         if story.packed is not None:  # ``restore`` into a closed story: it grows again
-            self._unpack(story)
+            self._unpack_state(story)
         story.article_count += 1
         story.last_arrival = self._arrivals
         if story.open and (not self._recent or self._recent[-1] != story.id):
