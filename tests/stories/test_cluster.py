@@ -113,6 +113,26 @@ def test_stories_leave_the_window_by_age() -> None:
     assert undated.story_id == "chile-late"
 
 
+def test_a_closed_story_is_packed_and_says_the_same() -> None:
+    """Closing packs a story's texts, centroid and tallies into one bytes object (memory per closed story,
+    the speed bar at 1M articles): ``story`` says what it said while the story was open, and a ``restore``
+    into the closed story unpacks it and counts on from its full state."""
+    engine = StoryEngine(EngineConfig(window_days=7.0))
+    for d in stream():
+        engine.add(d)
+    before = {story_id: engine.story(story_id) for story_id in engine.story_ids()}
+    engine.add(doc("tick", "", days=30))  # moves the clock: every story above leaves the window
+    state = engine._stories["chile-1"]
+    assert not state.open and state.packed is not None
+    assert state.members() == [] and state.centroid == {} and state.entities == {} and state.outlets == {}
+    assert {story_id: engine.story(story_id) for story_id in before} == before
+    engine.restore(doc("chile-4", QUAKE_CHILE[1], days=30.1, source="D"), "chile-1")
+    assert state.packed is None and len(state.members()) == 4
+    restored = engine.story("chile-1")
+    assert (restored.article_count, restored.outlet_count) == (4, 4)
+    assert restored.entities[:2] == before["chile-1"].entities[:2]
+
+
 def test_a_dated_article_far_from_the_story_pays_a_time_penalty() -> None:
     near = StoryEngine()
     near.add(doc("chile-1", QUAKE_CHILE[0]))
