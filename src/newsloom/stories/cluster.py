@@ -168,7 +168,7 @@ def _datetime(value: float | None) -> datetime | None:
 
 
 def _words(parts: TextParts) -> int:
-    return len(parts.title_tokens) + len(parts.lead_tokens) + len(parts.body_tokens)
+    return parts.word_total
 
 
 @cache
@@ -594,7 +594,7 @@ class StoryEngine:
         config = self.config
         if not config.name_conflict_penalty:
             return ()
-        if len(parts.lead_tokens) + len(parts.body_tokens) < config.conflict_min_words:
+        if len(parts.lead_words) + len(parts.body_words) < config.conflict_min_words:
             return ()
         tally = Counter(NAME_PREFIX + name.lower() for name in parts.names)
         main = {key for key, times in tally.items() if times >= 2}

@@ -100,9 +100,9 @@ class StreamVocabulary:
         #: scratch for ``first_mentions``: a term id's first position in an article, _UNSEEN between calls
         self._first = np.full(_FIRST_SIZE, _UNSEEN, dtype=np.intp)
         self._stems: dict[str, str] = {}
-        #: a lower-case word's term id (its stem's), or 0 for a word that is no evidence (stop word,
-        #: one letter, figure)
-        self._words = _Cache(self._word_id)
+        #: a word's term id (its lower-case stem's), or 0 for a word that is no evidence (stop word, one
+        #: letter, figure); keyed by the word as written, so a look-up needs no str.lower
+        self._words = _Cache(lambda word: self._word_id(word.lower()))
         #: a name as written -> the id of its "@name" term; a figure -> its "#figure" term's id
         self._names = _Cache(lambda name: self._ids[NAME_PREFIX + name.lower()])
         self._figures = _Cache(lambda figure: self._ids[FIGURE_PREFIX + figure])
@@ -131,7 +131,7 @@ class StreamVocabulary:
         return self._lookup(self._ids, terms)
 
     def word_ids(self, words: Sequence[str]) -> np.ndarray:
-        """The term id of each lower-case word (its stem's), 0 for a word that is no evidence."""
+        """The term id of each word as written (its lower-case stem's), 0 for a word that is no evidence."""
         return self._lookup(self._words, words)
 
     def name_ids(self, names: Sequence[str]) -> np.ndarray:
@@ -364,29 +364,47 @@ def _repeated_sums(weight: float, times: np.ndarray) -> np.ndarray:
     return sums
 
 
+def _field_counts(words: Sequence[str], spellings: list[str]) -> np.ndarray:
+    """How often each of ``spellings`` is in ``words`` (as floats: whole numbers, exact)."""
+    if not words:
+        return np.zeros(len(spellings))
+    times = Counter(words)
+    return np.fromiter(map(times.get, spellings, repeat(0)), dtype=np.float64, count=len(spellings))
+
+
 def term_counts(parts: TextParts, vocabulary: StreamVocabulary, config: EngineConfig) -> TermCounts:
     """Field-weighted counts of stems, names and figures in one article.
 
     A word counts its field's weight times its number of mentions there, summed over the fields (title,
     then lead, then body); a name or figure adds its weight at each mention.
     """
-    fields = (parts.title_tokens, parts.lead_tokens, parts.body_tokens)
-    mentions = vocabulary.word_ids(parts.title_tokens + parts.lead_tokens + parts.body_tokens)
-    # the words in order of first mention (0, no evidence, dropped), and each mention's place among them
-    words, place = vocabulary.first_mentions(mentions)
-    weights = (config.title_weight, config.lead_weight, 1.0)
+    written = parts.word_counts
+    if written is None:  # parts built without counts
+        written = Counter(parts.title_words)
+        written.update(parts.lead_words)
+        written.update(parts.body_words)
+    # each distinct spelling once (a 500-word article writes ~200): the vocabulary look-ups, which miss the
+    # CPU caches, and the first-mention pass run per spelling, not per token. Spellings come in order of
+    # first mention, so the stems' order of first mention is the same as over all tokens.
+    spellings = list(written)
+    words, place = vocabulary.first_mentions(vocabulary.word_ids(spellings))
     places = len(words) + 1  # the last place takes the words that are no evidence
+    total = np.fromiter(written.values(), dtype=np.float64, count=len(spellings))
+    in_title = _field_counts(parts.title_words, spellings)
+    in_lead = _field_counts(parts.lead_words, spellings)
+    weights = (config.title_weight, config.lead_weight, 1.0)
     if all(float(weight).is_integer() for weight in weights):
         # whole weights: every partial sum is a whole number, exact in any order, so one weighted count
-        # per mention gives the very floats of weight x count summed over the fields
-        word_counts: np.ndarray = np.bincount(place, weights=np.repeat(weights, [len(f) for f in fields]), minlength=places)
+        # per spelling gives the very floats of weight x count summed over the fields
+        weighted = total + (weights[0] - 1.0) * in_title + (weights[1] - 1.0) * in_lead
+        word_counts: np.ndarray = np.bincount(place, weights=weighted, minlength=places)
     else:
+        # weight x the field's (whole) count, added field by field: the floats of the per-field sums
         word_counts = np.zeros(places)
-        end = 0
-        for words_in_field, weight in zip(fields, weights, strict=True):
+        fields = (parts.title_words, parts.lead_words, parts.body_words)
+        for words_in_field, times, weight in zip(fields, (in_title, in_lead, total - in_title - in_lead), weights, strict=True):
             if words_in_field:
-                start, end = end, end + len(words_in_field)
-                word_counts += weight * np.bincount(place[start:end], minlength=places)
+                word_counts += weight * np.bincount(place, weights=times, minlength=places)
     names, name_times = _counted(vocabulary.name_ids(parts.names).tolist())
     figures, figure_times = _counted(vocabulary.figure_ids(parts.figures).tolist())
     return TermCounts(
