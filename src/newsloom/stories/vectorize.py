@@ -151,7 +151,7 @@ class StreamVocabulary:
         self._first[mentions] = _UNSEEN
         is_term = mentions != 0
         opens = (first == positions) & is_term
-        rank = np.cumsum(opens) - 1
+        rank = opens.cumsum() - 1
         distinct: np.ndarray = mentions[opens]
         place: np.ndarray = np.where(is_term, rank[first], len(distinct))
         return distinct, place
@@ -221,13 +221,15 @@ EMPTY_ARRAYS = TermArrays(_NO_IDS, np.zeros(0))
 
 def heaviest_positions(weights: np.ndarray, count: int) -> np.ndarray:
     """Positions of the ``count`` largest weights, heaviest first; ties keep their order (as ``heaviest``)."""
-    positions: np.ndarray = np.argsort(-weights, kind="stable")[:count]
+    positions: np.ndarray = (-weights).argsort(kind="stable")[:count]
     return positions
 
 
+# (array methods, not np.cumsum / np.argsort: the module functions dispatch through Python wrappers, a
+# microsecond a call, and these run several times per article)
 def running_sum(values: np.ndarray) -> float:
     """``sum(values)`` as Python adds floats: left to right (numpy's own sum adds pairwise, another float)."""
-    return float(np.cumsum(values)[-1]) if len(values) else 0.0
+    return float(values.cumsum()[-1]) if len(values) else 0.0
 
 
 def norm_of(arrays: TermArrays) -> float:
@@ -343,7 +345,7 @@ class TermTable:
             return 0.0
         products = self._dense[ids]
         products *= weights
-        return float(np.cumsum(products, axis=1)[:, -1].max())
+        return float(products.cumsum(axis=1)[:, -1].max())
 
 
 def _counted(ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -360,7 +362,7 @@ def _repeated_sums(weight: float, times: np.ndarray) -> np.ndarray:
     the very floats that adding a name's weight at each mention gives."""
     if not len(times):
         return np.zeros(0)
-    sums: np.ndarray = np.cumsum(np.full(int(times.max()), weight))[times - 1]
+    sums: np.ndarray = np.full(int(times.max()), weight).cumsum()[times - 1]
     return sums
 
 
@@ -443,7 +445,7 @@ def weigh(counts: TermCounts, vocabulary: StreamVocabulary, config: EngineConfig
     weight = scale * tf * (k1 + 1.0) / (tf + k1) * (log_documents - np.log1p(frequency))
     # heaviest first (callers take a prefix as the top terms); a stable sort keeps equal weights in the
     # article's term order: deterministic
-    order = np.argsort(-weight, kind="stable")[: config.doc_terms]
+    order = (-weight).argsort(kind="stable")[: config.doc_terms]
     ids = counts.ids[order]
     weight = weight[order]
     length = float(np.sqrt(np.dot(weight, weight)))
