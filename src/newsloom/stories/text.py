@@ -327,8 +327,8 @@ _DATELINE_RES = (
 )
 
 
-# a year, or a numeric date whose year may have two digits
-_YEAR_RE = re.compile(r"(?:19|20)\d\d|\d ?/ ?\d")
+# a year, or a numeric date whose year may have two digits (the look-ahead lets the scan skip to digits)
+_YEAR_RE = re.compile(r"(?=\d)(?:(?:19|20)\d\d|\d ?/ ?\d)")
 #: a two-digit year below this is 20xx, else 19xx
 _CENTURY_PIVOT = 50
 
@@ -349,7 +349,9 @@ def _dateline_fields(match: re.Match[str]) -> tuple[int, int, int]:
 def dateline_date(text: str) -> datetime | None:
     """The first full date (day, month and year) written in the opening of ``text``, as UTC midnight."""
     head = text[:_DATELINE_SEARCH_CHARS]
-    if _YEAR_RE.search(head) is None:  # most openings hold no year: skip the dearer patterns
+    # most openings hold no year: skip the dearer patterns (substring tests first: a regex scan costs
+    # ~30 ns a character, a substring test a few)
+    if ("/" not in head and "19" not in head and "20" not in head) or _YEAR_RE.search(head) is None:
         return None
     found: tuple[int, datetime] | None = None
     for pattern in _DATELINE_RES:
