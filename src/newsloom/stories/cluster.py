@@ -61,7 +61,7 @@ from newsloom.stories.vectorize import (
     heaviest_positions,
     norm_of,
     term_counts,
-    weigh,
+    weigh_arrays,
 )
 from newsloom.types import Story
 
@@ -385,8 +385,9 @@ class StoryEngine:
         parts = text_parts(doc.title, doc.text, lead_sentences=self.config.lead_sentences)
         counts = term_counts(parts, self._vocabulary, self.config)
         self._vocabulary.observe(counts)
-        vector, ids = weigh(counts, self._vocabulary, self.config)
-        self._terms.load(vector, ids)
+        vector, arrays = weigh_arrays(counts, self._vocabulary, self.config)
+        self._terms.load_arrays(arrays)
+        self._terms.loaded = vector
         return vector, parts
 
     def _sentence_vector(self, sentence: str) -> Vector:

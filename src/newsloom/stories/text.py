@@ -22,7 +22,9 @@ _TOKEN_RE = re.compile(r"[^\W\d_]++(?:['’](?![sS]\b)[^\W\d_]++)*+|\d++(?:[.,:]
 # database, which made tokenising three times slower.
 # (the look-ahead, a character class, lets the scan skip to where a token can start: ~10% faster than
 # trying both alternatives at every character)
-_ASCII_TOKEN_RE = re.compile(r"(?=[A-Za-z0-9])(?:[A-Za-z]++(?:'(?![sS]\b)[A-Za-z]++)*+|[0-9]++(?:[.,:][0-9]++)*+)")
+_ASCII_TOKEN_RE = re.compile(
+    r"(?=[A-Za-z0-9])(?:[A-Za-z]++(?:'(?![sS]\b)[A-Za-z]++)*+|[0-9]++(?:[.,:][0-9]++)*+)"
+)
 # A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before whitespace and an
 # upper-case letter, digit or opening quote; lines are always sentence boundaries.
 # The end mark is captured (re.split returns it) and put back on its sentence: a pattern that starts with
@@ -385,7 +387,9 @@ def text_parts(title: str | None, text: str, *, lead_sentences: int = 2) -> Text
     word_counts = Counter(title_words)
     word_counts.update(lead_words)
     word_counts.update(body_words)
-    name_list, phrase_list = names_in(([title] if title else []) + sentences, headlines=2, words_used=word_counts)
+    name_list, phrase_list = names_in(
+        ([title] if title else []) + sentences, headlines=2, words_used=word_counts
+    )
     figure_list = figures_in(f"{title or ''}\n{lead}\n{body}")
     return TextParts(
         title_words=tuple(title_words),

@@ -404,7 +404,8 @@ def term_counts(parts: TextParts, vocabulary: StreamVocabulary, config: EngineCo
         # weight x the field's (whole) count, added field by field: the floats of the per-field sums
         word_counts = np.zeros(places)
         fields = (parts.title_words, parts.lead_words, parts.body_words)
-        for words_in_field, times, weight in zip(fields, (in_title, in_lead, total - in_title - in_lead), weights, strict=True):
+        in_fields = (in_title, in_lead, total - in_title - in_lead)
+        for words_in_field, times, weight in zip(fields, in_fields, weights, strict=True):
             if words_in_field:
                 word_counts += weight * np.bincount(place, weights=times, minlength=places)
     names, name_times = _counted(vocabulary.name_ids(parts.names).tolist())
@@ -425,14 +426,23 @@ def term_counts(parts: TextParts, vocabulary: StreamVocabulary, config: EngineCo
 
 def weigh(counts: TermCounts, vocabulary: StreamVocabulary, config: EngineConfig) -> tuple[Vector, np.ndarray]:
     """TF-IDF with BM25 saturation, heaviest ``config.doc_terms`` terms kept, L2-normalised, heaviest first;
-    and the ids of the vector's terms, in its order.
+    and the ids of the vector's terms, in its order."""
+    vector, arrays = weigh_arrays(counts, vocabulary, config)
+    return vector, arrays.ids
+
+
+def weigh_arrays(
+    counts: TermCounts, vocabulary: StreamVocabulary, config: EngineConfig
+) -> tuple[Vector, TermArrays]:
+    """``weigh``, with the vector also as term arrays (ids and weights in its order: ``TermTable.load_arrays``
+    takes them without reading the dict back).
 
     Names and figures keep their configured share: their saturation is applied to count / weight so that
     one mention of a name weighs ``name_weight`` times one mention of a word.
     """
     size = len(counts.ids)
     if not size:
-        return {}, _NO_IDS
+        return {}, EMPTY_ARRAYS
     scale = np.ones(size)
     words = size - counts.names - counts.figures
     scale[words : words + counts.names] = config.name_weight
@@ -450,8 +460,9 @@ def weigh(counts: TermCounts, vocabulary: StreamVocabulary, config: EngineConfig
     weight = weight[order]
     length = float(np.sqrt(np.dot(weight, weight)))
     if length == 0.0:
-        return {}, _NO_IDS
-    return dict(zip(vocabulary.terms(ids), (weight / length).tolist(), strict=True)), ids
+        return {}, EMPTY_ARRAYS
+    weight /= length
+    return dict(zip(vocabulary.terms(ids), weight.tolist(), strict=True)), TermArrays(ids, weight)
 
 
 _WEIGHT = itemgetter(1)
