@@ -61,7 +61,7 @@ from newsloom.stories.vectorize import (
     heaviest_positions,
     norm_of,
     term_counts,
-    weigh,
+    weigh_arrays,
 )
 from newsloom.types import Story
 
@@ -168,7 +168,7 @@ def _datetime(value: float | None) -> datetime | None:
 
 
 def _words(parts: TextParts) -> int:
-    return len(parts.title_tokens) + len(parts.lead_tokens) + len(parts.body_tokens)
+    return parts.word_total
 
 
 @cache
@@ -226,12 +226,14 @@ class StoryEngine:
             return Assignment(story_id=story.id, created=False)
 
         vector, parts = self._vectorize(doc)
+        # each name's mentions, lower-cased as its "@name" term: both name signals read it
+        tally = Counter(NAME_PREFIX + name.lower() for name in parts.names)
         scored = self._score_candidates(
             vector,
             self._signal_date(doc, parts),
             undated=doc.date is None,
-            names=self._main_names(vector, parts),
-            lead_name=self._lead_name(parts),
+            names=self._main_names(vector, parts, tally),
+            lead_name=self._lead_name(tally),
             datelined=parts.dateline is not None,
         )
         if scored and self._reaches_bar(
@@ -383,8 +385,9 @@ class StoryEngine:
         parts = text_parts(doc.title, doc.text, lead_sentences=self.config.lead_sentences)
         counts = term_counts(parts, self._vocabulary, self.config)
         self._vocabulary.observe(counts)
-        vector, ids = weigh(counts, self._vocabulary, self.config)
-        self._terms.load(vector, ids)
+        vector, arrays = weigh_arrays(counts, self._vocabulary, self.config)
+        self._terms.load_arrays(arrays)
+        self._terms.loaded = vector
         return vector, parts
 
     def _sentence_vector(self, sentence: str) -> Vector:
@@ -588,27 +591,25 @@ class StoryEngine:
         share = math.log(words / config.short_text_words) / math.log(config.long_text_words / config.short_text_words)
         return config.short_join_threshold + share * (config.join_threshold - config.short_join_threshold)
 
-    def _main_names(self, vector: Vector, parts: TextParts) -> tuple[str, ...]:
+    def _main_names(self, vector: Vector, parts: TextParts, tally: Counter[str]) -> tuple[str, ...]:
         """A long article's heaviest names among those its headline names or it mentions at least twice
-        (a name said once in a body is an aside)."""
+        (a name said once in a body is an aside). ``tally``: mentions per "@name" term."""
         config = self.config
         if not config.name_conflict_penalty:
             return ()
-        if len(parts.lead_tokens) + len(parts.body_tokens) < config.conflict_min_words:
+        if len(parts.lead_words) + len(parts.body_words) < config.conflict_min_words:
             return ()
-        tally = Counter(NAME_PREFIX + name.lower() for name in parts.names)
         main = {key for key, times in tally.items() if times >= 2}
         title_words = set(parts.title_tokens)
-        main.update(NAME_PREFIX + name.lower() for name in parts.names if name.lower() in title_words)
+        main.update(key for key in tally if key[len(NAME_PREFIX) :] in title_words)
         return tuple(islice((term for term in vector if term in main), config.conflict_names))
 
-    def _lead_name(self, parts: TextParts) -> str | None:
-        """The name the article mentions most, if it does so ``lead_name_mentions`` times or more (first
-        mentioned wins a tie): the actor the report is about."""
+    def _lead_name(self, tally: Counter[str]) -> str | None:
+        """The name the article mentions most (``tally``: mentions per "@name" term), if it does so
+        ``lead_name_mentions`` times or more (first mentioned wins a tie): the actor the report is about."""
         config = self.config
         if not config.lead_name_bonus:
             return None
-        tally = Counter(NAME_PREFIX + name.lower() for name in parts.names)
         if not tally:
             return None
         name, times = max(tally.items(), key=lambda item: item[1])  # max keeps the first of equals

@@ -100,9 +100,9 @@ class StreamVocabulary:
         #: scratch for ``first_mentions``: a term id's first position in an article, _UNSEEN between calls
         self._first = np.full(_FIRST_SIZE, _UNSEEN, dtype=np.intp)
         self._stems: dict[str, str] = {}
-        #: a lower-case word's term id (its stem's), or 0 for a word that is no evidence (stop word,
-        #: one letter, figure)
-        self._words = _Cache(self._word_id)
+        #: a word's term id (its lower-case stem's), or 0 for a word that is no evidence (stop word, one
+        #: letter, figure); keyed by the word as written, so a look-up needs no str.lower
+        self._words = _Cache(lambda word: self._word_id(word.lower()))
         #: a name as written -> the id of its "@name" term; a figure -> its "#figure" term's id
         self._names = _Cache(lambda name: self._ids[NAME_PREFIX + name.lower()])
         self._figures = _Cache(lambda figure: self._ids[FIGURE_PREFIX + figure])
@@ -131,7 +131,7 @@ class StreamVocabulary:
         return self._lookup(self._ids, terms)
 
     def word_ids(self, words: Sequence[str]) -> np.ndarray:
-        """The term id of each lower-case word (its stem's), 0 for a word that is no evidence."""
+        """The term id of each word as written (its lower-case stem's), 0 for a word that is no evidence."""
         return self._lookup(self._words, words)
 
     def name_ids(self, names: Sequence[str]) -> np.ndarray:
@@ -151,7 +151,7 @@ class StreamVocabulary:
         self._first[mentions] = _UNSEEN
         is_term = mentions != 0
         opens = (first == positions) & is_term
-        rank = np.cumsum(opens) - 1
+        rank = opens.cumsum() - 1
         distinct: np.ndarray = mentions[opens]
         place: np.ndarray = np.where(is_term, rank[first], len(distinct))
         return distinct, place
@@ -221,13 +221,15 @@ EMPTY_ARRAYS = TermArrays(_NO_IDS, np.zeros(0))
 
 def heaviest_positions(weights: np.ndarray, count: int) -> np.ndarray:
     """Positions of the ``count`` largest weights, heaviest first; ties keep their order (as ``heaviest``)."""
-    positions: np.ndarray = np.argsort(-weights, kind="stable")[:count]
+    positions: np.ndarray = (-weights).argsort(kind="stable")[:count]
     return positions
 
 
+# (array methods, not np.cumsum / np.argsort: the module functions dispatch through Python wrappers, a
+# microsecond a call, and these run several times per article)
 def running_sum(values: np.ndarray) -> float:
     """``sum(values)`` as Python adds floats: left to right (numpy's own sum adds pairwise, another float)."""
-    return float(np.cumsum(values)[-1]) if len(values) else 0.0
+    return float(values.cumsum()[-1]) if len(values) else 0.0
 
 
 def norm_of(arrays: TermArrays) -> float:
@@ -343,7 +345,7 @@ class TermTable:
             return 0.0
         products = self._dense[ids]
         products *= weights
-        return float(np.cumsum(products, axis=1)[:, -1].max())
+        return float(products.cumsum(axis=1)[:, -1].max())
 
 
 def _counted(ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -360,8 +362,16 @@ def _repeated_sums(weight: float, times: np.ndarray) -> np.ndarray:
     the very floats that adding a name's weight at each mention gives."""
     if not len(times):
         return np.zeros(0)
-    sums: np.ndarray = np.cumsum(np.full(int(times.max()), weight))[times - 1]
+    sums: np.ndarray = np.full(int(times.max()), weight).cumsum()[times - 1]
     return sums
+
+
+def _field_counts(words: Sequence[str], spellings: list[str]) -> np.ndarray:
+    """How often each of ``spellings`` is in ``words`` (as floats: whole numbers, exact)."""
+    if not words:
+        return np.zeros(len(spellings))
+    times = Counter(words)
+    return np.fromiter(map(times.get, spellings, repeat(0)), dtype=np.float64, count=len(spellings))
 
 
 def term_counts(parts: TextParts, vocabulary: StreamVocabulary, config: EngineConfig) -> TermCounts:
@@ -370,23 +380,34 @@ def term_counts(parts: TextParts, vocabulary: StreamVocabulary, config: EngineCo
     A word counts its field's weight times its number of mentions there, summed over the fields (title,
     then lead, then body); a name or figure adds its weight at each mention.
     """
-    fields = (parts.title_tokens, parts.lead_tokens, parts.body_tokens)
-    mentions = vocabulary.word_ids(parts.title_tokens + parts.lead_tokens + parts.body_tokens)
-    # the words in order of first mention (0, no evidence, dropped), and each mention's place among them
-    words, place = vocabulary.first_mentions(mentions)
-    weights = (config.title_weight, config.lead_weight, 1.0)
+    written = parts.word_counts
+    if written is None:  # parts built without counts
+        written = Counter(parts.title_words)
+        written.update(parts.lead_words)
+        written.update(parts.body_words)
+    # each distinct spelling once (a 500-word article writes ~200): the vocabulary look-ups, which miss the
+    # CPU caches, and the first-mention pass run per spelling, not per token. Spellings come in order of
+    # first mention, so the stems' order of first mention is the same as over all tokens.
+    spellings = list(written)
+    words, place = vocabulary.first_mentions(vocabulary.word_ids(spellings))
     places = len(words) + 1  # the last place takes the words that are no evidence
+    total = np.fromiter(written.values(), dtype=np.float64, count=len(spellings))
+    in_title = _field_counts(parts.title_words, spellings)
+    in_lead = _field_counts(parts.lead_words, spellings)
+    weights = (config.title_weight, config.lead_weight, 1.0)
     if all(float(weight).is_integer() for weight in weights):
         # whole weights: every partial sum is a whole number, exact in any order, so one weighted count
-        # per mention gives the very floats of weight x count summed over the fields
-        word_counts: np.ndarray = np.bincount(place, weights=np.repeat(weights, [len(f) for f in fields]), minlength=places)
+        # per spelling gives the very floats of weight x count summed over the fields
+        weighted = total + (weights[0] - 1.0) * in_title + (weights[1] - 1.0) * in_lead
+        word_counts: np.ndarray = np.bincount(place, weights=weighted, minlength=places)
     else:
+        # weight x the field's (whole) count, added field by field: the floats of the per-field sums
         word_counts = np.zeros(places)
-        end = 0
-        for words_in_field, weight in zip(fields, weights, strict=True):
+        fields = (parts.title_words, parts.lead_words, parts.body_words)
+        in_fields = (in_title, in_lead, total - in_title - in_lead)
+        for words_in_field, times, weight in zip(fields, in_fields, weights, strict=True):
             if words_in_field:
-                start, end = end, end + len(words_in_field)
-                word_counts += weight * np.bincount(place[start:end], minlength=places)
+                word_counts += weight * np.bincount(place, weights=times, minlength=places)
     names, name_times = _counted(vocabulary.name_ids(parts.names).tolist())
     figures, figure_times = _counted(vocabulary.figure_ids(parts.figures).tolist())
     return TermCounts(
@@ -405,14 +426,23 @@ def term_counts(parts: TextParts, vocabulary: StreamVocabulary, config: EngineCo
 
 def weigh(counts: TermCounts, vocabulary: StreamVocabulary, config: EngineConfig) -> tuple[Vector, np.ndarray]:
     """TF-IDF with BM25 saturation, heaviest ``config.doc_terms`` terms kept, L2-normalised, heaviest first;
-    and the ids of the vector's terms, in its order.
+    and the ids of the vector's terms, in its order."""
+    vector, arrays = weigh_arrays(counts, vocabulary, config)
+    return vector, arrays.ids
+
+
+def weigh_arrays(
+    counts: TermCounts, vocabulary: StreamVocabulary, config: EngineConfig
+) -> tuple[Vector, TermArrays]:
+    """``weigh``, with the vector also as term arrays (ids and weights in its order: ``TermTable.load_arrays``
+    takes them without reading the dict back).
 
     Names and figures keep their configured share: their saturation is applied to count / weight so that
     one mention of a name weighs ``name_weight`` times one mention of a word.
     """
     size = len(counts.ids)
     if not size:
-        return {}, _NO_IDS
+        return {}, EMPTY_ARRAYS
     scale = np.ones(size)
     words = size - counts.names - counts.figures
     scale[words : words + counts.names] = config.name_weight
@@ -425,13 +455,14 @@ def weigh(counts: TermCounts, vocabulary: StreamVocabulary, config: EngineConfig
     weight = scale * tf * (k1 + 1.0) / (tf + k1) * (log_documents - np.log1p(frequency))
     # heaviest first (callers take a prefix as the top terms); a stable sort keeps equal weights in the
     # article's term order: deterministic
-    order = np.argsort(-weight, kind="stable")[: config.doc_terms]
+    order = (-weight).argsort(kind="stable")[: config.doc_terms]
     ids = counts.ids[order]
     weight = weight[order]
     length = float(np.sqrt(np.dot(weight, weight)))
     if length == 0.0:
-        return {}, _NO_IDS
-    return dict(zip(vocabulary.terms(ids), (weight / length).tolist(), strict=True)), ids
+        return {}, EMPTY_ARRAYS
+    weight /= length
+    return dict(zip(vocabulary.terms(ids), weight.tolist(), strict=True)), TermArrays(ids, weight)
 
 
 _WEIGHT = itemgetter(1)
