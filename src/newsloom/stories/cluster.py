@@ -386,8 +386,7 @@ class StoryEngine:
         counts = term_counts(parts, self._vocabulary, self.config)
         self._vocabulary.observe(counts)
         vector, arrays = weigh_arrays(counts, self._vocabulary, self.config)
-        self._terms.load_arrays(arrays)
-        self._terms.loaded = vector
+        self._terms.load_arrays(arrays, vector)
         return vector, parts
 
     def _sentence_vector(self, sentence: str) -> Vector:

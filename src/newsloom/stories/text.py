@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Container
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -367,6 +367,15 @@ def dateline_date(text: str) -> datetime | None:
     return found[1] if found else None
 
 
+def count_words(*fields: Iterable[str]) -> Counter[str]:
+    """How often each token is written over the fields, in order of first mention (counted in C); its keys
+    are the words the text writes."""
+    counts: Counter[str] = Counter()
+    for words in fields:
+        counts.update(words)
+    return counts
+
+
 def text_parts(title: str | None, text: str, *, lead_sentences: int = 2) -> TextParts:
     """Split an article into title, lead and body tokens (lower-cased), names and figures.
 
@@ -383,10 +392,7 @@ def text_parts(title: str | None, text: str, *, lead_sentences: int = 2) -> Text
     title_words = tokens(title) if title else []
     lead_words = tokens(lead)
     body_words = tokens(body)
-    # counted in C, in order of first mention; its keys are the words the text writes
-    word_counts = Counter(title_words)
-    word_counts.update(lead_words)
-    word_counts.update(body_words)
+    word_counts = count_words(title_words, lead_words, body_words)
     name_list, phrase_list = names_in(
         ([title] if title else []) + sentences, headlines=2, words_used=word_counts
     )

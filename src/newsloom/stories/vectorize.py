@@ -17,7 +17,7 @@ from operator import add, itemgetter, mul
 import numpy as np
 
 from newsloom.stories.storymodel import EngineConfig
-from newsloom.stories.text import STOPWORDS, TextParts, stem
+from newsloom.stories.text import STOPWORDS, TextParts, count_words, stem
 
 Vector = dict[str, float]
 
@@ -273,11 +273,11 @@ class TermTable:
     def load(self, vector: Vector, ids: np.ndarray | None = None) -> None:
         """Spread ``vector`` (whose terms' ids are ``ids`` when known) over the dense arrays."""
         weights = np.fromiter(vector.values(), dtype=np.float64, count=len(vector))
-        self.load_arrays(TermArrays(self.ids(list(vector)) if ids is None else ids, weights))
-        self.loaded = vector
+        self.load_arrays(TermArrays(self.ids(list(vector)) if ids is None else ids, weights), vector)
 
-    def load_arrays(self, arrays: TermArrays) -> None:
-        """Spread a vector given as term arrays over the dense arrays."""
+    def load_arrays(self, arrays: TermArrays, vector: Vector | None = None) -> None:
+        """Spread a vector given as term arrays over the dense arrays (``vector``: the dict they stand for,
+        remembered as ``loaded`` so that a later ``load`` of it is skipped)."""
         self._dense[self._ids] = 0.0
         self._position[self._ids] = -1
         if self._vocabulary.size > len(self._dense):
@@ -285,7 +285,7 @@ class TermTable:
         self._ids, self._weights = arrays.ids, arrays.weights
         self._dense[self._ids] = self._weights
         self._position[self._ids] = np.arange(len(self._ids))
-        self.loaded = None
+        self.loaded = vector
 
     def loaded_dot(self, arrays: TermArrays) -> float:
         """``dot`` of the vector ``arrays`` stands for and the loaded one, when ``dot`` iterates the former
@@ -382,9 +382,7 @@ def term_counts(parts: TextParts, vocabulary: StreamVocabulary, config: EngineCo
     """
     written = parts.word_counts
     if written is None:  # parts built without counts
-        written = Counter(parts.title_words)
-        written.update(parts.lead_words)
-        written.update(parts.body_words)
+        written = count_words(parts.title_words, parts.lead_words, parts.body_words)
     # each distinct spelling once (a 500-word article writes ~200): the vocabulary look-ups, which miss the
     # CPU caches, and the first-mention pass run per spelling, not per token. Spellings come in order of
     # first mention, so the stems' order of first mention is the same as over all tokens.
