@@ -10,8 +10,6 @@ that go through the ingest intake (adding a source that turns out to be an artic
 
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
 import time
 from collections import Counter
@@ -19,9 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
-from newsloom import accounts
+from newsloom import accounts, story_pages
 from newsloom.errors import (
     AccessDeniedError,
     AuthError,
@@ -30,7 +27,7 @@ from newsloom.errors import (
     RateLimitedError,
 )
 from newsloom.ingest.opml import parse_opml
-from newsloom.service import AddResult, Service, compare_inputs
+from newsloom.service import AddResult, Service
 from newsloom.storage.accounts_base import (
     FOLLOW_KINDS,
     AccountStorage,
@@ -45,6 +42,7 @@ from newsloom.storage.accounts_base import (
     User,
 )
 from newsloom.storage.accounts_store import SqlAccountStore
+from newsloom.storage.base import SearchHit
 from newsloom.stories import rank
 from newsloom.types import Article, Source, Story
 
@@ -54,11 +52,8 @@ TOP_CANDIDATES = 400
 # Ranking is cached this long: a page view every second would otherwise re-read every candidate's coverage.
 # New articles show up within half a minute, which a news front page tolerates.
 TOP_CACHE_TTL_S = 30.0
-# The comparison aligns every pair of sentences; past this many originals it is slow and no more readable.
-COMPARE_MAX_ARTICLES = 16
 # For you reads the entities of the stories behind this many of the reader's latest reads and saves.
 HISTORY_DEPTH = 50
-RELATED_CANDIDATES = 200
 SIGNUP_MODE_KEY = "signup_mode"  # "open" | "invite"
 
 
@@ -69,6 +64,7 @@ class StoryArticle:
     is_new: bool = False
     saved: bool = False
     read: bool = False
+    excerpt: str = ""  # the start of the article's text
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +87,7 @@ class StoryView:
     new_count: int = 0
     picked: bool = False
     followed_entities: frozenset[str] = frozenset()
+    built_at: datetime | None = None  # when the stored page was built: the story page's Last-Modified
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +101,7 @@ class ArticleView:
 @dataclass(frozen=True, slots=True)
 class SearchResults:
     query: str
-    articles: list[Article]
+    articles: list[SearchHit]
     stories: list[Story]
     outlets: dict[int, str] = field(default_factory=dict)
 
@@ -120,13 +117,6 @@ class SourceHealth:
 class Signin:
     user: User
     session_token: str
-
-
-def _host(url: str | None) -> str | None:
-    if not url:
-        return None
-    host = urlsplit(url).hostname
-    return host.removeprefix("www.") if host else None
 
 
 class ReaderService:
@@ -156,15 +146,10 @@ class ReaderService:
     # -- outlets ---------------------------------------------------------------------------------------------
 
     def source_names(self) -> dict[int, str]:
-        return {s.id: s.title or _host(s.site_url or s.url) or s.url for s in self.service.sources()}
+        return story_pages.source_names(self.service.storage)
 
-    def outlet_of(self, article: Article | ArticleBrief, names: dict[int, str]) -> str:
-        if article.publisher:
-            return article.publisher
-        for source_id in article.source_ids:
-            if source_id in names:
-                return names[source_id]
-        return _host(article.url) or "unknown outlet"
+    def outlet_of(self, article: Article | ArticleBrief | SearchHit, names: dict[int, str]) -> str:
+        return story_pages.outlet_name(article.publisher, article.source_ids, article.url, names)
 
     def _coverage_items(self, briefs: dict[str, list[ArticleBrief]]) -> dict[str, list[rank.CoverageItem]]:
         names = self.source_names()
@@ -213,65 +198,48 @@ class ReaderService:
     def story(self, story_id: str) -> Story:
         return self.service.story(story_id)
 
+    def story_page(self, story_id: str) -> story_pages.StoryPage:
+        """The story's stored page (rebuilt first if the story changed since): what every reader sees."""
+        return story_pages.story_page(self.service.storage, self.accounts, story_id, now=self.now())
+
     def story_view(self, story_id: str, user: User | None = None, *, with_comparison: bool = True) -> StoryView:
-        story = self.service.story(story_id)
-        articles = self.service.story_articles(story.id)
-        articles.sort(key=lambda a: (a.published_at or a.fetched_at or datetime.min.replace(tzinfo=UTC), a.id))
-        names = self.source_names()
-        briefs = {b.id: b for b in self.accounts.coverage([story.id]).get(story.id, [])}
+        page = self.story_page(story_id)
+        story = page.story
+        picked = self.accounts.is_picked(story.id)
         previous = None
-        picked = any(p.story_id == story.id for p in self.accounts.list_picks(limit=200))
         saved: set[int] = set()
         read: set[int] = set()
         followed: frozenset[str] = frozenset()
         if user is not None:
             previous = self.accounts.visit_story(user.id, story.id, now=self.now())
-            ids = [a.id for a in articles]
+            ids = [a.id for a in page.articles]
             saved = self.accounts.saved_ids(user.id, ids)
             read = self.accounts.read_ids(user.id, ids)
             followed = frozenset(f.value.lower() for f in self.accounts.list_follows(user.id) if f.kind == "entity")
         rows = []
-        for a in articles:
-            added = briefs[a.id].added_at if a.id in briefs else None
-            is_new = previous is not None and added is not None and added > previous
-            rows.append(StoryArticle(a, self.outlet_of(a, names), is_new, a.id in saved, a.id in read))
-        timeline = rank.coverage_bins([b.dated_at for b in briefs.values()])
-        related = rank.related_stories(story, self.service.stories(limit=RELATED_CANDIDATES))
+        for a in page.articles:
+            is_new = previous is not None and a.added_at is not None and a.added_at > previous
+            rows.append(StoryArticle(a.as_article(story.id), a.outlet, is_new, a.id in saved, a.id in read, a.excerpt))
+        comparison = None
+        if with_comparison and page.comparison is not None:
+            comparison = comparison_view(page.comparison, page.compared_outlets)
         return StoryView(
             story=story,
-            why=self.why(story),
+            why=page.why(self.now()),
             articles=rows,
-            comparison=self.comparison(story, articles, names) if with_comparison else None,
-            timeline=timeline,
-            related=related,
+            comparison=comparison,
+            timeline=page.timeline,
+            related=page.related,
             previous_visit=previous,
             new_count=sum(r.is_new for r in rows),
             picked=picked,
             followed_entities=followed,
+            built_at=page.built_at,
         )
 
-    def comparison(
-        self, story: Story, articles: Sequence[Article] | None = None, names: dict[int, str] | None = None
-    ) -> ComparisonView | None:
-        """The story's comparison (agree / only here / differs), computed once per set of articles."""
-        from newsloom.stories.compare import compare_articles, comparison_to_dict
-
-        if articles is None:
-            articles = self.service.story_articles(story.id)
-        names = names if names is not None else self.source_names()
-        chosen = sorted(articles, key=lambda a: (a.original_id is not None, a.id))[:COMPARE_MAX_ARTICLES]
-        chosen.sort(key=lambda a: a.id)  # originals before their copies, so compare_inputs can link them
-        if len(chosen) < 2:
-            return None
-        fingerprint = hashlib.sha256(",".join(str(a.id) for a in chosen).encode()).hexdigest()
-        payload = self.accounts.cached_comparison(story.id, fingerprint)
-        if payload is None:
-            data = comparison_to_dict(compare_articles(compare_inputs(chosen)))
-            payload = json.dumps(data, ensure_ascii=False)
-            self.accounts.store_comparison(story.id, fingerprint, payload, now=self.now())
-        raw = json.loads(payload)
-        outlets = [self.outlet_of(a, names) for a in chosen]
-        return comparison_view(raw, outlets)
+    def comparison(self, story: Story) -> ComparisonView | None:
+        """The story's comparison (agree / only here / differs), as stored with its page."""
+        return self.story_view(story.id).comparison
 
     def article_view(self, article_id: int, user: User | None = None) -> ArticleView:
         article = self.service.article(article_id)
@@ -303,7 +271,7 @@ class ReaderService:
             text = f'{text} "{entity.strip().replace(chr(34), " ")}"'.strip()
         if not text:
             return SearchResults(query=query, articles=[], stories=[])
-        found = self.service.storage.search(text, source_id=source_id, since=since, until=until, limit=limit, offset=offset)
+        found = self.service.storage.search_hits(text, source_id=source_id, since=since, until=until, limit=limit, offset=offset)
         story_ids = list(dict.fromkeys(a.story_id for a in found if a.story_id))
         stories: list[Story] = []
         for story_id in story_ids[:10]:
@@ -564,10 +532,13 @@ class ReaderService:
         self.require_admin(actor)
         story = self.service.story(story_id)
         self.accounts.add_pick(story.id, picked_by=actor.id, note=(note or "").strip() or None, now=self.now())
+        self.service.storage.touch_story(story.id)  # its page shows the pick
 
     def unpick(self, actor: User, story_id: str) -> bool:
         self.require_admin(actor)
-        return self.accounts.remove_pick(story_id)
+        removed = self.accounts.remove_pick(story_id)
+        self.service.storage.touch_story(story_id)
+        return removed
 
     def picks(self, *, limit: int = 30) -> list[tuple[Pick, Story]]:
         out = []

@@ -61,6 +61,10 @@ class Settings:
     secret_key: str = field(default="", metadata={"help": "Key for session cookies; generated into the data dir when empty."})
     open_signup: bool = field(default=True, metadata={"help": "Anyone may sign up (false: invite only)."})
     story_window_days: float = field(default=7.0, metadata={"help": "Days a story stays open for new articles."})
+    story_pages_at_ingest: bool = field(
+        default=True,
+        metadata={"help": "Build a story's page (comparison, timeline, related) when it changes; false: on its next view."},
+    )
 
     @property
     def effective_database_url(self) -> str:

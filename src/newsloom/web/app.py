@@ -29,6 +29,7 @@ from newsloom.service import Service
 from newsloom.settings import Settings
 from newsloom.web import auth, feeds, pages
 from newsloom.web.api import create_api
+from newsloom.web.caching import PER_BROWSER_FLAG, HttpCache
 from newsloom.web.csp import CONTENT_SECURITY_POLICY
 from newsloom.web.csrf import CSRF_COOKIE, ensure_csrf_token, set_csrf_cookie
 from newsloom.web.render import STATIC_DIR, render
@@ -67,7 +68,10 @@ class SecurityHeaders(BaseHTTPMiddleware):
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        if is_new and CSRF_COOKIE not in response.headers.get("set-cookie", ""):
+        # Only pages that carry the token need the cookie; the others stay free of Set-Cookie, so that a shared
+        # cache may keep them (web/caching.py).
+        per_browser = bool(getattr(request.state, PER_BROWSER_FLAG, False))
+        if is_new and per_browser and CSRF_COOKIE not in response.headers.get("set-cookie", ""):
             set_csrf_cookie(response, token, secure=request.url.scheme == "https")
         return response
 
@@ -130,6 +134,7 @@ def create_app(reader: ReaderService) -> FastAPI:
     app = FastAPI(title="newsloom", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.reader = reader
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(HttpCache)  # outermost: it sees the final headers, Set-Cookie included
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", include_in_schema=False)

@@ -56,13 +56,23 @@ templates.env.filters.update(ago=ago, iso=iso, fmt_date=fmt_date, paragraphs=par
                              urlquote=lambda v: quote(str(v), safe=""))  # fmt: skip
 
 
+# Pages with forms an anonymous visitor submits: they carry the browser's CSRF token. Every other page shows
+# forms to signed-in readers only, so anonymous visitors get it without a token and a shared cache may keep it.
+ANONYMOUS_FORM_PAGES = frozenset({"signin.html", "signup.html"})
+
+
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
     from newsloom.web.auth import optional_user
+    from newsloom.web.caching import PER_BROWSER_FLAG
 
+    user = getattr(request.state, "user", None) if hasattr(request.state, "user") else optional_user(request)
+    with_token = user is not None or name in ANONYMOUS_FORM_PAGES
+    if with_token:
+        setattr(request.state, PER_BROWSER_FLAG, True)  # the page is this browser's own (web/caching.py)
     ctx = {
         "request": request,
-        "user": getattr(request.state, "user", None) if hasattr(request.state, "user") else optional_user(request),
-        "csrf_token": getattr(request.state, "csrf_token", ""),
+        "user": user,
+        "csrf_token": getattr(request.state, "csrf_token", "") if with_token else "",
         "path": request.url.path,
     }
     ctx.update(context)
