@@ -14,7 +14,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +27,7 @@ from newsloom.errors import (
     RateLimitedError,
 )
 from newsloom.ingest.opml import parse_opml
+from newsloom.lru import Lru
 from newsloom.service import AddResult, Service
 from newsloom.storage.accounts_base import (
     FOLLOW_KINDS,
@@ -54,6 +55,12 @@ TOP_CANDIDATES = 400
 TOP_CACHE_TTL_S = 30.0
 # For you reads the entities of the stories behind this many of the reader's latest reads and saves.
 HISTORY_DEPTH = 50
+# Decoded story pages kept in memory, by story id, each with the version and build it came from: a view reads
+# the story's version (one indexed read) and decodes its stored page only when that changed.
+PAGE_MEMO_SIZE = 1024
+# Search results kept in memory, keyed by the query, its filters, the page and the newest article id (a new
+# article is a new key). 256 covers the popular queries of a busy reader site.
+SEARCH_MEMO_SIZE = 256
 SIGNUP_MODE_KEY = "signup_mode"  # "open" | "invite"
 
 
@@ -88,6 +95,7 @@ class StoryView:
     picked: bool = False
     followed_entities: frozenset[str] = frozenset()
     built_at: datetime | None = None  # when the stored page was built: the story page's Last-Modified
+    version: int = 0  # the story version the page shows
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +112,7 @@ class SearchResults:
     articles: list[SearchHit]
     stories: list[Story]
     outlets: dict[int, str] = field(default_factory=dict)
+    key: tuple[object, ...] = ()  # what the results were computed from (for caches of pages showing them)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +146,9 @@ class ReaderService:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._top_ttl = top_cache_ttl_s
         self._top_cache: tuple[float, list[rank.RankedStory], dict[str, list[rank.CoverageItem]]] | None = None
+        self.top_generation = 0  # counts rankings: a new ranking is a new key for what is cached from it
+        self._pages: Lru[tuple[int, datetime, story_pages.StoryPage, bool]] = Lru(PAGE_MEMO_SIZE)
+        self._searches: Lru[SearchResults] = Lru(SEARCH_MEMO_SIZE)
         self._lock = threading.Lock()
         self._intake_lock = threading.Lock()
 
@@ -176,6 +188,7 @@ class ReaderService:
         ranked = rank.top_stories(candidates, coverage, self.now(), limit=TOP_CANDIDATES)
         with self._lock:
             self._top_cache = (time.monotonic(), ranked, coverage)
+            self.top_generation += 1
         return ranked, coverage
 
     def invalidate(self) -> None:
@@ -198,14 +211,31 @@ class ReaderService:
     def story(self, story_id: str) -> Story:
         return self.service.story(story_id)
 
-    def story_page(self, story_id: str) -> story_pages.StoryPage:
-        """The story's stored page (rebuilt first if the story changed since): what every reader sees."""
-        return story_pages.story_page(self.service.storage, self.accounts, story_id, now=self.now())
+    def story_page(self, story_id: str) -> tuple[story_pages.StoryPage, bool]:
+        """The story's stored page (rebuilt first if the story changed since) and whether it is an editor pick.
+
+        One indexed read when the page is in memory already: picks bump the story's version too, so the
+        version and build of the stored page say whether what is in memory still holds.
+        """
+        storage = self.service.storage
+        current = storage.story_with_page(story_id)
+        memo = self._pages.get(current.story.id)
+        if memo is not None and current.fresh and current.page is not None and memo[:2] == (current.version, current.page.built_at):
+            return memo[2], memo[3]
+        page = story_pages.page_of(storage, self.accounts, current, now=self.now())
+        picked = self.accounts.is_picked(page.story.id)
+        self._pages.put(page.story.id, (page.version, page.built_at, page, picked))
+        return page, picked
 
     def story_view(self, story_id: str, user: User | None = None, *, with_comparison: bool = True) -> StoryView:
-        page = self.story_page(story_id)
+        page, picked = self.story_page(story_id)
+        return self.view_of(page, picked, user, with_comparison=with_comparison)
+
+    def view_of(
+        self, page: story_pages.StoryPage, picked: bool, user: User | None = None, *, with_comparison: bool = True
+    ) -> StoryView:
+        """The story page as ``user`` sees it (new since their last visit, saved, read, followed names)."""
         story = page.story
-        picked = self.accounts.is_picked(story.id)
         previous = None
         saved: set[int] = set()
         read: set[int] = set()
@@ -235,6 +265,7 @@ class ReaderService:
             picked=picked,
             followed_entities=followed,
             built_at=page.built_at,
+            version=page.version,
         )
 
     def comparison(self, story: Story) -> ComparisonView | None:
@@ -271,6 +302,12 @@ class ReaderService:
             text = f'{text} "{entity.strip().replace(chr(34), " ")}"'.strip()
         if not text:
             return SearchResults(query=query, articles=[], stories=[])
+        # The newest article id is in the key: a new article is a new search. Source names and story headlines
+        # of the hits may lag by at most the ranking's TTL (the time bucket).
+        key = (text, source_id, since, until, limit, offset, self.service.storage.latest_article_id(), self._bucket())
+        cached = self._searches.get(key) if self._top_ttl > 0 else None
+        if cached is not None:
+            return replace(cached, query=query)
         found = self.service.storage.search_hits(text, source_id=source_id, since=since, until=until, limit=limit, offset=offset)
         story_ids = list(dict.fromkeys(a.story_id for a in found if a.story_id))
         stories: list[Story] = []
@@ -280,7 +317,14 @@ class ReaderService:
             except NotFoundError:
                 continue
         names = self.source_names()
-        return SearchResults(query=query, articles=found, stories=stories, outlets={a.id: self.outlet_of(a, names) for a in found})
+        outlets = {a.id: self.outlet_of(a, names) for a in found}
+        results = SearchResults(query=query, articles=found, stories=stories, outlets=outlets, key=key)
+        self._searches.put(key, results)
+        return results
+
+    def _bucket(self) -> int:
+        """The current period of the ranking's TTL: part of cache keys for what may lag by that much."""
+        return int(time.monotonic() // self._top_ttl) if self._top_ttl > 0 else 0
 
     # -- sources ---------------------------------------------------------------------------------------------
 

@@ -196,7 +196,11 @@ def refresh_story_pages(storage: Storage, accounts: AccountStorage, story_ids: I
 
 def story_page(storage: Storage, accounts: AccountStorage, story_id: str, *, now: datetime) -> StoryPage:
     """The story's page (following merges), rebuilt first when it is older than the story. ``NotFoundError``."""
-    current = storage.story_with_page(story_id)
+    return page_of(storage, accounts, storage.story_with_page(story_id), now=now)
+
+
+def page_of(storage: Storage, accounts: AccountStorage, current: StoryWithPage, *, now: datetime) -> StoryPage:
+    """The page of a story just read with ``story_with_page``: the stored one if fresh, else rebuilt now."""
     if current.fresh:
         page = decode_page(current)
         if page is not None:

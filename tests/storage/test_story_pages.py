@@ -110,3 +110,13 @@ def test_search_hits_carry_the_snippet_in_search_order(storage: Storage) -> None
     assert any(h.snippet == "The minister spoke briefly." for h in by_id.values())
     assert storage.search_hits("minister", limit=1, offset=1)[0].id == hits[1].id
     assert storage.search_hits("!!!") == []
+
+
+def test_latest_article_id_moves_with_each_new_article(storage: Storage) -> None:
+    assert storage.latest_article_id() == 0
+    first, _ = storage.add_article(article(1), now=T0)
+    assert storage.latest_article_id() == first.id
+    storage.add_article(article(1), now=T0)  # already stored: nothing new
+    assert storage.latest_article_id() == first.id
+    second, _ = storage.add_article(article(2), now=T0)
+    assert storage.latest_article_id() == second.id > first.id

@@ -143,3 +143,13 @@ def test_search_is_paged_with_snippets(client: TestClient, stocked: ReaderServic
     assert front.status_code == 200 and "Minister statement" in front.text
     api = client.get("/api/v1/search", params={"q": "minister", "limit": 5}).json()
     assert api["articles"][0]["snippet"].startswith("The minister said number")
+
+
+def test_cached_searches_still_see_every_new_article(stocked: ReaderService) -> None:
+    reader = ReaderService(stocked.service, secret_key="k", clock=lambda: NOW, top_cache_ttl_s=3600)
+    before = reader.search("late report")
+    assert before.articles == [] and reader.search("late report").key == before.key  # answered from memory
+    late = add_to_story(stocked, "s-old", "Levante")
+    after = reader.search("late report")
+    assert [a.id for a in after.articles] == [late]
+    assert [s.id for s in after.stories] == ["s-old"]

@@ -198,6 +198,13 @@ class Storage(Protocol):
     def count_articles(self) -> int:
         """How many articles are stored."""
 
+    def latest_article_id(self) -> int:
+        """The highest article id (0 when there is none): it changes whenever an article is stored.
+
+        One look-up at the end of the primary key, however many articles there are: caches of results that
+        new articles could change (searches) use it as part of their key.
+        """
+
     def unassigned_article_ids(self, limit: int) -> list[int]:
         """Ids of up to ``limit`` articles stored without a story, lowest (earliest stored) first.
 

@@ -59,6 +59,7 @@ _BUMP_STORY_OF_ARTICLE = (
     .where(stories.c.id == sa.select(articles.c.story_id).where(articles.c.id == sa.bindparam("article_id")).scalar_subquery())
     .values(version=stories.c.version + 1)
 )
+_LATEST_ARTICLE_ID = sa.select(sa.func.coalesce(sa.func.max(articles.c.id), 0))
 _STORY_WITH_PAGE = (
     sa.select(stories, story_pages.c.story_version, story_pages.c.payload, story_pages.c.built_at)
     .select_from(stories.outerjoin(story_pages, story_pages.c.story_id == stories.c.id))
@@ -364,6 +365,10 @@ class SqlStorage:
     def count_articles(self) -> int:
         with self.connection("counting articles") as connection:
             return int(connection.execute(sa.select(sa.func.count()).select_from(articles)).scalar_one())
+
+    def latest_article_id(self) -> int:
+        with self.connection("reading the newest article id") as connection:
+            return int(connection.execute(_LATEST_ARTICLE_ID).scalar_one())
 
     def unassigned_article_ids(self, limit: int) -> list[int]:
         # story_id is indexed (NULLs included in both engines' B-trees), so this reads only the unassigned rows.

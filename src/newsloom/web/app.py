@@ -24,6 +24,7 @@ from newsloom.errors import (
     NotFoundError,
     RateLimitedError,
 )
+from newsloom.lru import Lru
 from newsloom.reader_service import ReaderService
 from newsloom.service import Service
 from newsloom.settings import Settings
@@ -32,7 +33,7 @@ from newsloom.web.api import create_api
 from newsloom.web.caching import PER_BROWSER_FLAG, HttpCache
 from newsloom.web.csp import CONTENT_SECURITY_POLICY
 from newsloom.web.csrf import CSRF_COOKIE, ensure_csrf_token, set_csrf_cookie
-from newsloom.web.render import STATIC_DIR, render
+from newsloom.web.render import RENDERED_MEMO_SIZE, STATIC_DIR, render
 
 # uvicorn closes an idle keep-alive connection after 5 s, the very idle time after which httpx (and other
 # clients) stop reusing one: a request sent at that moment meets a closing socket and fails (bench/load.py saw
@@ -133,6 +134,7 @@ def create_app(reader: ReaderService) -> FastAPI:
     """The whole web app around ``reader``."""
     app = FastAPI(title="newsloom", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.reader = reader
+    app.state.rendered = Lru(RENDERED_MEMO_SIZE)  # render.render_shared
     app.add_middleware(SecurityHeaders)
     app.add_middleware(HttpCache)  # outermost: it sees the final headers, Set-Cookie included
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -20,7 +20,7 @@ from newsloom.web.auth import optional_user, reader_of, redirect, require_admin,
 from newsloom.web.caching import http_date
 from newsloom.web.chart import coverage_chart
 from newsloom.web.csrf import verify_csrf
-from newsloom.web.render import render
+from newsloom.web.render import render, render_shared
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])
 
@@ -49,20 +49,26 @@ def top(request: Request, page: int = Query(1, ge=1, le=1000), q: str = "") -> R
         return search(request, q=q, page=min(page, MAX_SEARCH_PAGE))
     reader = reader_of(request)
     ranked = reader.top_stories(limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
-    return render(request, "top.html", {"ranked": ranked[:PAGE_SIZE], "page": page, "more": len(ranked) > PAGE_SIZE,
-                                        "title": "Top stories"})  # fmt: skip
+    return render_shared(request, "top.html", ("top", reader.top_generation),
+                         lambda: {"ranked": ranked[:PAGE_SIZE], "page": page, "more": len(ranked) > PAGE_SIZE,
+                                  "title": "Top stories"})  # fmt: skip
 
 
 @router.get("/story/{story_id}")
 def story(request: Request, story_id: str) -> Response:
     reader = reader_of(request)
+    page, picked = reader.story_page(story_id)
+    if page.story.id != story_id:  # merged into another story: one canonical address
+        return redirect(f"/story/{page.story.id}")
     user = optional_user(request)
-    view = reader.story_view(story_id, user)
-    if view.story.id != story_id:  # merged into another story: one canonical address
-        return redirect(f"/story/{view.story.id}")
-    response = render(request, "story.html", {"view": view, "chart": coverage_chart(view.timeline), "title": view.story.headline})
-    if user is None and view.built_at is not None:  # a reader's page also changes with their own state
-        response.headers["Last-Modified"] = http_date(view.built_at.timestamp())
+
+    def context() -> dict[str, object]:
+        view = reader.view_of(page, picked, user)
+        return {"view": view, "chart": coverage_chart(view.timeline), "title": view.story.headline}
+
+    response = render_shared(request, "story.html", ("story", page.version, page.built_at), context)
+    if user is None:  # a reader's own page also changes with their own state
+        response.headers["Last-Modified"] = http_date(page.built_at.timestamp())
     return response
 
 
@@ -98,10 +104,15 @@ def search(
     more = results is not None and len(results.articles) > PAGE_SIZE and page < MAX_SEARCH_PAGE
     if results is not None:
         results = replace(results, articles=results.articles[:PAGE_SIZE])
-    context = {"q": q, "source": source, "since": since, "until": until, "entity": entity, "results": results,
-               "more": more, "sources": reader.service.sources(), "page": page,
-               "title": f"Search: {q}" if q else "Search"}  # fmt: skip
-    return render(request, "search.html", context)
+    shown = results
+
+    def context() -> dict[str, object]:
+        return {"q": q, "source": source, "since": since, "until": until, "entity": entity, "results": shown,
+                "more": more, "sources": reader.service.sources(), "page": page,
+                "title": f"Search: {q}" if q else "Search"}  # fmt: skip
+
+    # Without a query the page lists the sources only: keyed by the time period alone, like their names.
+    return render_shared(request, "search.html", ("search", results.key if results else reader.top_generation), context)
 
 
 @router.get("/entity/{name}")
