@@ -66,6 +66,8 @@ def test_pages_round_trip_and_are_fresh_only_for_their_version(storage: Storage)
     current = storage.story_with_page("s1")
     assert current.fresh and current.page is not None
     assert current.page.payload == '{"x": 1}' and current.page.built_at == built
+    light = storage.story_with_page("s1", with_payload=False)
+    assert light.fresh and light.page is not None and light.page.payload == "" and light.page.built_at == built
     storage.touch_story("s1")
     assert not storage.story_with_page("s1").fresh
 

@@ -238,8 +238,11 @@ class Storage(Protocol):
 
     # -- story pages -----------------------------------------------------------------------------------------
 
-    def story_with_page(self, story_id: str) -> StoryWithPage:
+    def story_with_page(self, story_id: str, *, with_payload: bool = True) -> StoryWithPage:
         """The story (following redirects, as ``get_story``), its version and its stored page, in one read.
+
+        ``with_payload=False`` leaves the page's ``payload`` empty (a cheaper read, for callers that hold the
+        page already and only check its version and ``built_at``).
 
         The version changes with every write that changes what the story's page shows: ``save_story``,
         ``set_story`` (for the story and the stories the articles left), ``set_original``, a new source link

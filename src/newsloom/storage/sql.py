@@ -65,6 +65,11 @@ _STORY_WITH_PAGE = (
     .select_from(stories.outerjoin(story_pages, story_pages.c.story_id == stories.c.id))
     .where(stories.c.id == sa.bindparam("story_id"))
 )
+_STORY_WITH_PAGE_VERSION = (
+    sa.select(stories, story_pages.c.story_version, sa.literal("").label("payload"), story_pages.c.built_at)
+    .select_from(stories.outerjoin(story_pages, story_pages.c.story_id == stories.c.id))
+    .where(stories.c.id == sa.bindparam("story_id"))
+)
 _HIT_COLUMNS = (
     articles.c.id, articles.c.title, articles.c.url, articles.c.publisher, articles.c.published_at,
     articles.c.fetched_at, articles.c.dated_at, articles.c.story_id, articles.c.original_id, articles.c.snippet,
@@ -455,11 +460,12 @@ class SqlStorage:
 
     # -- story pages -----------------------------------------------------------------------------------------
 
-    def story_with_page(self, story_id: str) -> StoryWithPage:
+    def story_with_page(self, story_id: str, *, with_payload: bool = True) -> StoryWithPage:
+        statement = _STORY_WITH_PAGE if with_payload else _STORY_WITH_PAGE_VERSION
         with self.connection("reading a story page") as connection:
             wanted = story_id
             for _ in range(MAX_REDIRECT_HOPS):
-                row = connection.execute(_STORY_WITH_PAGE, {"story_id": wanted}).mappings().first()
+                row = connection.execute(statement, {"story_id": wanted}).mappings().first()
                 if row is not None:
                     page = None
                     if row["story_version"] is not None:
