@@ -67,7 +67,7 @@ def ingest_loop(data_dir: str, seconds: float, every: float, per_round: int) -> 
 
     web = _web_bench()
     rng = random.Random(11)
-    folder = Path(data_dir) / "incoming"
+    folder = Path(data_dir) / f"incoming-{os.getpid()}"  # a reused data dir keeps earlier runs' files
     service = Service(load_settings(env={"NEWSLOOM_DATA_DIR": data_dir}))
     service.init()
     deadline = time.monotonic() + seconds
