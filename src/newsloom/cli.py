@@ -493,9 +493,9 @@ def notify(
         if dry_run:
             lines = notes.dry_run()
             for line in lines:
-                out.print(f"{line.channel}\t{line.destination}\t{line.key}\t{line.title}", markup=False, highlight=False)
+                typer.echo(f"{line.channel}\t{line.destination}\t{line.key}\t{line.title}")  # tab-separated, for scripts
             for due in notes.due_digests():
-                out.print(f"digest\t{due.email}\t{due.digest}\treader {due.user_id}", markup=False, highlight=False)
+                typer.echo(f"digest\t{due.email}\t{due.digest}\treader {due.user_id}")
             out.print(f"{len(lines)} notifications would be sent", markup=False)
             return
         while True:
