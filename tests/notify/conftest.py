@@ -10,3 +10,4 @@ from tests.storage.conftest import (  # noqa: F401  (fixtures)
     pg_schema_url,
     storage,
 )
+from tests.workers.conftest import redis_space  # noqa: F401  (fixture)

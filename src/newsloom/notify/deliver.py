@@ -55,7 +55,7 @@ def next_attempt(delivery: Delivery, now: datetime) -> datetime | None:
 
 def story_url(settings: Settings, story_id: str | None) -> str | None:
     base = settings.public_url.rstrip("/")
-    return f"{base}/stories/{story_id}" if base and story_id else None
+    return f"{base}/story/{story_id}" if base and story_id else None
 
 
 def webhook_event(delivery: Delivery, settings: Settings) -> WebhookEvent:

@@ -24,10 +24,11 @@ from newsloom.errors import (
     NotFoundError,
     RateLimitedError,
 )
+from newsloom.notify_service import NotifyService
 from newsloom.reader_service import ReaderService
 from newsloom.service import Service
 from newsloom.settings import Settings
-from newsloom.web import auth, feeds, pages
+from newsloom.web import auth, feeds, notify_pages, pages
 from newsloom.web.api import create_api
 from newsloom.web.csp import CONTENT_SECURITY_POLICY
 from newsloom.web.csrf import CSRF_COOKIE, ensure_csrf_token, set_csrf_cookie
@@ -129,6 +130,7 @@ def create_app(reader: ReaderService) -> FastAPI:
     """The whole web app around ``reader``."""
     app = FastAPI(title="newsloom", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.reader = reader
+    app.state.notify = NotifyService(reader)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
@@ -155,6 +157,8 @@ def create_app(reader: ReaderService) -> FastAPI:
 
     app.include_router(auth.router)
     app.include_router(pages.router)
+    app.include_router(notify_pages.router)
+    app.include_router(notify_pages.unsubscribe_router)
     app.include_router(feeds.router)
     api_app = create_api(reader)
     app.mount("/api/v1", api_app)
