@@ -16,6 +16,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
+from newsloom.apps_service import AppService
 from newsloom.errors import (
     AccessDeniedError,
     AuthError,
@@ -31,6 +32,7 @@ from newsloom.web import auth, feeds, pages
 from newsloom.web.api import create_api
 from newsloom.web.csp import CONTENT_SECURITY_POLICY
 from newsloom.web.csrf import CSRF_COOKIE, ensure_csrf_token, set_csrf_cookie
+from newsloom.web.greader import create_greader
 from newsloom.web.render import STATIC_DIR, render
 
 # uvicorn closes an idle keep-alive connection after 5 s, the very idle time after which httpx (and other
@@ -129,6 +131,8 @@ def create_app(reader: ReaderService) -> FastAPI:
     """The whole web app around ``reader``."""
     app = FastAPI(title="newsloom", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.reader = reader
+    apps = AppService(reader)
+    app.state.apps = apps
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
@@ -158,6 +162,10 @@ def create_app(reader: ReaderService) -> FastAPI:
     app.include_router(feeds.router)
     api_app = create_api(reader)
     app.mount("/api/v1", api_app)
+    # The apps' APIs (Google Reader at the root, as apps expect it there).
+    greader_app, client_login = create_greader(apps)
+    app.add_api_route("/accounts/ClientLogin", client_login, methods=["POST"], include_in_schema=False)
+    app.mount("/reader", greader_app)
     install_error_handlers(app)
     install_error_handlers(api_app)
     return app
