@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from newsloom.apps_service import AppService
 from newsloom.errors import (
@@ -72,6 +73,19 @@ class SecurityHeaders(BaseHTTPMiddleware):
         if is_new and CSRF_COOKIE not in response.headers.get("set-cookie", ""):
             set_csrf_cookie(response, token, secure=request.url.scheme == "https")
         return response
+
+
+class CollapseLeadingSlashes:
+    """``//reader/...`` is ``/reader/...``: apps join a server URL ending in ``/`` with paths starting with one
+    (newsboat posts to ``//accounts/ClientLogin`` for ``feedhq-url "http://host/"``)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("//"):
+            scope = {**scope, "path": "/" + scope["path"].lstrip("/")}
+        await self.app(scope, receive, send)
 
 
 def _page_error(request: Request, status: int, title: str, message: str) -> Response:
@@ -134,6 +148,7 @@ def create_app(reader: ReaderService) -> FastAPI:
     apps = AppService(reader)
     app.state.apps = apps
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(CollapseLeadingSlashes)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", include_in_schema=False)
