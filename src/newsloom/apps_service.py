@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -152,11 +153,17 @@ class AppService:
         if not given or not hmac.compare_digest(self.action_token(user, auth_token), given):
             raise AuthError("missing or wrong T token")
 
-    def fever_user(self, api_key: str | None) -> User | None:
-        key = (api_key or "").strip().lower()
-        if len(key) != 32:
+    def fever_user(self, api_key: str | None, *, client: str) -> User | None:
+        """The reader of a Fever ``api_key``, or None; wrong keys are rate-limited per client address."""
+        now = self.now()
+        keys = [f"fever-client:{client}"]
+        if self.reader.limiter.blocked_for(keys, now) is not None:
             return None
-        return self.store.fever_user(accounts.token_hash(key))
+        key = (api_key or "").strip().lower()
+        user = self.store.fever_user(accounts.token_hash(key)) if re.fullmatch(r"[0-9a-f]{32}", key) else None
+        if user is None:
+            self.reader.limiter.failed(keys, now)
+        return user
 
     def item_mode(self, user: User) -> ItemMode:
         account = self.store.app_account(user.id)

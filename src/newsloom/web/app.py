@@ -33,6 +33,7 @@ from newsloom.web import auth, feeds, pages
 from newsloom.web.api import create_api
 from newsloom.web.csp import CONTENT_SECURITY_POLICY
 from newsloom.web.csrf import CSRF_COOKIE, ensure_csrf_token, set_csrf_cookie
+from newsloom.web.fever import create_fever
 from newsloom.web.greader import create_greader
 from newsloom.web.render import STATIC_DIR, render
 
@@ -181,6 +182,7 @@ def create_app(reader: ReaderService) -> FastAPI:
     greader_app, client_login = create_greader(apps)
     app.add_api_route("/accounts/ClientLogin", client_login, methods=["POST"], include_in_schema=False)
     app.mount("/reader", greader_app)
+    app.mount("/fever", create_fever(apps))
     install_error_handlers(app)
     install_error_handlers(api_app)
     return app
