@@ -521,9 +521,7 @@ def _error_response(exc: Exception) -> Response:
         return PlainTextResponse("Too many tries", status_code=429, headers={"Retry-After": str(exc.retry_after_s)})
     if isinstance(exc, AccessDeniedError):
         return PlainTextResponse(str(exc), status_code=403)
-    if isinstance(exc, NotFoundError):
-        return PlainTextResponse(str(exc), status_code=404)
-    if isinstance(exc, InputError):
+    if isinstance(exc, (InputError, NotFoundError)):  # an unknown feed, item or folder is the app's mistake
         return PlainTextResponse(str(exc), status_code=400)
     return PlainTextResponse("server error", status_code=502)
 
