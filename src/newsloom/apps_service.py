@@ -14,14 +14,24 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
 from newsloom import accounts
 from newsloom.errors import AccessDeniedError, AuthError, InputError, NotFoundError, RateLimitedError
-from newsloom.reader_service import ComparisonView, ReaderService
+from newsloom.reader_service import (
+    ComparisonView,
+    ReaderService,
+    compared_articles,
+    comparison_fingerprint,
+    comparison_view,
+)
 from newsloom.storage.accounts_base import ArticleBrief, User
 from newsloom.storage.apps_base import (
     ITEM_MODES,
@@ -46,6 +56,9 @@ CURATED_LIMIT = 50
 # Computing a story comparison aligns every pair of sentences (~0.1-1 s for a big story): a page of items shows
 # the cached ones and computes at most this many more, so a 1,000-item page never takes minutes.
 COMPARISONS_PER_PAGE = 10
+# Fever sends total_items with every page of items; counting a 100k-article reading list takes ~50 ms, so the
+# count is kept this long (as the top-stories ranking is): new items show in the total within half a minute.
+TOTAL_CACHE_TTL_S = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +102,8 @@ class AppService:
     def __init__(self, reader: ReaderService) -> None:
         self.reader = reader
         self.store: AppStorage = SqlAppStore.for_storage(reader.service.storage)
+        self._totals: dict[tuple[int, str], tuple[float, int]] = {}
+        self._lock = threading.Lock()
 
     def now(self) -> datetime:
         return self.reader.now()
@@ -257,11 +272,12 @@ class AppService:
         return StreamSpec(source_ids=(self.find_subscription(user, ref).source_id,))
 
     def query(self, user: User, spec: StreamSpec, **options: object) -> StreamQuery:
-        self.subscriptions(user)  # a first call seeds the reader's subscriptions
+        self.store.seed_subscriptions(user.id, now=self.now())  # a first call seeds the reader's subscriptions
         read = options.pop("read", None)
         starred = options.pop("starred", None)
+        mode = cast(ItemMode, options.pop("mode", None) or self.item_mode(user))
         return StreamQuery(
-            mode=self.item_mode(user), source_ids=spec.source_ids, story_ids=spec.story_ids,
+            mode=mode, source_ids=spec.source_ids, story_ids=spec.story_ids,
             read=spec.read if read is None else read,  # type: ignore[arg-type]
             starred=spec.starred if starred is None else starred,  # type: ignore[arg-type]
             **options,  # type: ignore[arg-type]
@@ -273,6 +289,18 @@ class AppService:
     def count(self, user: User, query: StreamQuery) -> int:
         return self.store.count_items(user.id, query)
 
+    def total_items(self, user: User) -> int:
+        """How many items the reader's whole reading list holds (cached ``TOTAL_CACHE_TTL_S``)."""
+        mode = self.item_mode(user)
+        with self._lock:
+            hit = self._totals.get((user.id, mode))
+        if hit is not None and time.monotonic() - hit[0] < TOTAL_CACHE_TTL_S:
+            return hit[1]
+        total = self.count(user, self.query(user, StreamSpec()))
+        with self._lock:
+            self._totals[(user.id, mode)] = (time.monotonic(), total)
+        return total
+
     def unread_counts(self, user: User) -> tuple[dict[int, tuple[int, datetime | None]], int]:
         """Unread items per subscribed source, and in the whole reading list."""
         mode = self.item_mode(user)
@@ -281,9 +309,9 @@ class AppService:
         total = self.store.count_items(user.id, StreamQuery(mode=mode, read=False))
         return per_source, total
 
-    def items(self, user: User, item_ids: Sequence[int]) -> list[ItemView]:
+    def items(self, user: User, item_ids: Sequence[int], mode: ItemMode | None = None) -> list[ItemView]:
         """Views of these items, in the given order; unknown ids are left out."""
-        mode = self.item_mode(user)
+        mode = mode or self.item_mode(user)
         found = self.store.item_articles(item_ids)
         ids = [i for i in dict.fromkeys(item_ids) if i in found]
         members = self.store.expand_items(ids, mode)
@@ -297,7 +325,8 @@ class AppService:
         if mode == "stories" and story_ids:
             stories = self.store.stories_by_id([s for s in story_ids if s])
             coverage = self.reader.accounts.coverage(list(stories))
-        names = self.reader.source_names()
+        names = self.reader.source_names() if stories else {}
+        cached = self.store.cached_comparisons(list(stories)) if stories else {}
         budget = [COMPARISONS_PER_PAGE]
         views = []
         for item_id in ids:
@@ -316,7 +345,7 @@ class AppService:
             }  # fmt: skip
             if story is not None:
                 links = tuple((self.reader.outlet_of(b, names), b.url) for b in briefs if b.url)
-                comparison = self._comparison(story, briefs, budget)
+                comparison = self._comparison(story, briefs, names, cached.get(story.id), budget)
                 views.append(ItemView(
                     title=story.headline, html=story_html(story, comparison, links), outlet_links=links,
                     published=story.first_seen or article.dated_at, updated=story.last_seen or article.dated_at,
@@ -329,14 +358,18 @@ class AppService:
                 ))  # fmt: skip
         return views
 
-    def _comparison(self, story: Story, briefs: list[ArticleBrief], budget: list[int]) -> ComparisonView | None:
-        if len(briefs) < 2:
+    def _comparison(self, story: Story, briefs: list[ArticleBrief], names: dict[int, str],
+                    cached: tuple[str, str] | None, budget: list[int]) -> ComparisonView | None:  # fmt: skip
+        """The cached comparison of the story's articles, else (within this page's budget) a new one."""
+        chosen = compared_articles(briefs)
+        if len(chosen) < 2:
             return None
-        cached = self.reader.cached_comparison(story, briefs)
-        if cached is not None or budget[0] <= 0:
-            return cached
+        if cached is not None and cached[0] == comparison_fingerprint(chosen):
+            return comparison_view(json.loads(cached[1]), [self.reader.outlet_of(a, names) for a in chosen])
+        if budget[0] <= 0:
+            return None
         budget[0] -= 1
-        return self.reader.comparison(story)
+        return self.reader.comparison(story, names=names)
 
     def set_state(self, user: User, item_ids: Sequence[int], *, read: bool | None = None,
                   starred: bool | None = None) -> int:  # fmt: skip

@@ -260,10 +260,10 @@ class ReaderService:
         if articles is None:
             articles = self.service.story_articles(story.id)
         names = names if names is not None else self.source_names()
-        chosen = _compared(articles)
+        chosen = compared_articles(articles)
         if len(chosen) < 2:
             return None
-        fingerprint = _fingerprint(chosen)
+        fingerprint = comparison_fingerprint(chosen)
         payload = self.accounts.cached_comparison(story.id, fingerprint)
         if payload is None:
             data = comparison_to_dict(compare_articles(compare_inputs(chosen)))
@@ -272,17 +272,6 @@ class ReaderService:
         raw = json.loads(payload)
         outlets = [self.outlet_of(a, names) for a in chosen]
         return comparison_view(raw, outlets)
-
-    def cached_comparison(self, story: Story, briefs: Sequence[ArticleBrief]) -> ComparisonView | None:
-        """The story's comparison if it was already computed for these articles (never computes it)."""
-        chosen = _compared(briefs)
-        if len(chosen) < 2:
-            return None
-        payload = self.accounts.cached_comparison(story.id, _fingerprint(chosen))
-        if payload is None:
-            return None
-        names = self.source_names()
-        return comparison_view(json.loads(payload), [self.outlet_of(a, names) for a in chosen])
 
     def article_view(self, article_id: int, user: User | None = None) -> ArticleView:
         article = self.service.article(article_id)
@@ -590,7 +579,7 @@ class ReaderService:
         return out
 
 
-def _compared(articles: Sequence[_A]) -> list[_A]:
+def compared_articles(articles: Sequence[_A]) -> list[_A]:
     """The articles a comparison aligns: originals first, at most ``COMPARE_MAX_ARTICLES``, then by id (originals
     before their copies, so compare_inputs can link them)."""
     chosen = sorted(articles, key=lambda a: (a.original_id is not None, a.id))[:COMPARE_MAX_ARTICLES]
@@ -598,7 +587,7 @@ def _compared(articles: Sequence[_A]) -> list[_A]:
     return chosen
 
 
-def _fingerprint(chosen: Sequence[Article | ArticleBrief]) -> str:
+def comparison_fingerprint(chosen: Sequence[Article | ArticleBrief]) -> str:
     return hashlib.sha256(",".join(str(a.id) for a in chosen).encode()).hexdigest()
 
 

@@ -173,6 +173,9 @@ class AppStorage(Protocol):
     def stories_by_id(self, story_ids: Sequence[str]) -> dict[str, Story]:
         """The stories with these ids (missing ids absent)."""
 
+    def cached_comparisons(self, story_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """The stored comparison of each story as (fingerprint, payload); stories without one are absent."""
+
     def set_read(self, user_id: int, article_ids: Sequence[int], read: bool, *, now: datetime) -> int:
         """Mark existing articles read or unread; returns how many changed. Unknown ids are ignored."""
 

@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from newsloom.errors import InputError, NotFoundError, StorageError
 from newsloom.storage.accounts_base import User
-from newsloom.storage.accounts_schema import api_tokens, reads, saved_items, users
+from newsloom.storage.accounts_schema import api_tokens, reads, saved_items, story_comparisons, users
 from newsloom.storage.accounts_store import IN_CHUNK, _chunks, _user
 from newsloom.storage.apps_base import (
     ITEM_MODES,
@@ -227,7 +227,9 @@ class SqlAppStore:
             subscribed = subscribed.where(article_sources.c.source_id.in_(q.source_ids))
         conditions: list[sa.ColumnElement[bool]] = [subscribed.exists()]
         if q.mode == "articles":
-            conditions.append(articles.c.original_id.is_(None))
+            # Not ``original_id IS NULL``: SQLite would then scan that index (nearly every row matches) and sort,
+            # where walking the dated_at index newest first stops after ``limit`` rows.
+            conditions.append(sa.func.coalesce(articles.c.original_id, 0) == 0)
         if q.story_ids is not None:
             conditions.append(articles.c.story_id.in_(q.story_ids))
         for table, wanted in ((reads, q.read), (saved_items, q.starred)):
@@ -364,6 +366,18 @@ class SqlAppStore:
             for chunk in _chunks(list(dict.fromkeys(story_ids)), IN_CHUNK):
                 for r in connection.execute(sa.select(stories).where(stories.c.id.in_(chunk))).mappings():
                     found[r["id"]] = story_from_row(r)
+        return found
+
+    def cached_comparisons(self, story_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        found: dict[str, tuple[str, str]] = {}
+        table = story_comparisons
+        with self._connect("reading cached comparisons") as connection:
+            for chunk in _chunks(list(dict.fromkeys(story_ids)), IN_CHUNK):
+                rows = connection.execute(
+                    sa.select(table.c.story_id, table.c.fingerprint, table.c.payload).where(table.c.story_id.in_(chunk))
+                )
+                for r in rows:
+                    found[r.story_id] = (r.fingerprint, r.payload)
         return found
 
     def _set_flag(self, table: sa.Table, time_columns: tuple[str, ...], user_id: int, ids: Sequence[int], on: bool,

@@ -122,22 +122,22 @@ class FeverApi:
     def _items(self, user: User, params: Params) -> dict[str, Any]:
         since, before = _id(params, "since_id"), _id(params, "max_id")
         with_ids = params.get("with_ids")
+        mode = self.apps.item_mode(user)
         if with_ids is not None:
-            query = self.apps.query(user, StreamSpec(), item_ids=tuple(_ids(with_ids)), order="id_asc", limit=PAGE)
+            query = self.apps.query(user, StreamSpec(), item_ids=tuple(_ids(with_ids)), order="id_asc", limit=PAGE, mode=mode)
         elif before is not None:
-            query = self.apps.query(user, StreamSpec(), max_id=before, order="id_desc", limit=PAGE)
+            query = self.apps.query(user, StreamSpec(), max_id=before, order="id_desc", limit=PAGE, mode=mode)
         else:
-            query = self.apps.query(user, StreamSpec(), min_id=since or 0, order="id_asc", limit=PAGE)
+            query = self.apps.query(user, StreamSpec(), min_id=since or 0, order="id_asc", limit=PAGE, mode=mode)
         rows = self.apps.stream(user, query)
-        views = self.apps.items(user, [r.item_id for r in rows])
+        views = self.apps.items(user, [r.item_id for r in rows], mode)
         items = [
             {"id": v.id, "feed_id": v.source.source_id if v.source else 0, "title": v.title, "author": v.author or "",
              "html": v.html, "url": v.url or "", "is_saved": int(v.starred), "is_read": int(v.read),
              "created_on_time": _seconds(v.published)}
             for v in views
         ]  # fmt: skip
-        total = self.apps.count(user, self.apps.query(user, StreamSpec()))
-        return {"items": items, "total_items": total}
+        return {"items": items, "total_items": self.apps.total_items(user)}
 
     def _links(self, user: User) -> list[dict[str, Any]]:
         """Fever's Hot links: newsloom's top stories, hottest first, each pointing at the story's item."""

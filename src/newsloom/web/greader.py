@@ -37,7 +37,7 @@ from newsloom.errors import (
     RateLimitedError,
 )
 from newsloom.storage.accounts_base import User
-from newsloom.storage.apps_base import StreamRow, Subscription
+from newsloom.storage.apps_base import StreamQuery, StreamRow, Subscription
 from newsloom.web.feeds import ATOM_MEDIA_TYPE, ATOM_NS, xml_text
 
 LONG_ID_PREFIX = "tag:google.com,2005:reader/item/"
@@ -298,19 +298,19 @@ def create_greader(apps: AppService) -> tuple[FastAPI, Callable[[Request], Any]]
 
         return register
 
-    def page(user: User, params: Params, stream: str) -> tuple[list[StreamRow], str | None, StreamSpec]:
+    def page(user: User, params: Params, stream: str) -> tuple[list[StreamRow], str | None, StreamQuery]:
         spec = parse_stream(apps, user, stream)
         n = _int(params, "n", low=1, high=MAX_ITEMS) or DEFAULT_ITEMS
         cont = _one(params, "c")
         query = apps.query(
-            user, spec, since=_time(params, "ot"), until=_time(params, "nt"),
+            user, spec, mode=apps.item_mode(user), since=_time(params, "ot"), until=_time(params, "nt"),
             order="oldest" if _one(params, "r") == "o" else "newest",
             after=decode_continuation(cont) if cont else None, limit=n + 1, **_state_filters(params),
         )  # fmt: skip
         rows = apps.stream(user, query)
         more = len(rows) > n
         rows = rows[:n]
-        return rows, encode_continuation(rows[-1]) if more and rows else None, spec
+        return rows, encode_continuation(rows[-1]) if more and rows else None, query
 
     def contents_json(user: User, stream_id: str, views: list[ItemView], continuation: str | None) -> Response:
         body: dict[str, Any] = {
@@ -421,8 +421,8 @@ def create_greader(apps: AppService) -> tuple[FastAPI, Callable[[Request], Any]]
 
     def stream_contents_handler(stream: str) -> Callable[[User, Params, str], Response]:
         def handler(user: User, params: Params, auth: str) -> Response:
-            rows, continuation, _ = page(user, params, stream)
-            return contents_json(user, stream, apps.items(user, [r.item_id for r in rows]), continuation)
+            rows, continuation, query = page(user, params, stream)
+            return contents_json(user, stream, apps.items(user, [r.item_id for r in rows], query.mode), continuation)
 
         return handler
 
@@ -486,8 +486,8 @@ def create_greader(apps: AppService) -> tuple[FastAPI, Callable[[Request], Any]]
     @app.api_route("/atom/{stream:path}", methods=["GET"], include_in_schema=False)
     async def atom(request: Request, stream: str) -> Response:
         def handler(user: User, params: Params, auth: str) -> Response:
-            rows, _, _ = page(user, params, stream)
-            views = apps.items(user, [r.item_id for r in rows])
+            rows, _, query = page(user, params, stream)
+            views = apps.items(user, [r.item_id for r in rows], query.mode)
             return Response(_atom_document(views, stream, str(request.url)), media_type=ATOM_MEDIA_TYPE)
 
         return await call(request, handler, post=False)
