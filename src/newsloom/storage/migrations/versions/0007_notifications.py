@@ -1,7 +1,7 @@
 """Notifications: per-follow channel, per-reader delivery settings, the outbox and its deliveries.
 
 Revision ID: 0007_notifications
-Revises: 0002_accounts
+Revises: 0004_app_api
 Create Date: 2026-12-04
 
 Additive only: one new column with a default on ``follows`` and three new tables, spelled out here so this
@@ -17,7 +17,7 @@ import newsloom.storage.notify_schema  # noqa: F401  (registers the tables on sc
 from newsloom.storage.schema import UTCDateTime
 
 revision = "0007_notifications"
-down_revision = "0002_accounts"
+down_revision = "0004_app_api"
 branch_labels = None
 depends_on = None
 
