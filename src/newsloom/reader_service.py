@@ -30,6 +30,8 @@ from newsloom.errors import (
     RateLimitedError,
 )
 from newsloom.ingest.opml import parse_opml
+from newsloom.ingest.subscriber import Delivery
+from newsloom.ingest.websub import Verification
 from newsloom.service import AddResult, Service, compare_inputs
 from newsloom.storage.accounts_base import (
     FOLLOW_KINDS,
@@ -337,6 +339,19 @@ class ReaderService:
             result = self.service.add(url, category=category or None)
         self.invalidate()
         return result
+
+    # -- WebSub callbacks (called by hubs, not readers) ----------------------------------------------------------
+
+    def websub_verify(self, subscription_id: int, params: dict[str, str]) -> Verification:
+        return self.service.websub_verify(subscription_id, params)
+
+    def websub_deliver(self, subscription_id: int, body: bytes, headers: dict[str, str]) -> Delivery:
+        """Ingest a hub's delivery at once (the intake is not thread-safe: one delivery at a time)."""
+        with self._intake_lock:
+            delivery = self.service.websub_deliver(subscription_id, body, headers)
+        if delivery.new_articles:
+            self.invalidate()
+        return delivery
 
     def remove_source(self, actor: User, source_id: int) -> Source:
         self.require_admin(actor)

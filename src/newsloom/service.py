@@ -24,10 +24,12 @@ from newsloom.ingest.intake import Intake, IntakeResult, file_url
 from newsloom.ingest.local import LocalDocument, expand_paths, read_documents
 from newsloom.ingest.opml import build_opml, parse_opml
 from newsloom.ingest.pipeline import PAGE_ACCEPT, Poller, PollOutcome
+from newsloom.ingest.subscriber import Delivery, MaintenanceReport, Subscriber, maintain_subscriptions
+from newsloom.ingest.websub import Verification
 from newsloom.settings import Settings, load_settings
 from newsloom.storage import open_storage
 from newsloom.storage.base import Storage
-from newsloom.types import Article, ExtractedArticle, OpmlOutline, Source, Story
+from newsloom.types import Article, ExtractedArticle, OpmlOutline, ParsedFeed, Source, Story
 
 
 @dataclass
@@ -74,13 +76,21 @@ class Service:
                 self._intake.assign_pending(now=self.now())
         return self._intake
 
-    def _accept(self, extracted: ExtractedArticle, *, source_id: int | None = None) -> IntakeResult:
+    def _accept(
+        self,
+        extracted: ExtractedArticle,
+        *,
+        source_id: int | None = None,
+        guid: str | None = None,
+        now: datetime | None = None,
+    ) -> IntakeResult:
         """Store and assign in-process; in queue mode store here and leave assignment to the assigner."""
+        now = now or self.now()
         if not self.settings.queue_url:
-            return self.intake.accept(extracted, source_id=source_id, now=self.now())
+            return self.intake.accept(extracted, source_id=source_id, guid=guid, now=now)
         from newsloom.workers.queue import enqueue_assigns
 
-        stored = self.intake.store(extracted, source_id=source_id, now=self.now())
+        stored = self.intake.store(extracted, source_id=source_id, guid=guid, now=now)
         if stored.article is not None and stored.article.story_id is None:
             enqueue_assigns(self.settings, [stored.article.id])
         return stored
@@ -223,6 +233,8 @@ class Service:
         else:
             sources = self.storage.due_sources(self.now())
         sources = [s for s in sources if s.kind == "feed"]
+        if not self.settings.queue_url:  # in queue mode the scheduler keeps the leases
+            self.websub_maintain()
         if self.settings.queue_url:
             from newsloom.workers.queue import enqueue_update
 
@@ -238,6 +250,40 @@ class Service:
         async with Fetcher(self.settings) as fetcher:
             poller = Poller(self.storage, self.settings, self.intake, fetcher)
             return await poller.poll(sources, progress)
+
+    # -- WebSub (push) ----------------------------------------------------------------------------------------
+
+    def websub_verify(self, subscription_id: int, params: dict[str, str]) -> Verification:
+        """A hub's verification of intent for callback ``subscription_id``: accept -> echo the challenge, else 404."""
+        return Subscriber(self.storage, self.settings).verify(subscription_id, params, self.now())
+
+    def websub_deliver(self, subscription_id: int, body: bytes, headers: dict[str, str]) -> Delivery:
+        """A hub's content delivery: checked (signature, topic, size), then ingested at once like a poll's items.
+
+        ``headers`` are lower-cased. Never raises for bad input: the ``Delivery`` carries the HTTP status.
+        """
+        subscriber = Subscriber(self.storage, self.settings)
+        check = subscriber.check_delivery(subscription_id, body, headers)
+        if not check.accepted or check.subscription is None:
+            return check
+        sub = check.subscription
+        try:
+            source = self.storage.get_source(sub.source_id)
+            feed = parse_feed(body, url=sub.topic_url, content_type=headers.get("content-type"))
+        except (NotFoundError, FeedParseError) as exc:
+            return subscriber.refused(Delivery(400, f"unusable delivery: {exc}", subscription=sub), subscription_id)
+        outcome = asyncio.run(self._ingest_pushed(source, feed))
+        subscriber.store.record_delivery(sub.id, now=self.now())
+        return Delivery(200, items=outcome.items, new_articles=outcome.new_articles, subscription=sub)
+
+    async def _ingest_pushed(self, source: Source, feed: ParsedFeed) -> PollOutcome:
+        async with Fetcher(self.settings) as fetcher:
+            poller = Poller(self.storage, self.settings, self.intake, fetcher, accept=self._accept)
+            return await poller.ingest_pushed(source, feed)
+
+    def websub_maintain(self, now: datetime | None = None) -> MaintenanceReport:
+        """Renew WebSub leases about to end, and send feeds whose lease lapsed or whose hub failed back to polling."""
+        return asyncio.run(maintain_subscriptions(self.storage, self.settings, now or self.now()))
 
     def ingest_paths(
         self, paths: Sequence[str], *, progress: Callable[[LocalDocument], None] | None = None

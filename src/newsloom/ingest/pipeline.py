@@ -12,14 +12,16 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Protocol
 
 from newsloom.errors import FeedParseError, FetchError, InputError, NewsloomError
 from newsloom.ingest.extract import extract_html
 from newsloom.ingest.feeds import carries_full_text, parse_feed
 from newsloom.ingest.fetch import Fetcher
-from newsloom.ingest.intake import Intake
+from newsloom.ingest.intake import Intake, IntakeResult
 from newsloom.ingest.items import item_to_article, merge_page_with_item
 from newsloom.ingest.schedule import adaptive_interval, backoff_delay, next_poll_at
+from newsloom.ingest.subscriber import Subscriber
 from newsloom.ingest.urls import canonical_url
 from newsloom.settings import Settings
 from newsloom.storage.base import Storage
@@ -48,6 +50,14 @@ class PollOutcome:
 
 ProgressCallback = Callable[[PollOutcome], None]
 
+
+class AcceptItem(Protocol):
+    """Where an extracted feed item goes: ``Intake.accept`` in-process; store and queue in queue mode."""
+
+    def __call__(
+        self, extracted: ExtractedArticle, *, source_id: int | None, guid: str | None, now: datetime
+    ) -> IntakeResult: ...
+
 #: How much of an unexpected exception's message is kept in a source's ``last_error`` (a one-line reason
 #: in the UI; the message of a parser bug can hold a whole input).
 UNEXPECTED_ERROR_MESSAGE_CHARS = 200
@@ -63,11 +73,21 @@ def unexpected_error_reason(exc: BaseException) -> str:
 class Poller:
     """Polls sources with one shared fetcher and hands what they deliver to one ``Intake``."""
 
-    def __init__(self, storage: Storage, settings: Settings, intake: Intake, fetcher: Fetcher) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        settings: Settings,
+        intake: Intake,
+        fetcher: Fetcher,
+        *,
+        accept: AcceptItem | None = None,
+    ) -> None:
         self.storage = storage
         self.settings = settings
         self.intake = intake
         self.fetcher = fetcher
+        self.accept: AcceptItem = accept or intake.accept
+        self.subscriber = Subscriber(storage, settings, fetcher)
 
     async def poll(self, sources: Sequence[Source], progress: ProgressCallback | None = None) -> list[PollOutcome]:
         tasks = [asyncio.ensure_future(self._fetch_source(source)) for source in sources]
@@ -98,7 +118,10 @@ class Poller:
             assert result is not None
             if result.not_modified:
                 outcome.status = "not-modified"
-                self._record_success(source, now, result, interval_s=source.poll_interval_s)
+                interval = source.poll_interval_s
+                if self.subscriber.pushing(source.id, now):
+                    interval = max(interval, self.settings.websub_safety_poll_s)
+                self._record_success(source, now, result, interval_s=interval)
                 return outcome
             feed = parse_feed(result.content, url=result.final_url, content_type=result.content_type)
             outcome.items = len(feed.items)
@@ -110,6 +133,8 @@ class Poller:
                 max_s=self.settings.max_poll_interval_s,
                 default_s=self.settings.default_poll_interval_s,
             )
+            if await self._after_poll(source, feed, result, outcome, now):
+                interval = max(interval, self.settings.websub_safety_poll_s)  # pushed: a daily safety poll
             self._record_success(source, now, result, interval_s=interval, feed=feed)
         except (FetchError, FeedParseError) as exc:
             outcome.status = "error"
@@ -127,6 +152,22 @@ class Poller:
             outcome.status = "error"
             outcome.error = unexpected_error_reason(exc)
             self._record_failure(source, now, outcome.error, exc)
+        return outcome
+
+    async def _after_poll(
+        self, source: Source, feed: ParsedFeed, result: FetchResult, outcome: PollOutcome, now: datetime
+    ) -> bool:
+        """WebSub: subscribe when the feed names a hub; True when its items arrive by push (never raises)."""
+        try:
+            return await self.subscriber.after_poll(source, feed, result, new_articles=outcome.new_articles, now=now)
+        except NewsloomError as exc:  # the hub's trouble never fails the poll; the feed is simply polled
+            log.warning("source %s: WebSub subscription step failed: %s", source.id, exc)
+            return False
+
+    async def ingest_pushed(self, source: Source, feed: ParsedFeed) -> PollOutcome:
+        """Items a hub pushed: the same ingest as a poll's (known links only linked, pages fetched for teasers)."""
+        outcome = PollOutcome(source, items=len(feed.items))
+        await self._ingest_items(source, feed, outcome, datetime.now(UTC))
         return outcome
 
     async def _ingest_items(self, source: Source, feed: ParsedFeed, outcome: PollOutcome, now: datetime) -> None:
@@ -159,7 +200,7 @@ class Poller:
             if extracted.url is None:
                 outcome.skipped.append(f"{item.title or item.guid or '?'}: item has no link")
                 continue
-            result = self.intake.accept(extracted, source_id=source.id, guid=item.guid, now=now)
+            result = self.accept(extracted, source_id=source.id, guid=item.guid, now=now)
             if result.created:
                 outcome.new_articles += 1
             elif result.skipped_reason:
