@@ -51,6 +51,14 @@ class PollOutcome:
 ProgressCallback = Callable[[PollOutcome], None]
 
 
+@dataclass
+class PreparedItems:
+    """A pushed feed's items, ready to be stored (``Poller.accept_prepared``)."""
+
+    outcome: PollOutcome
+    items: list[tuple[FeedItem, ExtractedArticle]]
+
+
 class AcceptItem(Protocol):
     """Where an extracted feed item goes: ``Intake.accept`` in-process; store and queue in queue mode."""
 
@@ -164,13 +172,34 @@ class Poller:
             log.warning("source %s: WebSub subscription step failed: %s", source.id, exc)
             return False
 
-    async def ingest_pushed(self, source: Source, feed: ParsedFeed) -> PollOutcome:
-        """Items a hub pushed: the same ingest as a poll's (known links only linked, pages fetched for teasers)."""
+    async def prepare_pushed(self, source: Source, feed: ParsedFeed) -> PreparedItems:
+        """Items a hub pushed, made ready as a poll's are (known links linked, pages fetched for teasers);
+        ``accept_prepared`` then stores them. Two steps, so that a batch of pushes is stored in one short
+        transaction without holding it over the network."""
         outcome = PollOutcome(source, items=len(feed.items))
-        await self._ingest_items(source, feed, outcome, datetime.now(UTC))
-        return outcome
+        return PreparedItems(outcome, await self._prepare_items(source, feed, outcome, datetime.now(UTC)))
+
+    def accept_prepared(self, prepared: PreparedItems) -> PollOutcome:
+        now = datetime.now(UTC)
+        for item, extracted in prepared.items:
+            self._accept_one(prepared.outcome, item, extracted, now)
+        return prepared.outcome
 
     async def _ingest_items(self, source: Source, feed: ParsedFeed, outcome: PollOutcome, now: datetime) -> None:
+        for item, extracted in await self._prepare_items(source, feed, outcome, now):
+            self._accept_one(outcome, item, extracted, now)
+
+    def _accept_one(self, outcome: PollOutcome, item: FeedItem, extracted: ExtractedArticle, now: datetime) -> None:
+        result = self.accept(extracted, source_id=outcome.source.id, guid=item.guid, now=now)
+        if result.created:
+            outcome.new_articles += 1
+        elif result.skipped_reason:
+            outcome.skipped.append(f"{item.url}: {result.skipped_reason}")
+
+    async def _prepare_items(
+        self, source: Source, feed: ParsedFeed, outcome: PollOutcome, now: datetime
+    ) -> list[tuple[FeedItem, ExtractedArticle]]:
+        """The feed's new items as articles to accept; items already stored are linked to the source here."""
         urls: dict[str, str] = {}
         for item in feed.items:
             if item.url:
@@ -191,6 +220,7 @@ class Poller:
             pending.append(item)
 
         pages = await asyncio.gather(*(self._page_for(item) for item in pending))
+        ready: list[tuple[FeedItem, ExtractedArticle]] = []
         for item, page in zip(pending, pages, strict=True):
             extracted = merge_page_with_item(page, item, feed) if page is not None else item_to_article(item, feed)
             if not extracted.url and not extracted.text.strip():
@@ -200,11 +230,8 @@ class Poller:
             if extracted.url is None:
                 outcome.skipped.append(f"{item.title or item.guid or '?'}: item has no link")
                 continue
-            result = self.accept(extracted, source_id=source.id, guid=item.guid, now=now)
-            if result.created:
-                outcome.new_articles += 1
-            elif result.skipped_reason:
-                outcome.skipped.append(f"{item.url}: {result.skipped_reason}")
+            ready.append((item, extracted))
+        return ready
 
     async def _page_for(self, item: FeedItem) -> ExtractedArticle | None:
         """Fetch and extract the item's page when the feed carries only a teaser; None keeps the feed's text."""

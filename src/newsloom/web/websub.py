@@ -7,11 +7,11 @@ oversized POST is cut off at the limit (413) rather than read into memory.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from newsloom.ingest.websub import CALLBACK_PATH
 from newsloom.web.auth import reader_of
@@ -43,7 +43,7 @@ async def deliver(request: Request, subscription_id: int) -> Response:
             return _too_large(subscription_id, limit)
         pieces.append(chunk)
     headers = {name.lower(): value for name, value in request.headers.items()}
-    delivery = await run_in_threadpool(reader.websub_deliver, subscription_id, b"".join(pieces), headers)
+    delivery = await asyncio.wrap_future(reader.websub_deliver(subscription_id, b"".join(pieces), headers))
     return PlainTextResponse(delivery.reason, status_code=delivery.status)
 
 
