@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -225,3 +226,21 @@ def test_a_hub_that_misses_items_sends_the_feed_back_to_polling(push: Push) -> N
     missed = store(push).get_subscription(sub.id)
     assert missed.state == "failed" and "did not push" in (missed.last_error or "")
     assert push.service.storage.get_source(sub.source_id).poll_interval_s < push.settings.websub_safety_poll_s
+
+
+def test_a_burst_of_pushes_all_land_and_a_forged_one_among_them_changes_nothing(push: Push) -> None:
+    sub = subscribed(push)
+    before = push.service.storage.count_articles()
+    bodies = [pushed_body(push, n) for n in range(10, 30)]
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        statuses = list(pool.map(lambda body: push.hub.publish(push.feed_url, body), bodies))
+    assert statuses == [[200]] * 20
+    assert push.service.storage.count_articles() == before + 20
+    # One batch holding good and forged deliveries: each is judged alone.
+    good, forged = pushed_body(push, 40), pushed_body(push, 41)
+    results = push.reader.service.websub_deliver_many([
+        (sub.id, good, {"x-hub-signature": sign(sub.secret, good)}),
+        (sub.id, forged, {"x-hub-signature": sign("not-the-secret", forged)}),
+    ])  # fmt: skip
+    assert [r.status for r in results] == [200, 403] and results[0].new_articles == 1
+    assert push.service.storage.find_article(canonical_url=f"{push.feeds.base_url}/articles/41") is None
