@@ -359,11 +359,11 @@ class ReaderService:
         return self._pushes.submit((subscription_id, body, headers))
 
     def _deliver_batch(self, batch: Sequence[tuple[int, bytes, dict[str, str]]]) -> list[Delivery]:
+        # No ``invalidate()``: the top-stories ranking is cached TOP_CACHE_TTL_S on purpose, and dropping it on
+        # every push made each story page view under a push burst re-rank all candidates (the story page
+        # itself reads the story fresh, so a pushed article shows there at once).
         with self._intake_lock:
-            results = self.service.websub_deliver_many(batch)
-        if any(d.new_articles for d in results):
-            self.invalidate()
-        return results
+            return self.service.websub_deliver_many(batch)
 
     def remove_source(self, actor: User, source_id: int) -> Source:
         self.require_admin(actor)

@@ -300,7 +300,17 @@ class Service:
             return results
         if self._push_loop is None:
             self._push_loop = asyncio.new_event_loop()
-        poller = self._push_poller()
+        stored: list[Article] = []
+
+        def store(extracted: ExtractedArticle, *, source_id: int | None, guid: str | None, now: datetime) -> IntakeResult:
+            result = self.intake.store(extracted, source_id=source_id, guid=guid, now=now)
+            if result.created and result.article is not None and result.article.story_id is None:
+                stored.append(result.article)
+            return result
+
+        if self._push_fetcher is None:
+            self._push_fetcher = Fetcher(self.settings)
+        poller = Poller(self.storage, self.settings, self.intake, self._push_fetcher, accept=store)
 
         async def prepare() -> list[PreparedItems]:
             return await asyncio.gather(*(poller.prepare_pushed(source, feed) for _, _, source, feed in ready))
@@ -309,6 +319,14 @@ class Service:
         try:
             with self.storage.transaction():
                 outcomes = [poller.accept_prepared(p) for p in prepared]
+                # Stories for the whole batch at once: assign_many saves each touched story once, not once
+                # per article (in queue mode the assigner does it, in batches too).
+                if self.settings.queue_url:
+                    from newsloom.workers.queue import enqueue_assigns
+
+                    enqueue_assigns(self.settings, [a.id for a in stored])
+                elif stored:
+                    self.intake.assign_many(stored, now=self.now())
                 for _, sub, _, _ in ready:
                     subscriber.store.record_delivery(sub.id, now=self.now())
         except NewsloomError:
@@ -318,11 +336,6 @@ class Service:
         for (position, sub, _, _), outcome in zip(ready, outcomes, strict=True):
             results[position] = Delivery(200, items=outcome.items, new_articles=outcome.new_articles, subscription=sub)
         return results
-
-    def _push_poller(self) -> Poller:
-        if self._push_fetcher is None:
-            self._push_fetcher = Fetcher(self.settings)
-        return Poller(self.storage, self.settings, self.intake, self._push_fetcher, accept=self._accept)
 
     def websub_maintain(self, now: datetime | None = None) -> MaintenanceReport:
         """Renew WebSub leases about to end, and send feeds whose lease lapsed or whose hub failed back to polling."""
