@@ -30,7 +30,7 @@ from newsloom.notify_service import NotifyService
 from newsloom.reader_service import ReaderService
 from newsloom.service import Service
 from newsloom.settings import Settings
-from newsloom.web import auth, feeds, notify_pages, pages
+from newsloom.web import auth, feeds, notify_pages, pages, websub
 from newsloom.web.api import create_api
 from newsloom.web.csp import CONTENT_SECURITY_POLICY
 from newsloom.web.csrf import CSRF_COOKIE, ensure_csrf_token, set_csrf_cookie
@@ -180,6 +180,7 @@ def create_app(reader: ReaderService) -> FastAPI:
     app.include_router(notify_pages.router)
     app.include_router(notify_pages.unsubscribe_router)
     app.include_router(feeds.router)
+    app.include_router(websub.router)
     api_app = create_api(reader)
     app.mount("/api/v1", api_app)
     # The apps' APIs (Google Reader at the root, as apps expect it there).

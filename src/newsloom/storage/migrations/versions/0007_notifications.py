@@ -17,7 +17,7 @@ import newsloom.storage.notify_schema  # noqa: F401  (registers the tables on sc
 from newsloom.storage.schema import UTCDateTime
 
 revision = "0007_notifications"
-down_revision = "0004_app_api"
+down_revision = "0006_websub"
 branch_labels = None
 depends_on = None
 
