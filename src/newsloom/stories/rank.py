@@ -203,12 +203,6 @@ def related_stories(story: Story, candidates: Iterable[Story], *, limit: int = 5
     return found[:limit]
 
 
-def _mentions(story: Story, topic: str) -> bool:
-    needle = topic.lower()
-    haystack = f"{story.headline}\n{story.summary}\n" + "\n".join(story.entities)
-    return re.search(r"(?<!\w)" + re.escape(needle) + r"(?!\w)", haystack.lower()) is not None
-
-
 def for_you(
     candidates: Sequence[RankedStory],
     coverage: Mapping[str, Sequence[CoverageItem]],
@@ -220,20 +214,27 @@ def for_you(
     history_total = sum(interests.history_entities.values())
     history = {e.lower(): (e, n) for e, n in interests.history_entities.items()}
     followed_entities = {e.lower(): e for e in interests.entities}
+    # A topic matches as a whole word or phrase of the headline, summary or entities. Each pattern is compiled
+    # and each story lowered once per call, not once per (story, topic): digests run this for every reader
+    # over every candidate (bench/notify.py).
+    topic_patterns = [(t, re.compile(r"(?<!\w)" + re.escape(t.lower()) + r"(?!\w)")) for t in interests.topics]
     found: list[Recommendation] = []
     for ranked in candidates:
         story = ranked.story
         reasons: list[tuple[float, str]] = []
-        story_sources = {sid for item in coverage.get(story.id, ()) for sid in item.source_ids}
-        for source_id, name in interests.sources.items():
-            if source_id in story_sources:
-                reasons.append((FOLLOW_WEIGHT, f"you follow {name}"))
+        if interests.sources:
+            story_sources = {sid for item in coverage.get(story.id, ()) for sid in item.source_ids}
+            for source_id, name in interests.sources.items():
+                if source_id in story_sources:
+                    reasons.append((FOLLOW_WEIGHT, f"you follow {name}"))
         for entity in story.entities:
             if entity.lower() in followed_entities:
                 reasons.append((FOLLOW_WEIGHT, f"you follow {followed_entities[entity.lower()]}"))
-        for topic in interests.topics:
-            if _mentions(story, topic):
-                reasons.append((FOLLOW_WEIGHT, f"you follow the topic “{topic}”"))
+        if topic_patterns:
+            haystack = (f"{story.headline}\n{story.summary}\n" + "\n".join(story.entities)).lower()
+            for topic, pattern in topic_patterns:
+                if pattern.search(haystack):
+                    reasons.append((FOLLOW_WEIGHT, f"you follow the topic “{topic}”"))
         if history_total:
             liked = [(history[e.lower()][1], history[e.lower()][0]) for e in story.entities if e.lower() in history]
             if liked:
