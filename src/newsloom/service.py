@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -283,6 +284,7 @@ class Service:
         subscriber = Subscriber(self.storage, self.settings)
         results: list[Delivery] = []
         ready: list[tuple[int, Subscription, Source, ParsedFeed]] = []
+        sources: dict[int, Source] = {}
         for subscription_id, body, headers in deliveries:
             check = subscriber.check_delivery(subscription_id, body, headers)
             results.append(check)
@@ -290,7 +292,7 @@ class Service:
                 continue
             sub = check.subscription
             try:
-                source = self.storage.get_source(sub.source_id)
+                source = sources.get(sub.source_id) or sources.setdefault(sub.source_id, self.storage.get_source(sub.source_id))
                 feed = parse_feed(body, url=sub.topic_url, content_type=headers.get("content-type"))
             except (NotFoundError, FeedParseError) as exc:
                 results[-1] = subscriber.refused(Delivery(400, f"unusable delivery: {exc}", subscription=sub), subscription_id)
@@ -327,8 +329,8 @@ class Service:
                     enqueue_assigns(self.settings, [a.id for a in stored])
                 elif stored:
                     self.intake.assign_many(stored, now=self.now())
-                for _, sub, _, _ in ready:
-                    subscriber.store.record_delivery(sub.id, now=self.now())
+                for subscription_id, count in Counter(sub.id for _, sub, _, _ in ready).items():
+                    subscriber.store.record_delivery(subscription_id, now=self.now(), count=count)
         except NewsloomError:
             if len(deliveries) == 1:
                 raise
