@@ -16,6 +16,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -29,7 +30,10 @@ from newsloom.errors import (
     NotFoundError,
     RateLimitedError,
 )
+from newsloom.ingest.groupcommit import GroupCommit
 from newsloom.ingest.opml import parse_opml
+from newsloom.ingest.subscriber import Delivery
+from newsloom.ingest.websub import Verification
 from newsloom.service import AddResult, Service, compare_inputs
 from newsloom.storage.accounts_base import (
     FOLLOW_KINDS,
@@ -150,6 +154,7 @@ class ReaderService:
         self._top_cache: tuple[float, list[rank.RankedStory], dict[str, list[rank.CoverageItem]]] | None = None
         self._lock = threading.Lock()
         self._intake_lock = threading.Lock()
+        self._pushes: GroupCommit[tuple[int, bytes, dict[str, str]], Delivery] | None = None
 
     def now(self) -> datetime:
         return self._clock()
@@ -337,6 +342,28 @@ class ReaderService:
             result = self.service.add(url, category=category or None)
         self.invalidate()
         return result
+
+    # -- WebSub callbacks (called by hubs, not readers) ----------------------------------------------------------
+
+    def websub_verify(self, subscription_id: int, params: dict[str, str]) -> Verification:
+        return self.service.websub_verify(subscription_id, params)
+
+    def websub_deliver(self, subscription_id: int, body: bytes, headers: dict[str, str]) -> Future[Delivery]:
+        """Queue a hub's delivery for the push thread; the future resolves once its articles are committed.
+
+        Deliveries arriving together are stored together (group commit); the intake is not thread-safe, so
+        the push thread takes the same lock as the other use cases that ingest.
+        """
+        if self._pushes is None:
+            self._pushes = GroupCommit(self._deliver_batch, name="newsloom-websub")
+        return self._pushes.submit((subscription_id, body, headers))
+
+    def _deliver_batch(self, batch: Sequence[tuple[int, bytes, dict[str, str]]]) -> list[Delivery]:
+        # No ``invalidate()``: the top-stories ranking is cached TOP_CACHE_TTL_S on purpose, and dropping it on
+        # every push made each story page view under a push burst re-rank all candidates (the story page
+        # itself reads the story fresh, so a pushed article shows there at once).
+        with self._intake_lock:
+            return self.service.websub_deliver_many(batch)
 
     def remove_source(self, actor: User, source_id: int) -> Source:
         self.require_admin(actor)

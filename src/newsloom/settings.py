@@ -61,6 +61,9 @@ class Settings:
     secret_key: str = field(default="", metadata={"help": "Key for session cookies; generated into the data dir when empty."})
     open_signup: bool = field(default=True, metadata={"help": "Anyone may sign up (false: invite only)."})
     story_window_days: float = field(default=7.0, metadata={"help": "Days a story stays open for new articles."})
+    public_url: str = field(default="", metadata={"help": "The server's public base URL (https://news.example.org); empty: unknown, so no WebSub subscriptions."})
+    websub_lease_s: int = field(default=10 * 24 * 3600, metadata={"help": "WebSub lease asked of hubs (they may grant another); renewed before it ends."})
+    websub_safety_poll_s: int = field(default=24 * 3600, metadata={"help": "Poll interval of a feed whose hub pushes its items (a safety poll)."})
 
     @property
     def effective_database_url(self) -> str:

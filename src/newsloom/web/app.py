@@ -29,7 +29,7 @@ from newsloom.errors import (
 from newsloom.reader_service import ReaderService
 from newsloom.service import Service
 from newsloom.settings import Settings
-from newsloom.web import auth, feeds, pages
+from newsloom.web import auth, feeds, pages, websub
 from newsloom.web.api import create_api
 from newsloom.web.csp import CONTENT_SECURITY_POLICY
 from newsloom.web.csrf import CSRF_COOKIE, ensure_csrf_token, set_csrf_cookie
@@ -176,6 +176,7 @@ def create_app(reader: ReaderService) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(pages.router)
     app.include_router(feeds.router)
+    app.include_router(websub.router)
     api_app = create_api(reader)
     app.mount("/api/v1", api_app)
     # The apps' APIs (Google Reader at the root, as apps expect it there).

@@ -12,6 +12,7 @@ waits as a standby.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import multiprocessing
 import os
@@ -23,6 +24,7 @@ from datetime import UTC, datetime
 from types import FrameType
 
 from newsloom.errors import ConfigError, QueueError
+from newsloom.ingest.subscriber import maintain_subscriptions
 from newsloom.settings import Settings
 from newsloom.storage import open_storage
 from newsloom.storage.base import Storage
@@ -197,6 +199,9 @@ def run_scheduler(settings: Settings, *, log_level: str = "INFO", stop: threadin
                 queued = scheduler_tick(storage, producer, now=now)
                 if queued:
                     log.info("queued %d due sources", queued)
+                kept = asyncio.run(maintain_subscriptions(storage, settings, now))  # WebSub leases
+                if kept.renewed or kept.expired or kept.timed_out:
+                    log.info("WebSub: %d renewed, %d expired, %d unverified", kept.renewed, kept.expired, kept.timed_out)
                 if time.monotonic() >= next_sweep:
                     swept = sweep_unassigned(storage, producer, settings, now=now)
                     if swept:
