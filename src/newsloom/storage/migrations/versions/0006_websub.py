@@ -18,7 +18,7 @@ import newsloom.storage.websub_schema  # noqa: F401
 from newsloom.storage.schema import UTCDateTime
 
 revision = "0006_websub"
-down_revision = "0002_accounts"
+down_revision = "0004_app_api"
 branch_labels = None
 depends_on = None
 
