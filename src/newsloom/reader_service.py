@@ -96,6 +96,7 @@ class StoryView:
     new_count: int = 0
     picked: bool = False
     followed_entities: frozenset[str] = frozenset()
+    following_story: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,12 +231,15 @@ class ReaderService:
         saved: set[int] = set()
         read: set[int] = set()
         followed: frozenset[str] = frozenset()
+        following_story = False
         if user is not None:
             previous = self.accounts.visit_story(user.id, story.id, now=self.now())
             ids = [a.id for a in articles]
             saved = self.accounts.saved_ids(user.id, ids)
             read = self.accounts.read_ids(user.id, ids)
-            followed = frozenset(f.value.lower() for f in self.accounts.list_follows(user.id) if f.kind == "entity")
+            follows = self.accounts.list_follows(user.id)
+            followed = frozenset(f.value.lower() for f in follows if f.kind == "entity")
+            following_story = any(f.kind == "story" and f.value == story.id for f in follows)
         rows = []
         for a in articles:
             added = briefs[a.id].added_at if a.id in briefs else None
@@ -254,6 +258,7 @@ class ReaderService:
             new_count=sum(r.is_new for r in rows),
             picked=picked,
             followed_entities=followed,
+            following_story=following_story,
         )
 
     def comparison(
@@ -524,6 +529,8 @@ class ReaderService:
         follow_kind = _follow_kind(kind)
         if follow_kind == "source":
             self.service.resolve_source(value.strip())  # NotFoundError for an unknown source
+        if follow_kind == "story":
+            value = self.service.story(value.strip()).id  # NotFoundError for an unknown story; merged: its new id
         return self.accounts.follow(user.id, follow_kind, value, now=self.now())
 
     def unfollow(self, user: User, kind: str, value: str) -> bool:
@@ -535,6 +542,11 @@ class ReaderService:
         out = []
         for f in self.accounts.list_follows(user.id):
             label = names.get(int(f.value), f"source {f.value}") if f.kind == "source" and f.value.isdigit() else f.value
+            if f.kind == "story":
+                try:
+                    label = self.service.story(f.value).headline
+                except NotFoundError:
+                    label = f"story {f.value}"
             out.append((f, label))
         return out
 
