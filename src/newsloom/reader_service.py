@@ -19,7 +19,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from newsloom import accounts
 from newsloom.errors import (
@@ -46,6 +45,7 @@ from newsloom.storage.accounts_base import (
 )
 from newsloom.storage.accounts_store import SqlAccountStore
 from newsloom.stories import rank
+from newsloom.stories.outlets import host_of, outlet_key
 from newsloom.types import Article, Source, Story
 
 # Top stories are ranked among the stories most recently seen: 400 covers two busy days of a few hundred
@@ -122,11 +122,7 @@ class Signin:
     session_token: str
 
 
-def _host(url: str | None) -> str | None:
-    if not url:
-        return None
-    host = urlsplit(url).hostname
-    return host.removeprefix("www.") if host else None
+_host = host_of
 
 
 class ReaderService:
@@ -167,11 +163,10 @@ class ReaderService:
         return _host(article.url) or "unknown outlet"
 
     def _coverage_items(self, briefs: dict[str, list[ArticleBrief]]) -> dict[str, list[rank.CoverageItem]]:
-        names = self.source_names()
         return {
             story_id: [
                 rank.CoverageItem(
-                    article_id=b.id, outlet=self.outlet_of(b, names), at=b.dated_at, original_id=b.original_id,
+                    article_id=b.id, outlet=outlet_key(b.publisher, b.source_ids, b.url), at=b.dated_at, original_id=b.original_id,
                     source_ids=b.source_ids,
                 )
                 for b in items
@@ -206,7 +201,7 @@ class ReaderService:
             if ranked.story.id == story.id:
                 return ranked.why
         coverage = self._coverage_items(self.accounts.coverage([story.id]))
-        return rank.why_line(rank.coverage_stats(coverage.get(story.id, []), self.now()), self.now())
+        return rank.why_line(rank.story_stats(story, coverage.get(story.id, []), self.now()), self.now())
 
     # -- stories and articles --------------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from newsloom.settings import Settings
 from newsloom.storage.base import Storage
 from newsloom.stories.cluster import ClusterDoc, EngineConfig, StoryEngine
 from newsloom.stories.dedupe import NearDuplicateIndex, content_hash
+from newsloom.stories.outlets import outlet_key
 from newsloom.types import Article, ExtractedArticle, NewArticle
 
 
@@ -48,7 +49,7 @@ def _cluster_doc(article: Article) -> ClusterDoc:
         title=article.title,
         text=article.text,
         date=article.published_at or article.fetched_at,
-        source=article.publisher or (str(article.source_ids[0]) if article.source_ids else None),
+        source=outlet_key(article.publisher, article.source_ids, article.url),
         original_id=str(article.original_id) if article.original_id is not None else None,
     )
 

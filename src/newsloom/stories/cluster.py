@@ -45,6 +45,7 @@ import numpy as np
 
 from newsloom.errors import InputError, NotFoundError
 from newsloom.stories.embed import FloatMatrix, StaticEmbedder, default_embedder
+from newsloom.stories.entitylist import main_entities
 from newsloom.stories.storymodel import Assignment, ClusterDoc, EngineConfig
 from newsloom.stories.summary import MemberText, headline, member_text, summary
 from newsloom.stories.text import TextParts, text_parts, tokens
@@ -820,24 +821,8 @@ class StoryEngine:
             story.entities = dict(top)
 
     def _main_entities(self, entities: dict[str, int], article_count: int) -> tuple[str, ...]:
-        """Most mentioned multi-word names first, then single names that are not part of a chosen one."""
-        limit = self.config.story_entities
-        ranked = sorted(entities.items(), key=lambda item: (-item[1], item[0]))
-        # a name needs two articles in a story of several, so one outlet's aside is not a main entity
-        floor = 2 if article_count > 2 else 1
-        phrases = [name for name, count in ranked if " " in name and count >= floor]
-        chosen: list[str] = []
-        for phrase in phrases:
-            if not any(phrase in other for other in chosen):
-                chosen.append(phrase)
-        chosen = chosen[: limit // 2 or 1]
-        words = {word for phrase in chosen for word in phrase.split()}
-        for name, count in ranked:
-            if len(chosen) >= limit:
-                break
-            if " " not in name and count >= floor and name not in words:
-                chosen.append(name)
-        return tuple(chosen)
+        """Most mentioned full names, parts folded in, bare common nouns dropped (``entitylist``)."""
+        return main_entities(entities, article_count, self.config.story_entities)
 
 
 # --- the `newsloom cluster FILE.jsonl` semantics ------------------------------------------------------------
