@@ -23,7 +23,9 @@ from newsloom.settings import Settings
 from newsloom.storage.base import Storage
 from newsloom.stories.cluster import ClusterDoc, EngineConfig, StoryEngine
 from newsloom.stories.dedupe import NearDuplicateIndex, content_hash
-from newsloom.stories.outlets import outlet_key
+from newsloom.stories.originality import REWRITE_CONTAINMENT, OriginalityLabel
+from newsloom.stories.originality_index import OriginalityIndex
+from newsloom.stories.outlets import host_of, outlet_key
 from newsloom.types import Article, ExtractedArticle, NewArticle
 
 
@@ -71,6 +73,7 @@ class Intake:
         self.storage = storage
         self.settings = settings
         self.near_duplicates = NearDuplicateIndex()
+        self.originality = OriginalityIndex()
         self.engine = StoryEngine(EngineConfig(window_days=settings.story_window_days), new_story_id=story_id_for)
         self._unassigned: list[int] = []
         if not store_only:
@@ -83,7 +86,15 @@ class Intake:
                 self._unassigned.append(article.id)
                 continue
             self.near_duplicates.add(str(article.id), article.text, article.published_at or article.fetched_at)
+            self._label(article, str(article.original_id) if article.original_id is not None else None, ())
             self.engine.restore(_cluster_doc(article), article.story_id)
+
+    def _label(self, article: Article, original_key: str | None, similar: list[tuple[str, float]] | tuple[()]) -> OriginalityLabel:
+        return self.originality.label(
+            str(article.id), text=article.text, author=article.author, publisher=article.publisher,
+            host=host_of(article.url), outlet=outlet_key(article.publisher, article.source_ids, article.url),
+            original_key=original_key, similar=similar,
+        )  # fmt: skip
 
     def assign_pending(self, *, now: datetime) -> int:
         """Assign the articles found stored without a story when the indexes were rebuilt; returns how many."""
@@ -167,6 +178,7 @@ class Intake:
             assigned: dict[int, tuple[Article, int | None, str]] = {}  # article id -> (article, original, story)
             created: set[str] = set()  # stories born in this batch: no row refers to them yet
             merged_away: list[str] = []  # stories stored before the batch and merged into another in it
+            labels: dict[int, OriginalityLabel] = {}
             for article in batch:
                 if article.story_id is not None or article.id in assigned:
                     continue
@@ -177,6 +189,9 @@ class Intake:
                     self.storage.set_original(article.id, original_id)
                 else:
                     original_id = None
+                # text reused below the copy threshold: rewrites (looked up before the article indexes itself)
+                similar = self.near_duplicates.similar(article.text, REWRITE_CONTAINMENT)
+                labels[article.id] = self._label(article, str(original_id) if original_id is not None else None, similar)
                 self.near_duplicates.add(str(article.id), article.text, published)
                 doc = replace(_cluster_doc(article), original_id=str(original_id) if original_id is not None else None)
                 assignment = self.engine.add(doc)
@@ -193,6 +208,7 @@ class Intake:
             touched = {self.engine.resolve(old) for old in merged_away} | set(members)
             for story_id in members:
                 self.storage.set_story(members[story_id], story_id)
+            self.storage.set_originality(labels)
             for story_id in sorted(touched):
                 self.storage.save_story(self.engine.story(story_id), now=now)
         results = []
