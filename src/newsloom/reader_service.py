@@ -29,7 +29,7 @@ from newsloom.errors import (
     RateLimitedError,
 )
 from newsloom.ingest.opml import parse_opml
-from newsloom.service import AddResult, Service, compare_inputs
+from newsloom.service import ORIGINALITY_DAYS, AddResult, Service, compare_inputs
 from newsloom.storage.accounts_base import (
     FOLLOW_KINDS,
     AccountStorage,
@@ -45,6 +45,8 @@ from newsloom.storage.accounts_base import (
 )
 from newsloom.storage.accounts_store import SqlAccountStore
 from newsloom.stories import rank
+from newsloom.stories.originality import OutletShare
+from newsloom.stories.origins import OriginArticle, StoryOrigins, story_origins
 from newsloom.stories.outlets import host_of, outlet_key
 from newsloom.types import Article, Source, Story
 
@@ -91,6 +93,7 @@ class StoryView:
     new_count: int = 0
     picked: bool = False
     followed_entities: frozenset[str] = frozenset()
+    origins: StoryOrigins | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +117,7 @@ class SourceHealth:
     source: Source
     status: str  # "ok" | "new" | "failing"
     note: str
+    originality: OutletShare | None = None  # its labelled articles of the window, when it has any
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +241,7 @@ class ReaderService:
             why=self.why(story),
             articles=rows,
             comparison=self.comparison(story, articles, names) if with_comparison else None,
+            origins=self.origins(story, articles) if with_comparison else None,
             timeline=timeline,
             related=related,
             previous_visit=previous,
@@ -249,11 +254,21 @@ class ReaderService:
         self, story: Story, articles: Sequence[Article] | None = None, names: dict[int, str] | None = None
     ) -> ComparisonView | None:
         """The story's comparison (agree / only here / differs), computed once per set of articles."""
+        names = names if names is not None else self.source_names()
+        compared = self._compared(story, articles)
+        if compared is None:
+            return None
+        chosen, raw = compared
+        return comparison_view(raw, [self.outlet_of(a, names) for a in chosen])
+
+    def _compared(
+        self, story: Story, articles: Sequence[Article] | None = None
+    ) -> tuple[list[Article], dict[str, Any]] | None:
+        """The compared articles (in the comparison's order) and the comparison's dict, cached per set."""
         from newsloom.stories.compare import compare_articles, comparison_to_dict
 
         if articles is None:
             articles = self.service.story_articles(story.id)
-        names = names if names is not None else self.source_names()
         chosen = sorted(articles, key=lambda a: (a.original_id is not None, a.id))[:COMPARE_MAX_ARTICLES]
         chosen.sort(key=lambda a: a.id)  # originals before their copies, so compare_inputs can link them
         if len(chosen) < 2:
@@ -264,9 +279,27 @@ class ReaderService:
             data = comparison_to_dict(compare_articles(compare_inputs(chosen)))
             payload = json.dumps(data, ensure_ascii=False)
             self.accounts.store_comparison(story.id, fingerprint, payload, now=self.now())
-        raw = json.loads(payload)
-        outlets = [self.outlet_of(a, names) for a in chosen]
-        return comparison_view(raw, outlets)
+        return chosen, json.loads(payload)
+
+    def origins(self, story: Story, articles: Sequence[Article] | None = None) -> StoryOrigins:
+        """Who reported first, how each outlet's articles are labelled, which claims each added."""
+        if articles is None:
+            articles = self.service.story_articles(story.id)
+        names = self.source_names()
+        compared = self._compared(story, articles)
+        shown, raw = compared if compared is not None else (list(articles), None)
+        labels = self.service.originality_labels(a.id for a in articles)
+        items = [
+            OriginArticle(self.outlet_of(a, names), a.published_at or a.fetched_at, labels.get(a.id)) for a in shown
+        ]
+        # articles beyond the compared ones still show their outlet and label (they added nothing compared)
+        compared_ids = {a.id for a in shown}
+        items += [
+            OriginArticle(self.outlet_of(a, names), a.published_at or a.fetched_at, labels.get(a.id))
+            for a in articles
+            if a.id not in compared_ids
+        ]
+        return story_origins(items, raw)
 
     def article_view(self, article_id: int, user: User | None = None) -> ArticleView:
         article = self.service.article(article_id)
@@ -311,8 +344,9 @@ class ReaderService:
 
     # -- sources ---------------------------------------------------------------------------------------------
 
-    def sources_health(self) -> list[SourceHealth]:
+    def sources_health(self, *, days: float = ORIGINALITY_DAYS) -> list[SourceHealth]:
         out = []
+        shares = self.service.originality(days=days, now=self.now())
         for s in self.service.sources():
             if s.error_count:
                 status, note = "failing", f"{s.error_count} failure{'s' if s.error_count > 1 else ''}: {s.last_error or ''}"
@@ -320,7 +354,7 @@ class ReaderService:
                 status, note = "new", "not polled yet"
             else:
                 status, note = "ok", "polling normally"
-            out.append(SourceHealth(s, status, note.strip()))
+            out.append(SourceHealth(s, status, note.strip(), shares.get(s.id)))
         return out
 
     def add_source(self, actor: User, url: str, *, category: str | None = None) -> AddResult:
