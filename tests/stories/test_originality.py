@@ -104,3 +104,19 @@ def test_shares_and_their_text() -> None:
     assert share.wires == (("AP", 2), ("Reuters", 1))
     assert share_text(share) == "60% own, 30% wire (AP 2, Reuters 1), 10% rewritten"
     assert share_text(outlet_share("Empty", [])) == "no labelled articles"
+
+
+def test_short_wire_briefs_are_known_by_their_opening() -> None:
+    from newsloom.stories.originality_index import label_next, opening_key
+
+    brief = "CHICAGO (AP) — Two men were wounded in a shooting early Sunday on the city's West Side, police said. Both are expected to survive."
+    dedupe, index = NearDuplicateIndex(), OriginalityIndex()
+    first = label_next(dedupe, index, "1", text=brief, published=None, author=None, publisher="Associated Press", host=None, outlet="Associated Press")
+    assert first == (None, OriginalityLabel("own"))
+    stripped = brief.split(" — ", 1)[1]  # the reprint drops the credit and keeps the agency's words
+    _, label = label_next(dedupe, index, "2", text=stripped, published=None, author=None, publisher=None, host="b.example", outlet="host:b.example")
+    assert label == OriginalityLabel("wire", "AP", 1)
+    other = "Two men were wounded in a shooting on Sunday, and police are asking for help finding the driver of a car."
+    _, label = label_next(dedupe, index, "3", text=other, published=None, author=None, publisher=None, host="c.example", outlet="host:c.example")
+    assert label == OriginalityLabel("own")
+    assert opening_key("Too short to tell.") is None

@@ -23,8 +23,8 @@ from newsloom.settings import Settings
 from newsloom.storage.base import Storage
 from newsloom.stories.cluster import ClusterDoc, EngineConfig, StoryEngine
 from newsloom.stories.dedupe import NearDuplicateIndex, content_hash
-from newsloom.stories.originality import REWRITE_CONTAINMENT, OriginalityLabel
-from newsloom.stories.originality_index import OriginalityIndex
+from newsloom.stories.originality import OriginalityLabel
+from newsloom.stories.originality_index import OriginalityIndex, label_next
 from newsloom.stories.outlets import host_of, outlet_key
 from newsloom.types import Article, ExtractedArticle, NewArticle
 
@@ -86,14 +86,16 @@ class Intake:
                 self._unassigned.append(article.id)
                 continue
             self.near_duplicates.add(str(article.id), article.text, article.published_at or article.fetched_at)
-            self._label(article, str(article.original_id) if article.original_id is not None else None, ())
+            self._label(article, str(article.original_id) if article.original_id is not None else None)
+            self.originality.remember_opening(str(article.id), article.text)
             self.engine.restore(_cluster_doc(article), article.story_id)
 
-    def _label(self, article: Article, original_key: str | None, similar: list[tuple[str, float]] | tuple[()]) -> OriginalityLabel:
+    def _label(self, article: Article, original_key: str | None) -> OriginalityLabel:
+        """Re-label a stored article while rebuilding (no rewrite search: only its wire matters to later copies)."""
         return self.originality.label(
             str(article.id), text=article.text, author=article.author, publisher=article.publisher,
             host=host_of(article.url), outlet=outlet_key(article.publisher, article.source_ids, article.url),
-            original_key=original_key, similar=similar,
+            original_key=original_key,
         )  # fmt: skip
 
     def assign_pending(self, *, now: datetime) -> int:
@@ -183,16 +185,14 @@ class Intake:
                 if article.story_id is not None or article.id in assigned:
                     continue
                 published = article.published_at or article.fetched_at
-                original_key = self.near_duplicates.find_original(article.text, published)
+                original_key, labels[article.id] = label_next(
+                    self.near_duplicates, self.originality, str(article.id), text=article.text, published=published,
+                    author=article.author, publisher=article.publisher, host=host_of(article.url),
+                    outlet=outlet_key(article.publisher, article.source_ids, article.url),
+                )  # fmt: skip
                 original_id = int(original_key) if original_key is not None else None
-                if original_id is not None and original_id != article.id:
+                if original_id is not None:
                     self.storage.set_original(article.id, original_id)
-                else:
-                    original_id = None
-                # text reused below the copy threshold: rewrites (looked up before the article indexes itself)
-                similar = self.near_duplicates.similar(article.text, REWRITE_CONTAINMENT)
-                labels[article.id] = self._label(article, str(original_id) if original_id is not None else None, similar)
-                self.near_duplicates.add(str(article.id), article.text, published)
                 doc = replace(_cluster_doc(article), original_id=str(original_id) if original_id is not None else None)
                 assignment = self.engine.add(doc)
                 if assignment.created:

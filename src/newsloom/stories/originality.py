@@ -63,9 +63,10 @@ WIRES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 _SPELLING_TO_WIRE = {spelling: name for name, (spellings, _) in WIRES.items() for spelling in spellings}
 _HOST_TO_WIRE = {host: name for name, (_, hosts) in WIRES.items() for host in hosts}
 _ALTERNATION = "|".join(re.escape(s) for s in sorted(_SPELLING_TO_WIRE, key=len, reverse=True))
-# The first line's dateline credit: "NEW ORLEANS (AP) —", "Killingly (AP) —", "SEOUL, March 21 (Yonhap) --",
-# "(Reuters) -". Only the opening 200 characters: a dateline opens the text.
-_DATELINE = re.compile(rf"^[^\n]{{0,120}}?\((?:{_ALTERNATION})(?:/[^)]{{1,30}})?\)\s*(?:[-—–:]|--)")
+# A dateline credit opening a paragraph: "NEW ORLEANS (AP) —", "Killingly (AP) —", "SEOUL, March 21 (Yonhap)
+# --", "(Reuters) -". Only in the opening characters: a dateline opens the story (after at most an editor's
+# note or a republishing line above it).
+_DATELINE = re.compile(rf"^[^\n]{{0,120}}?\((?:{_ALTERNATION})(?:/[^)]{{1,30}})?\)\s*(?:[-—–:]|--)", re.MULTILINE)
 # A byline line opening the text: "By The Associated Press", "By REUTERS", "BY AFP".
 _OPENING_BYLINE = re.compile(rf"^\s*(?:By|BY|by)\s+(?:{_ALTERNATION})\s*$", re.MULTILINE)
 # Closing credits in the last lines of the text.
@@ -79,7 +80,7 @@ _CLOSING = re.compile(
 _REUTERS_TRAILER = re.compile(r"\((?:Reporting|Additional reporting|Writing) by [^)]{2,200}(?:Editing|editing) by [^)]{2,120}\)")
 _AUTHOR_WIRE = re.compile(rf"(?<![\w-])(?:{_ALTERNATION})(?![\w-])")
 
-OPENING_CHARS = 200
+OPENING_CHARS = 400
 CLOSING_CHARS = 400
 
 
