@@ -1,7 +1,7 @@
 """The originality label of each article: own reporting, wire copy reprinted (which wire), or rewritten.
 
 Revision ID: 0005_originality
-Revises: 0002_accounts
+Revises: 0007_notifications
 Create Date: 2026-12-04
 
 Additive: one new table, spelled out here so this revision keeps building the same schema whatever
@@ -16,7 +16,7 @@ from alembic import op
 import newsloom.storage.originality_schema  # noqa: F401  (registers the table for the schema check)
 
 revision = "0005_originality"
-down_revision = "0002_accounts"
+down_revision = "0007_notifications"
 branch_labels = None
 depends_on = None
 
