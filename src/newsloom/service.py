@@ -12,7 +12,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,12 @@ from newsloom.settings import Settings, load_settings
 from newsloom.storage import open_storage
 from newsloom.storage.base import Storage
 from newsloom.storage.websub_base import Subscription
+from newsloom.stories.originality import OriginalityLabel, OutletShare, outlet_share
 from newsloom.types import Article, ExtractedArticle, OpmlOutline, ParsedFeed, Source, Story
+
+# Outlet originality shares look at this many days by default: a month of a daily paper is a few hundred
+# articles, enough for a share to mean something, and recent enough to follow a change of habits.
+ORIGINALITY_DAYS = 30
 
 
 @dataclass
@@ -409,6 +414,18 @@ class Service:
     def story_articles(self, story_id: str, *, limit: int = 500) -> list[Article]:
         story = self.storage.get_story(story_id)
         return self.storage.list_articles(story_id=story.id, limit=limit)
+
+    def originality(self, *, days: float = ORIGINALITY_DAYS, now: datetime | None = None) -> dict[int, OutletShare]:
+        """Per source id: how much of what it delivered in the last ``days`` days was its own, wire copy, rewritten."""
+        if not days > 0:
+            raise InputError(f"days must be a positive number, not {days}")
+        since = (now or self.now()) - timedelta(days=days)
+        names = {s.id: s.title or s.url for s in self.storage.list_sources()}
+        rows = self.storage.originality_by_source(since=since)
+        return {sid: outlet_share(names.get(sid, f"source {sid}"), found) for sid, found in rows.items()}
+
+    def originality_labels(self, article_ids: Iterable[int]) -> dict[int, OriginalityLabel]:
+        return self.storage.get_originality(article_ids)
 
 
 # -- commands that need no database -------------------------------------------------------------------------------

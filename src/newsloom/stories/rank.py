@@ -11,7 +11,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from newsloom.types import Story
@@ -49,10 +49,10 @@ _HEADLINE_STOPWORDS = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class CoverageItem:
-    """One article of a story, as ranking sees it."""
+    """One article of a story, as ranking sees it. ``outlet`` is ``outlets.outlet_key`` (None: not known)."""
 
     article_id: int
-    outlet: str
+    outlet: str | None
     at: datetime
     original_id: int | None = None
     source_ids: tuple[int, ...] = ()
@@ -104,18 +104,42 @@ class Recommendation:
 
 
 def coverage_stats(items: Sequence[CoverageItem], now: datetime) -> CoverageStats:
-    outlets = {item.outlet for item in items}
-    independent = {item.outlet for item in items if item.original_id is None}
+    """Counts and times of the items. Articles of no known outlet count as articles, not as outlets."""
+    outlets = {item.outlet for item in items if item.outlet is not None}
+    independent = {item.outlet for item in items if item.original_id is None and item.outlet is not None}
     times = [item.at for item in items]
     return CoverageStats(
         outlets=len(outlets),
-        independent_outlets=len(independent) or min(1, len(outlets)),
+        independent_outlets=len(independent) or min(1, len(items)),
         articles=len(items),
         copies=sum(item.original_id is not None for item in items),
         first=min(times) if times else None,
         latest=max(times) if times else None,
         last_hour=sum(now - LAST_HOUR <= t <= now for t in times),
         recent=sum(now - VELOCITY_WINDOW <= t <= now for t in times),
+    )
+
+
+def story_stats(story: Story, items: Sequence[CoverageItem], now: datetime) -> CoverageStats:
+    """The stats a story is ranked and explained by: its own counts, the items' times.
+
+    Outlets, articles and copies are the story's stored counts, the very numbers ``/api/v1`` and the pages
+    show beside the why line, so the line can never say "2 outlets" next to ``outlet_count`` 1. The items
+    (the articles as stored) give the times: span, last hour, velocity.
+    """
+    if not items:
+        return CoverageStats(
+            outlets=story.outlet_count, independent_outlets=max(1, min(story.original_count, story.outlet_count)),
+            articles=story.article_count, copies=story.syndicated_count, first=story.first_seen,
+            latest=story.last_seen, last_hour=0, recent=0,
+        )  # fmt: skip
+    stats = coverage_stats(items, now)
+    return replace(
+        stats,
+        outlets=story.outlet_count,
+        independent_outlets=max(1, min(stats.independent_outlets, story.outlet_count)),
+        articles=story.article_count,
+        copies=story.syndicated_count,
     )
 
 
@@ -141,13 +165,23 @@ def span_text(delta: timedelta) -> str:
 
 
 def why_line(stats: CoverageStats, now: datetime) -> str:
-    """``14 outlets in 6 hours, 3 in the last hour`` (and how many are copies of a wire story)."""
-    if stats.first is None or stats.latest is None:
+    """``14 outlets in 6 hours, 3 in the last hour`` (and how many are copies of a wire story).
+
+    Says outlets only where outlets are known: two local files of no named outlet are "2 articles".
+    """
+    if stats.first is None or stats.latest is None or stats.articles == 0:
         return "no coverage yet"
-    if stats.outlets <= 1:
-        head = f"1 outlet, {span_text(now - stats.latest)} ago" if now > stats.latest else "1 outlet, just now"
-    else:
+    if stats.articles == 1 or stats.latest <= stats.first:
+        who = "1 outlet" if stats.outlets == 1 and stats.articles == 1 else plural(stats.articles, "article")
+        if stats.articles > 1 and stats.outlets:
+            who += f" from {plural(stats.outlets, 'outlet')}"
+        head = f"{who}, {span_text(now - stats.latest)} ago" if now > stats.latest else f"{who}, just now"
+    elif stats.outlets >= 2:
         head = f"{plural(stats.outlets, 'outlet')} in {span_text(stats.latest - stats.first)}"
+    elif stats.outlets == 1:
+        head = f"{plural(stats.articles, 'article')} from 1 outlet in {span_text(stats.latest - stats.first)}"
+    else:
+        head = f"{plural(stats.articles, 'article')} in {span_text(stats.latest - stats.first)}, no outlet named"
     parts = [head]
     if stats.last_hour:
         parts.append(f"{stats.last_hour} in the last hour")
@@ -163,13 +197,7 @@ def top_stories(
     """Stories ordered by score, best first, each with its why line."""
     ranked: list[RankedStory] = []
     for story in stories:
-        items = coverage.get(story.id, ())
-        stats = coverage_stats(items, now)
-        if not items:
-            stats = CoverageStats(
-                outlets=story.outlet_count, independent_outlets=max(1, story.original_count), articles=story.article_count,
-                copies=story.syndicated_count, first=story.first_seen, latest=story.last_seen, last_hour=0, recent=0,
-            )  # fmt: skip
+        stats = story_stats(story, coverage.get(story.id, ()), now)
         score = story_score(stats, stats.latest or story.last_seen, now)
         ranked.append(RankedStory(story=story, score=score, why=why_line(stats, now), stats=stats))
     ranked.sort(key=lambda r: (-r.score, r.story.id))
