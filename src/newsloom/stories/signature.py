@@ -18,7 +18,7 @@ Pure: a function of (title, text, publication date).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -38,6 +38,11 @@ _STREET_RE = re.compile(
     r"(Street|Avenue|Road|Boulevard|Drive|Lane|Place|Court|Parkway|Highway|Terrace|St\.|Ave\.|Rd\.|Blvd\.)"
     r"(?!\w)"
 )
+_STREET_WORD_RE = re.compile(
+    r"(?<= )(?:Street|Avenue|Road|Boulevard|Drive|Lane|Place|Court|Parkway|Highway|Terrace|St\.|Ave\.|Rd\.|Blvd\.)(?!\w)"
+)
+#: a street's name and direction fit in this many characters before its street word
+_STREET_LOOKBACK = 64
 _SUFFIX = {"St.": "street", "Ave.": "avenue", "Rd.": "road", "Blvd.": "boulevard"}
 #: capitalised words that open a street-like run but are no part of the street's name
 _STREET_NOISE = frozenset({"The", "On", "In", "At", "Near", "Of", "And", "Block", "Main"})
@@ -100,9 +105,23 @@ class EventSignature:
 EMPTY_SIGNATURE = EventSignature()
 
 
+def _street_matches(text: str) -> Iterator[re.Match[str]]:
+    """``_STREET_RE`` matches, looked for only just before a street word: most capitalised words open no
+    street, and trying the pattern at each costs ~4x this two-step search."""
+    last_end = 0
+    for suffix in _STREET_WORD_RE.finditer(text):
+        start = max(last_end, suffix.start() - _STREET_LOOKBACK)
+        match = None
+        for found in _STREET_RE.finditer(text, start, suffix.end()):
+            match = found
+        if match is not None and match.end() == suffix.end():
+            last_end = match.end()
+            yield match
+
+
 def _streets(text: str) -> list[str]:
     found: list[str] = []
-    for match in _STREET_RE.finditer(text):
+    for match in _street_matches(text):
         words = match.group(1).split()
         while words and words[0] in _STREET_NOISE:
             words.pop(0)
