@@ -293,7 +293,7 @@ class StoryEngine:
         # the open stories holding one of the article's rare strong keys (its street, a victim's name) are
         # candidates too: a follow-up may share those and few words
         rare_keys = self._signatures.rare(signature)
-        recent.update(self._signatures.stories(rare_keys))
+        recent.update(self._signatures.stories(rare_keys, config.signature_candidates))
         if not overlap and not recent:
             return []
         ranked = sorted(overlap.items(), key=lambda item: (-item[1], stories[item[0]].seq))[: config.candidates]

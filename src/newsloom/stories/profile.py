@@ -90,12 +90,15 @@ class SignatureIndex:
         postings, seen, cap = self._postings, self._seen, self.rare_stories
         return tuple(key for key in signature.strong if key in postings and seen.get(key, 0) <= cap)
 
-    def stories(self, keys: Iterable[str]) -> dict[str, None]:
-        """Ids of the open stories holding any of ``keys``, in posting order."""
-        found: dict[str, None] = {}
+    def stories(self, keys: Iterable[str], limit: int) -> dict[str, None]:
+        """Ids of the open stories holding most of ``keys``, at most ``limit`` (ties: the newest posting
+        first). Bounded: each rare key is in at most ``rare_stories`` open stories."""
+        found: dict[str, int] = {}
         for key in keys:
-            found.update(self._postings.get(key, {}))
-        return found
+            for story_id in reversed(self._postings.get(key, {})):
+                found[story_id] = found.get(story_id, 0) + 1
+        ranked = sorted(found.items(), key=lambda item: -item[1])[:limit]  # sorted is stable: order of finding
+        return dict.fromkeys(story_id for story_id, _ in ranked)
 
     def post(self, story: StoryState, signature: EventSignature) -> None:
         held = set(story.posted_keys)

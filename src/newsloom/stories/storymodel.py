@@ -186,6 +186,9 @@ class EngineConfig:
     signature_bonus: float = 0.25
     signature_extra_bonus: float = 0.05
     signature_rare_stories: int = 3
+    #: open stories found by signature keys that are scored in full per article, most shared keys first
+    #: (bounds the work: an article may have dozens of keys)
+    signature_candidates: int = 3
     #: ... read only from articles of this many words or more: a full report names its incident's street
     #: and people, while a headline and lead names the topic's actors (a politician, a team), which recur
     #: in other events days apart
