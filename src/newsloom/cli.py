@@ -35,6 +35,8 @@ app = typer.Typer(
 )
 out = Console(soft_wrap=True)
 err = Console(stderr=True)
+#: records named in a warning about implausible dates (the rest are counted)
+_SHOWN_PROBLEMS = 5
 
 T = TypeVar("T")
 
@@ -330,13 +332,23 @@ def cluster(
     """Group articles into stories, online; prints one `id<TAB>story_id` line per article. Needs no database.
 
     Dated records are taken in date order, undated ones where the file puts them: the file order is read as publication order unless --unordered says it is not."""
-    from newsloom.stories.cluster import cluster_records
+    from newsloom.stories.cluster import cluster_file
     from newsloom.stories.storymodel import EngineConfig
 
     records = read_jsonl(path)
     config = EngineConfig().without_arrival_order() if unordered else EngineConfig()
-    for article_id, story_id in cluster_records(records, config):
+    placed, problems = cluster_file(records, config, now=datetime.now(UTC))
+    for article_id, story_id in placed:
         sys.stdout.write(f"{article_id}\t{story_id}\n")
+    if problems:
+        shown = ", ".join(f"{p.id} ({p.date.date().isoformat()}, {p.reason})" for p in problems[:_SHOWN_PROBLEMS])
+        more = f" and {len(problems) - _SHOWN_PROBLEMS} more" if len(problems) > _SHOWN_PROBLEMS else ""
+        err.print(
+            f"warning: {len(problems)} record(s) with an implausible date were clustered as undated "
+            f"(placed where the file puts them): {shown}{more}",
+            markup=False,
+            highlight=False,
+        )
 
 
 @app.command()

@@ -447,6 +447,16 @@ def extract_target(target: str, settings: Settings) -> Iterator[dict[str, Any]]:
             yield {"path": str(doc.path), "error": doc.error, "is_article": False}
 
 
+def _record_problem(record: object) -> str:
+    if not isinstance(record, dict):
+        return f"a JSON {type(record).__name__}, not an object"
+    if "id" not in record:
+        return "no 'id'"
+    if record.get("text") is None:
+        return f"record {record['id']!r} has no text"
+    return f"record {record['id']!r}: 'text' is a {type(record['text']).__name__}, not a string"
+
+
 def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
     """JSON Lines records; a bad line is an InputError naming the line."""
     records: list[dict[str, Any]] = []
@@ -462,7 +472,7 @@ def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
         except json.JSONDecodeError as exc:
             raise InputError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
         if not isinstance(record, dict) or "id" not in record or not isinstance(record.get("text"), str):
-            raise InputError(f"{path}:{number}: each line needs an object with 'id' and 'text'")
+            raise InputError(f"{path}:{number}: {_record_problem(record)}; each line needs an object with 'id' and 'text'")
         records.append(record)
     return records
 

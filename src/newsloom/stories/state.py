@@ -62,6 +62,10 @@ class StoryState:
     index_postings: tuple[dict[str, None], ...] = ()
     #: the centroid's heaviest names ("@" terms), for the name-conflict evidence
     top_names: tuple[str, ...] = ()
+    #: event-signature keys of the members with their counts (``stories.profile``), and the strong keys
+    #: the story is posted under in the signature index
+    profile: dict[str, int] = field(default_factory=dict)
+    posted_keys: tuple[str, ...] = ()
     #: some member's text opened with a dateline (``TextParts.dateline``)
     datelined: bool = False
     open: bool = True
