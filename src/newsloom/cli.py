@@ -16,7 +16,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from newsloom.errors import InputError, NewsloomError
-from newsloom.service import Service, compare_inputs, extract_target, load_compare_inputs, read_jsonl
+from newsloom.service import (
+    ORIGINALITY_DAYS,
+    Service,
+    compare_inputs,
+    extract_target,
+    load_compare_inputs,
+    read_jsonl,
+)
 from newsloom.settings import Settings, describe_settings, load_settings
 
 app = typer.Typer(
@@ -28,6 +35,8 @@ app = typer.Typer(
 )
 out = Console(soft_wrap=True)
 err = Console(stderr=True)
+#: records named in a warning about implausible dates (the rest are counted)
+_SHOWN_PROBLEMS = 5
 
 T = TypeVar("T")
 
@@ -124,10 +133,13 @@ def remove(source: str = typer.Argument(..., help="Source id or URL.")) -> None:
 
 
 @app.command()
-def sources() -> None:
-    """List sources with their health."""
+def sources(
+    days: float = typer.Option(ORIGINALITY_DAYS, "--days", help="Originality window: articles of the last DAYS days."),
+) -> None:
+    """List sources with their health and originality (own reporting, wire copy, rewritten)."""
     with service() as svc:
         rows = svc.sources()
+        shares = svc.originality(days=days)
     table = Table("id", "title", "category", "health", "last success", "next poll", "last error")
     for s in rows:
         health = "ok" if not s.error_count else f"{s.error_count} failure{'s' if s.error_count > 1 else ''}"
@@ -139,6 +151,17 @@ def sources() -> None:
         )
     out.print(table)
     out.print(f"{len(rows)} sources")
+    originality = Table("id", "title", "articles", "own", "wire", "rewritten", "wires", title=f"originality, last {days:g} days")
+    for s in rows:
+        share = shares.get(s.id)
+        if share is None:
+            originality.add_row(str(s.id), s.title or s.url, "0", "-", "-", "-", "")
+            continue
+        originality.add_row(
+            str(s.id), s.title or s.url, str(share.total), f"{share.share('own'):.0%}", f"{share.share('wire'):.0%}",
+            f"{share.share('rewrite'):.0%}", ", ".join(f"{name} {n}" for name, n in share.wires),
+        )
+    out.print(originality)
 
 
 @app.command("import-opml")
@@ -309,13 +332,23 @@ def cluster(
     """Group articles into stories, online; prints one `id<TAB>story_id` line per article. Needs no database.
 
     Dated records are taken in date order, undated ones where the file puts them: the file order is read as publication order unless --unordered says it is not."""
-    from newsloom.stories.cluster import cluster_records
+    from newsloom.stories.cluster import cluster_file
     from newsloom.stories.storymodel import EngineConfig
 
     records = read_jsonl(path)
     config = EngineConfig().without_arrival_order() if unordered else EngineConfig()
-    for article_id, story_id in cluster_records(records, config):
+    placed, problems = cluster_file(records, config, now=datetime.now(UTC))
+    for article_id, story_id in placed:
         sys.stdout.write(f"{article_id}\t{story_id}\n")
+    if problems:
+        shown = ", ".join(f"{p.id} ({p.date.date().isoformat()}, {p.reason})" for p in problems[:_SHOWN_PROBLEMS])
+        more = f" and {len(problems) - _SHOWN_PROBLEMS} more" if len(problems) > _SHOWN_PROBLEMS else ""
+        err.print(
+            f"warning: {len(problems)} record(s) with an implausible date were clustered as undated "
+            f"(placed where the file puts them): {shown}{more}",
+            markup=False,
+            highlight=False,
+        )
 
 
 @app.command()
@@ -407,6 +440,7 @@ def run(
     stop = threading.Event()
     poller = threading.Thread(target=poll_forever, args=(stop,), name="newsloom-poller", daemon=True)
     poller.start()
+    threading.Thread(target=notify_forever, args=(stop,), name="newsloom-notifier", daemon=True).start()
     try:
         serve_reader(settings(), host=host, port=port)
     finally:
@@ -459,6 +493,97 @@ def createadmin(
     finally:
         reader.service.close()
     out.print(f"admin {user.username} ready (user id {user.id})")
+
+
+@app.command("api-password")
+def api_password(
+    username: str = typer.Argument(..., help="The reader whose API password to set."),
+    password: str = typer.Option(
+        ..., prompt=True, hide_input=True, confirmation_prompt=True, envvar="NEWSLOOM_API_PASSWORD",
+        help="API password (prompted when not given; or $NEWSLOOM_API_PASSWORD). Apart from the sign-in password.",
+    ),
+) -> None:
+    """Set a reader's API password, which apps (Google Reader API, Fever API) sign in with; signs apps out."""
+    from newsloom.apps_service import AppService
+    from newsloom.web.app import build_reader
+
+    reader = build_reader(settings())
+    try:
+        user = AppService(reader).set_api_password_for(username, password)
+    finally:
+        reader.service.close()
+    out.print(f"API password of {user.username} set; apps sign in with it (earlier app sign-ins revoked)")
+
+
+@contextmanager
+def notifier() -> Iterator[Any]:
+    from newsloom.notify_service import NotifyService
+    from newsloom.web.app import build_reader
+
+    reader = build_reader(settings())
+    try:
+        yield NotifyService(reader)
+    finally:
+        reader.service.close()
+
+
+def report_delivery(report: Any) -> None:
+    for line in report.errors:
+        err.print(f"[red]failed:[/] {line}", markup=True, highlight=False)
+    out.print(f"{datetime.now(UTC):%H:%M:%S} notifications: {report.sent} sent, {report.retrying} to retry, "
+              f"{report.failed} failed for good")  # fmt: skip
+
+
+@app.command()
+def notify(
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be sent; send nothing."),
+    watch: bool = typer.Option(False, "--watch", help="Keep delivering every notify_interval_s (a notifier process)."),
+) -> None:
+    """Deliver pending notifications (e-mail, webhooks) and due digests, once or continuously."""
+    import time
+
+    with notifier() as notes:
+        if dry_run:
+            lines = notes.dry_run()
+            for line in lines:
+                typer.echo(f"{line.channel}\t{line.destination}\t{line.key}\t{line.title}")  # tab-separated, for scripts
+            for due in notes.due_digests():
+                typer.echo(f"digest\t{due.email}\t{due.digest}\treader {due.user_id}")
+            out.print(f"{len(lines)} notifications would be sent", markup=False)
+            return
+        while True:
+            report = notes.run_once()
+            if report.sent or report.retrying or report.failed or not watch:
+                report_delivery(report)
+            if not watch:
+                return
+            time.sleep(notes.settings.notify_interval_s)
+
+
+@app.command()
+def digest(
+    to: str = typer.Option(..., "--to", help="Address to send the digest to."),
+    now: bool = typer.Option(False, "--now", help="Send it at once (required: scheduled digests need no command)."),
+) -> None:
+    """Send one digest of the current top stories to ADDRESS at once, to check the SMTP set-up."""
+    if not now:
+        raise InputError("digest sends only with --now (scheduled digests are sent by `newsloom notify --watch` or `run`)")
+    with notifier() as notes:
+        sent = notes.send_digest_now(to)
+    out.print(f"sent “{sent.subject}” to {to}", markup=False, highlight=False)
+
+
+def notify_forever(stop: Any) -> None:
+    """The background notifier of ``run``: delivers the outbox and due digests every ``notify_interval_s``."""
+    with notifier() as notes:
+        while not stop.is_set():
+            try:
+                report = notes.run_once()
+                if report.sent or report.errors:
+                    report_delivery(report)
+            except NewsloomError as exc:
+                err.print(f"[red]notifying failed:[/] {exc}", markup=True, highlight=False)
+            stop.wait(notes.settings.notify_interval_s)
 
 
 def poll_pause(svc: Service) -> float:

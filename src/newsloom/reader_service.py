@@ -10,13 +10,16 @@ that go through the ingest intake (adding a source that turns out to be an artic
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from newsloom import accounts, story_pages
 from newsloom.errors import (
@@ -26,9 +29,12 @@ from newsloom.errors import (
     NotFoundError,
     RateLimitedError,
 )
+from newsloom.ingest.groupcommit import GroupCommit
 from newsloom.ingest.opml import parse_opml
+from newsloom.ingest.subscriber import Delivery
+from newsloom.ingest.websub import Verification
 from newsloom.lru import Lru
-from newsloom.service import AddResult, Service
+from newsloom.service import ORIGINALITY_DAYS, AddResult, Service, compare_inputs
 from newsloom.storage.accounts_base import (
     FOLLOW_KINDS,
     AccountStorage,
@@ -45,6 +51,9 @@ from newsloom.storage.accounts_base import (
 from newsloom.storage.accounts_store import SqlAccountStore
 from newsloom.storage.base import SearchHit
 from newsloom.stories import rank
+from newsloom.stories.originality import OutletShare
+from newsloom.stories.origins import OriginArticle, StoryOrigins, story_origins
+from newsloom.stories.outlets import host_of, outlet_key
 from newsloom.types import Article, Source, Story
 
 # Top stories are ranked among the stories most recently seen: 400 covers two busy days of a few hundred
@@ -53,8 +62,11 @@ TOP_CANDIDATES = 400
 # Ranking is cached this long: a page view every second would otherwise re-read every candidate's coverage.
 # New articles show up within half a minute, which a news front page tolerates.
 TOP_CACHE_TTL_S = 30.0
+# The comparison aligns every pair of sentences; past this many originals it is slow and no more readable.
+COMPARE_MAX_ARTICLES = 16
 # For you reads the entities of the stories behind this many of the reader's latest reads and saves.
 HISTORY_DEPTH = 50
+RELATED_CANDIDATES = 200
 # Decoded story pages kept in memory, by story id, each with the version and build it came from: a view reads
 # the story's version (one indexed read) and decodes its stored page only when that changed.
 PAGE_MEMO_SIZE = 1024
@@ -62,6 +74,7 @@ PAGE_MEMO_SIZE = 1024
 # article is a new key). 256 covers the popular queries of a busy reader site.
 SEARCH_MEMO_SIZE = 256
 SIGNUP_MODE_KEY = "signup_mode"  # "open" | "invite"
+_A = TypeVar("_A", Article, ArticleBrief)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +107,10 @@ class StoryView:
     new_count: int = 0
     picked: bool = False
     followed_entities: frozenset[str] = frozenset()
+    following_story: bool = False
     built_at: datetime | None = None  # when the stored page was built: the story page's Last-Modified
     version: int = 0  # the story version the page shows
+    origins: StoryOrigins | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,12 +135,16 @@ class SourceHealth:
     source: Source
     status: str  # "ok" | "new" | "failing"
     note: str
+    originality: OutletShare | None = None  # its labelled articles of the window, when it has any
 
 
 @dataclass(frozen=True, slots=True)
 class Signin:
     user: User
     session_token: str
+
+
+_host = host_of
 
 
 class ReaderService:
@@ -148,10 +167,12 @@ class ReaderService:
         self._top_cache: tuple[float, list[rank.RankedStory], dict[str, list[rank.CoverageItem]]] | None = None
         self.top_generation = 0  # counts rankings: a new ranking is a new key for what is cached from it
         self._pages: Lru[tuple[int, datetime, story_pages.StoryPage, bool]] = Lru(PAGE_MEMO_SIZE)
+        self._origins: Lru[tuple[int, datetime, StoryOrigins]] = Lru(PAGE_MEMO_SIZE)
         self._searches: Lru[SearchResults] = Lru(SEARCH_MEMO_SIZE)
         self._lock = threading.Lock()
         self._ranking = threading.Lock()  # held by the one thread ranking top stories
         self._intake_lock = threading.Lock()
+        self._pushes: GroupCommit[tuple[int, bytes, dict[str, str]], Delivery] | None = None
 
     def now(self) -> datetime:
         return self._clock()
@@ -159,17 +180,21 @@ class ReaderService:
     # -- outlets ---------------------------------------------------------------------------------------------
 
     def source_names(self) -> dict[int, str]:
-        return story_pages.source_names(self.service.storage)
+        return {s.id: s.title or _host(s.site_url or s.url) or s.url for s in self.service.sources()}
 
     def outlet_of(self, article: Article | ArticleBrief | SearchHit, names: dict[int, str]) -> str:
-        return story_pages.outlet_name(article.publisher, article.source_ids, article.url, names)
+        if article.publisher:
+            return article.publisher
+        for source_id in article.source_ids:
+            if source_id in names:
+                return names[source_id]
+        return _host(article.url) or "unknown outlet"
 
     def _coverage_items(self, briefs: dict[str, list[ArticleBrief]]) -> dict[str, list[rank.CoverageItem]]:
-        names = self.source_names()
         return {
             story_id: [
                 rank.CoverageItem(
-                    article_id=b.id, outlet=self.outlet_of(b, names), at=b.dated_at, original_id=b.original_id,
+                    article_id=b.id, outlet=outlet_key(b.publisher, b.source_ids, b.url), at=b.dated_at, original_id=b.original_id,
                     source_ids=b.source_ids,
                 )
                 for b in items
@@ -217,7 +242,7 @@ class ReaderService:
             if ranked.story.id == story.id:
                 return ranked.why
         coverage = self._coverage_items(self.accounts.coverage([story.id]))
-        return rank.why_line(rank.coverage_stats(coverage.get(story.id, []), self.now()), self.now())
+        return rank.why_line(rank.story_stats(story, coverage.get(story.id, []), self.now()), self.now())
 
     # -- stories and articles --------------------------------------------------------------------------------
 
@@ -256,12 +281,15 @@ class ReaderService:
         saved: set[int] = set()
         read: set[int] = set()
         followed: frozenset[str] = frozenset()
+        following_story = False
         if user is not None:
             previous = self.accounts.visit_story(user.id, story.id, now=self.now())
             ids = [a.id for a in page.articles]
             saved = self.accounts.saved_ids(user.id, ids)
             read = self.accounts.read_ids(user.id, ids)
-            followed = frozenset(f.value.lower() for f in self.accounts.list_follows(user.id) if f.kind == "entity")
+            follows = self.accounts.list_follows(user.id)
+            followed = frozenset(f.value.lower() for f in follows if f.kind == "entity")
+            following_story = any(f.kind == "story" and f.value == story.id for f in follows)
         rows = []
         for a in page.articles:
             is_new = previous is not None and a.added_at is not None and a.added_at > previous
@@ -274,19 +302,77 @@ class ReaderService:
             why=page.why(self.now()),
             articles=rows,
             comparison=comparison,
+            origins=self._page_origins(page) if with_comparison else None,
             timeline=page.timeline,
             related=page.related,
             previous_visit=previous,
             new_count=sum(r.is_new for r in rows),
             picked=picked,
             followed_entities=followed,
+            following_story=following_story,
             built_at=page.built_at,
             version=page.version,
         )
 
-    def comparison(self, story: Story) -> ComparisonView | None:
-        """The story's comparison (agree / only here / differs), as stored with its page."""
-        return self.story_view(story.id).comparison
+    def _page_origins(self, page: story_pages.StoryPage) -> StoryOrigins:
+        """``origins`` of the page's story, computed once per story version and build (labels are set with the
+        story's assignment, which bumps its version)."""
+        held = self._origins.get(page.story.id)
+        if held is not None and held[:2] == (page.version, page.built_at):
+            return held[2]
+        found = self.origins(page.story)
+        self._origins.put(page.story.id, (page.version, page.built_at, found))
+        return found
+
+    def comparison(
+        self, story: Story, articles: Sequence[Article] | None = None, names: dict[int, str] | None = None
+    ) -> ComparisonView | None:
+        """The story's comparison (agree / only here / differs), computed once per set of articles."""
+        names = names if names is not None else self.source_names()
+        compared = self._compared(story, articles)
+        if compared is None:
+            return None
+        chosen, raw = compared
+        return comparison_view(raw, [self.outlet_of(a, names) for a in chosen])
+
+    def _compared(
+        self, story: Story, articles: Sequence[Article] | None = None
+    ) -> tuple[list[Article], dict[str, Any]] | None:
+        """The compared articles (in the comparison's order) and the comparison's dict, cached per set."""
+        from newsloom.stories.compare import compare_articles, comparison_to_dict
+
+        if articles is None:
+            articles = self.service.story_articles(story.id)
+        chosen = compared_articles(articles)
+        if len(chosen) < 2:
+            return None
+        fingerprint = comparison_fingerprint(chosen)
+        payload = self.accounts.cached_comparison(story.id, fingerprint)
+        if payload is None:
+            data = comparison_to_dict(compare_articles(compare_inputs(chosen)))
+            payload = json.dumps(data, ensure_ascii=False)
+            self.accounts.store_comparison(story.id, fingerprint, payload, now=self.now())
+        return chosen, json.loads(payload)
+
+    def origins(self, story: Story, articles: Sequence[Article] | None = None) -> StoryOrigins:
+        """Who reported first, how each outlet's articles are labelled, which claims each added."""
+        if articles is None:
+            articles = self.service.story_articles(story.id)
+        names = self.source_names()
+        compared = self._compared(story, articles)
+        shown, raw = compared if compared is not None else (list(articles), None)
+        labels = self.service.originality_labels(a.id for a in articles)
+        items = [
+            OriginArticle(self.outlet_of(a, names), a.published_at or a.fetched_at, labels.get(a.id)) for a in shown
+        ]
+        # articles beyond the compared ones still show their outlet and label (they added nothing compared)
+        compared_ids = {a.id for a in shown}
+        items += [
+            OriginArticle(self.outlet_of(a, names), a.published_at or a.fetched_at, labels.get(a.id))
+            for a in articles
+            if a.id not in compared_ids
+        ]
+        return story_origins(items, raw)
 
     def article_view(self, article_id: int, user: User | None = None) -> ArticleView:
         article = self.service.article(article_id)
@@ -344,8 +430,9 @@ class ReaderService:
 
     # -- sources ---------------------------------------------------------------------------------------------
 
-    def sources_health(self) -> list[SourceHealth]:
+    def sources_health(self, *, days: float = ORIGINALITY_DAYS) -> list[SourceHealth]:
         out = []
+        shares = self.service.originality(days=days, now=self.now())
         for s in self.service.sources():
             if s.error_count:
                 status, note = "failing", f"{s.error_count} failure{'s' if s.error_count > 1 else ''}: {s.last_error or ''}"
@@ -353,7 +440,7 @@ class ReaderService:
                 status, note = "new", "not polled yet"
             else:
                 status, note = "ok", "polling normally"
-            out.append(SourceHealth(s, status, note.strip()))
+            out.append(SourceHealth(s, status, note.strip(), shares.get(s.id)))
         return out
 
     def add_source(self, actor: User, url: str, *, category: str | None = None) -> AddResult:
@@ -365,6 +452,28 @@ class ReaderService:
             result = self.service.add(url, category=category or None)
         self.invalidate()
         return result
+
+    # -- WebSub callbacks (called by hubs, not readers) ----------------------------------------------------------
+
+    def websub_verify(self, subscription_id: int, params: dict[str, str]) -> Verification:
+        return self.service.websub_verify(subscription_id, params)
+
+    def websub_deliver(self, subscription_id: int, body: bytes, headers: dict[str, str]) -> Future[Delivery]:
+        """Queue a hub's delivery for the push thread; the future resolves once its articles are committed.
+
+        Deliveries arriving together are stored together (group commit); the intake is not thread-safe, so
+        the push thread takes the same lock as the other use cases that ingest.
+        """
+        if self._pushes is None:
+            self._pushes = GroupCommit(self._deliver_batch, name="newsloom-websub")
+        return self._pushes.submit((subscription_id, body, headers))
+
+    def _deliver_batch(self, batch: Sequence[tuple[int, bytes, dict[str, str]]]) -> list[Delivery]:
+        # No ``invalidate()``: the top-stories ranking is cached TOP_CACHE_TTL_S on purpose, and dropping it on
+        # every push made each story page view under a push burst re-rank all candidates (the story page
+        # itself reads the story fresh, so a pushed article shows there at once).
+        with self._intake_lock:
+            return self.service.websub_deliver_many(batch)
 
     def remove_source(self, actor: User, source_id: int) -> Source:
         self.require_admin(actor)
@@ -525,6 +634,8 @@ class ReaderService:
         follow_kind = _follow_kind(kind)
         if follow_kind == "source":
             self.service.resolve_source(value.strip())  # NotFoundError for an unknown source
+        if follow_kind == "story":
+            value = self.service.story(value.strip()).id  # NotFoundError for an unknown story; merged: its new id
         return self.accounts.follow(user.id, follow_kind, value, now=self.now())
 
     def unfollow(self, user: User, kind: str, value: str) -> bool:
@@ -536,6 +647,11 @@ class ReaderService:
         out = []
         for f in self.accounts.list_follows(user.id):
             label = names.get(int(f.value), f"source {f.value}") if f.kind == "source" and f.value.isdigit() else f.value
+            if f.kind == "story":
+                try:
+                    label = self.service.story(f.value).headline
+                except NotFoundError:
+                    label = f"story {f.value}"
             out.append((f, label))
         return out
 
@@ -608,6 +724,18 @@ class ReaderService:
             except NotFoundError:
                 continue
         return out
+
+
+def compared_articles(articles: Sequence[_A]) -> list[_A]:
+    """The articles a comparison aligns: originals first, at most ``COMPARE_MAX_ARTICLES``, then by id (originals
+    before their copies, so compare_inputs can link them)."""
+    chosen = sorted(articles, key=lambda a: (a.original_id is not None, a.id))[:COMPARE_MAX_ARTICLES]
+    chosen.sort(key=lambda a: a.id)
+    return chosen
+
+
+def comparison_fingerprint(chosen: Sequence[Article | ArticleBrief]) -> str:
+    return hashlib.sha256(",".join(str(a.id) for a in chosen).encode()).hexdigest()
 
 
 def _follow_kind(kind: str) -> FollowKind:

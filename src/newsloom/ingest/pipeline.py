@@ -12,14 +12,16 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Protocol
 
 from newsloom.errors import FeedParseError, FetchError, InputError, NewsloomError
 from newsloom.ingest.extract import extract_html
 from newsloom.ingest.feeds import carries_full_text, parse_feed
 from newsloom.ingest.fetch import Fetcher
-from newsloom.ingest.intake import Intake
+from newsloom.ingest.intake import Intake, IntakeResult
 from newsloom.ingest.items import item_to_article, merge_page_with_item
 from newsloom.ingest.schedule import adaptive_interval, backoff_delay, next_poll_at
+from newsloom.ingest.subscriber import Subscriber
 from newsloom.ingest.urls import canonical_url
 from newsloom.settings import Settings
 from newsloom.storage.base import Storage
@@ -48,6 +50,22 @@ class PollOutcome:
 
 ProgressCallback = Callable[[PollOutcome], None]
 
+
+@dataclass
+class PreparedItems:
+    """A pushed feed's items, ready to be stored (``Poller.accept_prepared``)."""
+
+    outcome: PollOutcome
+    items: list[tuple[FeedItem, ExtractedArticle]]
+
+
+class AcceptItem(Protocol):
+    """Where an extracted feed item goes: ``Intake.accept`` in-process; store and queue in queue mode."""
+
+    def __call__(
+        self, extracted: ExtractedArticle, *, source_id: int | None, guid: str | None, now: datetime
+    ) -> IntakeResult: ...
+
 #: How much of an unexpected exception's message is kept in a source's ``last_error`` (a one-line reason
 #: in the UI; the message of a parser bug can hold a whole input).
 UNEXPECTED_ERROR_MESSAGE_CHARS = 200
@@ -63,11 +81,21 @@ def unexpected_error_reason(exc: BaseException) -> str:
 class Poller:
     """Polls sources with one shared fetcher and hands what they deliver to one ``Intake``."""
 
-    def __init__(self, storage: Storage, settings: Settings, intake: Intake, fetcher: Fetcher) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        settings: Settings,
+        intake: Intake,
+        fetcher: Fetcher,
+        *,
+        accept: AcceptItem | None = None,
+    ) -> None:
         self.storage = storage
         self.settings = settings
         self.intake = intake
         self.fetcher = fetcher
+        self.accept: AcceptItem = accept or intake.accept
+        self.subscriber = Subscriber(storage, settings, fetcher)
 
     async def poll(self, sources: Sequence[Source], progress: ProgressCallback | None = None) -> list[PollOutcome]:
         tasks = [asyncio.ensure_future(self._fetch_source(source)) for source in sources]
@@ -98,7 +126,10 @@ class Poller:
             assert result is not None
             if result.not_modified:
                 outcome.status = "not-modified"
-                self._record_success(source, now, result, interval_s=source.poll_interval_s)
+                interval = source.poll_interval_s
+                if self.subscriber.pushing(source.id, now):
+                    interval = max(interval, self.settings.websub_safety_poll_s)
+                self._record_success(source, now, result, interval_s=interval)
                 return outcome
             feed = parse_feed(result.content, url=result.final_url, content_type=result.content_type)
             outcome.items = len(feed.items)
@@ -110,6 +141,8 @@ class Poller:
                 max_s=self.settings.max_poll_interval_s,
                 default_s=self.settings.default_poll_interval_s,
             )
+            if await self._after_poll(source, feed, result, outcome, now):
+                interval = max(interval, self.settings.websub_safety_poll_s)  # pushed: a daily safety poll
             self._record_success(source, now, result, interval_s=interval, feed=feed)
         except (FetchError, FeedParseError) as exc:
             outcome.status = "error"
@@ -129,7 +162,44 @@ class Poller:
             self._record_failure(source, now, outcome.error, exc)
         return outcome
 
+    async def _after_poll(
+        self, source: Source, feed: ParsedFeed, result: FetchResult, outcome: PollOutcome, now: datetime
+    ) -> bool:
+        """WebSub: subscribe when the feed names a hub; True when its items arrive by push (never raises)."""
+        try:
+            return await self.subscriber.after_poll(source, feed, result, new_articles=outcome.new_articles, now=now)
+        except NewsloomError as exc:  # the hub's trouble never fails the poll; the feed is simply polled
+            log.warning("source %s: WebSub subscription step failed: %s", source.id, exc)
+            return False
+
+    async def prepare_pushed(self, source: Source, feed: ParsedFeed) -> PreparedItems:
+        """Items a hub pushed, made ready as a poll's are (known links linked, pages fetched for teasers);
+        ``accept_prepared`` then stores them. Two steps, so that a batch of pushes is stored in one short
+        transaction without holding it over the network."""
+        outcome = PollOutcome(source, items=len(feed.items))
+        return PreparedItems(outcome, await self._prepare_items(source, feed, outcome, datetime.now(UTC)))
+
+    def accept_prepared(self, prepared: PreparedItems) -> PollOutcome:
+        now = datetime.now(UTC)
+        for item, extracted in prepared.items:
+            self._accept_one(prepared.outcome, item, extracted, now)
+        return prepared.outcome
+
     async def _ingest_items(self, source: Source, feed: ParsedFeed, outcome: PollOutcome, now: datetime) -> None:
+        for item, extracted in await self._prepare_items(source, feed, outcome, now):
+            self._accept_one(outcome, item, extracted, now)
+
+    def _accept_one(self, outcome: PollOutcome, item: FeedItem, extracted: ExtractedArticle, now: datetime) -> None:
+        result = self.accept(extracted, source_id=outcome.source.id, guid=item.guid, now=now)
+        if result.created:
+            outcome.new_articles += 1
+        elif result.skipped_reason:
+            outcome.skipped.append(f"{item.url}: {result.skipped_reason}")
+
+    async def _prepare_items(
+        self, source: Source, feed: ParsedFeed, outcome: PollOutcome, now: datetime
+    ) -> list[tuple[FeedItem, ExtractedArticle]]:
+        """The feed's new items as articles to accept; items already stored are linked to the source here."""
         urls: dict[str, str] = {}
         for item in feed.items:
             if item.url:
@@ -150,6 +220,7 @@ class Poller:
             pending.append(item)
 
         pages = await asyncio.gather(*(self._page_for(item) for item in pending))
+        ready: list[tuple[FeedItem, ExtractedArticle]] = []
         for item, page in zip(pending, pages, strict=True):
             extracted = merge_page_with_item(page, item, feed) if page is not None else item_to_article(item, feed)
             if not extracted.url and not extracted.text.strip():
@@ -159,11 +230,8 @@ class Poller:
             if extracted.url is None:
                 outcome.skipped.append(f"{item.title or item.guid or '?'}: item has no link")
                 continue
-            result = self.intake.accept(extracted, source_id=source.id, guid=item.guid, now=now)
-            if result.created:
-                outcome.new_articles += 1
-            elif result.skipped_reason:
-                outcome.skipped.append(f"{item.url}: {result.skipped_reason}")
+            ready.append((item, extracted))
+        return ready
 
     async def _page_for(self, item: FeedItem) -> ExtractedArticle | None:
         """Fetch and extract the item's page when the feed carries only a teaser; None keeps the feed's text."""

@@ -34,12 +34,13 @@ Idempotence
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from newsloom.stories.originality import OriginalityKind, OriginalityLabel
 from newsloom.types import Article, NewArticle, Source, Story
 
 
@@ -289,3 +290,21 @@ class Storage(Protocol):
         offset: int = 0,
     ) -> list[SearchHit]:
         """``search``, as result-list records with the stored snippet instead of whole articles (same order)."""
+    # -- originality -----------------------------------------------------------------------------------------
+
+    def set_originality(self, labels: Mapping[int, OriginalityLabel]) -> None:
+        """Store each article's originality label (replacing an earlier one), all at once.
+
+        ``NotFoundError`` if any article is missing; then none is stored. ``ValueError`` for an unknown kind.
+        """
+
+    def get_originality(self, article_ids: Iterable[int]) -> dict[int, OriginalityLabel]:
+        """The labels of those of these articles that have one (unknown ids are left out)."""
+
+    def originality_by_source(
+        self, *, since: datetime, until: datetime | None = None
+    ) -> dict[int, list[tuple[OriginalityKind, str | None, int]]]:
+        """Per source id, ``(kind, wire, count)`` of the labelled articles it delivered dated in [since, until).
+
+        An article delivered by two sources counts for each. Sources with no labelled article are left out.
+        """

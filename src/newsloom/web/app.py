@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from newsloom.apps_service import AppService
 from newsloom.errors import (
     AccessDeniedError,
     AuthError,
@@ -26,14 +27,17 @@ from newsloom.errors import (
     RateLimitedError,
 )
 from newsloom.lru import Lru
+from newsloom.notify_service import NotifyService
 from newsloom.reader_service import ReaderService
 from newsloom.service import Service
 from newsloom.settings import Settings
-from newsloom.web import auth, feeds, pages
+from newsloom.web import auth, feeds, notify_pages, pages, websub
 from newsloom.web.api import create_api
 from newsloom.web.caching import PER_BROWSER_FLAG, HttpCache
 from newsloom.web.csp import CONTENT_SECURITY_POLICY
 from newsloom.web.csrf import CSRF_COOKIE, ensure_csrf_token, set_csrf_cookie
+from newsloom.web.fever import create_fever
+from newsloom.web.greader import create_greader
 from newsloom.web.render import RENDERED_MEMO_SIZE, STATIC_DIR, render
 
 # uvicorn closes an idle keep-alive connection after 5 s, the very idle time after which httpx (and other
@@ -105,6 +109,19 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+class CollapseLeadingSlashes:
+    """``//reader/...`` is ``/reader/...``: apps join a server URL ending in ``/`` with paths starting with one
+    (newsboat posts to ``//accounts/ClientLogin`` for ``feedhq-url "http://host/"``)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("//"):
+            scope = {**scope, "path": "/" + scope["path"].lstrip("/")}
+        await self.app(scope, receive, send)
+
+
 def _page_error(request: Request, status: int, title: str, message: str) -> Response:
     return render(request, "error.html", {"title": title, "message": message}, status_code=status)
 
@@ -163,8 +180,12 @@ def create_app(reader: ReaderService) -> FastAPI:
     app = FastAPI(title="newsloom", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.reader = reader
     app.state.rendered = Lru(RENDERED_MEMO_SIZE)  # render.render_shared
+    apps = AppService(reader)
+    app.state.apps = apps
+    app.state.notify = NotifyService(reader)
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(HttpCache)  # outermost: it sees the final headers, Set-Cookie included
+    app.add_middleware(HttpCache)  # outside SecurityHeaders: it sees the final headers, Set-Cookie included
+    app.add_middleware(CollapseLeadingSlashes)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", include_in_schema=False)
@@ -190,9 +211,17 @@ def create_app(reader: ReaderService) -> FastAPI:
 
     app.include_router(auth.router)
     app.include_router(pages.router)
+    app.include_router(notify_pages.router)
+    app.include_router(notify_pages.unsubscribe_router)
     app.include_router(feeds.router)
+    app.include_router(websub.router)
     api_app = create_api(reader)
     app.mount("/api/v1", api_app)
+    # The apps' APIs (Google Reader at the root, as apps expect it there).
+    greader_app, client_login = create_greader(apps)
+    app.add_api_route("/accounts/ClientLogin", client_login, methods=["POST"], include_in_schema=False)
+    app.mount("/reader", greader_app)
+    app.mount("/fever", create_fever(apps))
     install_error_handlers(app)
     install_error_handlers(api_app)
     return app

@@ -76,11 +76,13 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
     with_token = user is not None or name in ANONYMOUS_FORM_PAGES
     if with_token:
         setattr(request.state, PER_BROWSER_FLAG, True)  # the page is this browser's own (web/caching.py)
+    notes = getattr(request.app.state, "notify", None)
     ctx = {
         "request": request,
         "user": user,
         "csrf_token": getattr(request.state, "csrf_token", "") if with_token else "",
         "path": request.url.path,
+        "unread": notes.unread_count(user) if notes is not None and user is not None else 0,  # the nav badge
     }
     ctx.update(context)
     return templates.TemplateResponse(request, name, ctx, status_code=status_code)
@@ -108,3 +110,12 @@ def render_shared(
         memo.put(full_key, bytes(response.body))
         return response
     return HTMLResponse(body, status_code=status_code)
+
+
+def _share_text(share: object) -> str:
+    from newsloom.stories.originality import OutletShare, share_text
+
+    return share_text(share) if isinstance(share, OutletShare) else "no labelled articles yet"
+
+
+templates.env.filters.update(share_text=_share_text)

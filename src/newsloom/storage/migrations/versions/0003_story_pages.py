@@ -1,7 +1,7 @@
 """Stored story pages, a version on each story, and a search snippet on each article.
 
 Revision ID: 0003_story_pages
-Revises: 0002_accounts
+Revises: 0005_originality
 Create Date: 2026-12-04
 
 ``stories.version`` is bumped by every write that changes a story's page; ``story_pages`` holds each story's
@@ -18,7 +18,7 @@ from alembic import op
 from newsloom.storage.schema import UTCDateTime
 
 revision = "0003_story_pages"
-down_revision = "0002_accounts"
+down_revision = "0005_originality"
 branch_labels = None
 depends_on = None
 
