@@ -23,12 +23,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from newsloom.errors import NewsloomError
 from newsloom.storage.accounts_base import AccountStorage, ArticleBrief
 from newsloom.storage.base import Storage, StoryWithPage
 from newsloom.stories import rank
+from newsloom.stories.outlets import host_of, outlet_key
 from newsloom.types import Article, Story
 
 log = logging.getLogger(__name__)
@@ -89,19 +89,12 @@ class StoryPage:
 
     @staticmethod
     def _item(a: PageArticle) -> rank.CoverageItem:
-        return rank.CoverageItem(article_id=a.id, outlet=a.outlet, at=a.dated_at, original_id=a.original_id,
-                                 source_ids=a.source_ids)  # fmt: skip
+        return rank.CoverageItem(article_id=a.id, outlet=outlet_key(a.publisher, a.source_ids, a.url), at=a.dated_at,
+                                 original_id=a.original_id, source_ids=a.source_ids)  # fmt: skip
 
     def why(self, now: datetime) -> str:
-        """The why line of the story (``4 outlets in 5 hours, 1 in the last hour``) at ``now``."""
-        return rank.why_line(rank.coverage_stats(self.coverage(), now), now)
-
-
-def host_of(url: str | None) -> str | None:
-    if not url:
-        return None
-    host = urlsplit(url).hostname
-    return host.removeprefix("www.") if host else None
+        """The why line of the story (``4 outlets in 5 hours, 1 in the last hour``) at ``now``, as ranked."""
+        return rank.why_line(rank.story_stats(self.story, self.coverage(), now), now)
 
 
 def source_names(storage: Storage) -> dict[int, str]:
