@@ -16,7 +16,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from newsloom.errors import InputError, NewsloomError
-from newsloom.service import Service, compare_inputs, extract_target, load_compare_inputs, read_jsonl
+from newsloom.service import (
+    ORIGINALITY_DAYS,
+    Service,
+    compare_inputs,
+    extract_target,
+    load_compare_inputs,
+    read_jsonl,
+)
 from newsloom.settings import Settings, describe_settings, load_settings
 
 app = typer.Typer(
@@ -126,10 +133,13 @@ def remove(source: str = typer.Argument(..., help="Source id or URL.")) -> None:
 
 
 @app.command()
-def sources() -> None:
-    """List sources with their health."""
+def sources(
+    days: float = typer.Option(ORIGINALITY_DAYS, "--days", help="Originality window: articles of the last DAYS days."),
+) -> None:
+    """List sources with their health and originality (own reporting, wire copy, rewritten)."""
     with service() as svc:
         rows = svc.sources()
+        shares = svc.originality(days=days)
     table = Table("id", "title", "category", "health", "last success", "next poll", "last error")
     for s in rows:
         health = "ok" if not s.error_count else f"{s.error_count} failure{'s' if s.error_count > 1 else ''}"
@@ -141,6 +151,17 @@ def sources() -> None:
         )
     out.print(table)
     out.print(f"{len(rows)} sources")
+    originality = Table("id", "title", "articles", "own", "wire", "rewritten", "wires", title=f"originality, last {days:g} days")
+    for s in rows:
+        share = shares.get(s.id)
+        if share is None:
+            originality.add_row(str(s.id), s.title or s.url, "0", "-", "-", "-", "")
+            continue
+        originality.add_row(
+            str(s.id), s.title or s.url, str(share.total), f"{share.share('own'):.0%}", f"{share.share('wire'):.0%}",
+            f"{share.share('rewrite'):.0%}", ", ".join(f"{name} {n}" for name, n in share.wires),
+        )
+    out.print(originality)
 
 
 @app.command("import-opml")

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,12 @@ from newsloom.settings import Settings, load_settings
 from newsloom.storage import open_storage
 from newsloom.storage.base import Storage
 from newsloom.storage.websub_base import Subscription
+from newsloom.stories.originality import OriginalityLabel, OutletShare, outlet_share
 from newsloom.types import Article, ExtractedArticle, OpmlOutline, ParsedFeed, Source, Story
+
+# Outlet originality shares look at this many days by default: a month of a daily paper is a few hundred
+# articles, enough for a share to mean something, and recent enough to follow a change of habits.
+ORIGINALITY_DAYS = 30
 
 
 @dataclass
@@ -283,6 +289,7 @@ class Service:
         subscriber = Subscriber(self.storage, self.settings)
         results: list[Delivery] = []
         ready: list[tuple[int, Subscription, Source, ParsedFeed]] = []
+        sources: dict[int, Source] = {}
         for subscription_id, body, headers in deliveries:
             check = subscriber.check_delivery(subscription_id, body, headers)
             results.append(check)
@@ -290,7 +297,7 @@ class Service:
                 continue
             sub = check.subscription
             try:
-                source = self.storage.get_source(sub.source_id)
+                source = sources.get(sub.source_id) or sources.setdefault(sub.source_id, self.storage.get_source(sub.source_id))
                 feed = parse_feed(body, url=sub.topic_url, content_type=headers.get("content-type"))
             except (NotFoundError, FeedParseError) as exc:
                 results[-1] = subscriber.refused(Delivery(400, f"unusable delivery: {exc}", subscription=sub), subscription_id)
@@ -327,8 +334,8 @@ class Service:
                     enqueue_assigns(self.settings, [a.id for a in stored])
                 elif stored:
                     self.intake.assign_many(stored, now=self.now())
-                for _, sub, _, _ in ready:
-                    subscriber.store.record_delivery(sub.id, now=self.now())
+                for subscription_id, count in Counter(sub.id for _, sub, _, _ in ready).items():
+                    subscriber.store.record_delivery(subscription_id, now=self.now(), count=count)
         except NewsloomError:
             if len(deliveries) == 1:
                 raise
@@ -407,6 +414,18 @@ class Service:
     def story_articles(self, story_id: str, *, limit: int = 500) -> list[Article]:
         story = self.storage.get_story(story_id)
         return self.storage.list_articles(story_id=story.id, limit=limit)
+
+    def originality(self, *, days: float = ORIGINALITY_DAYS, now: datetime | None = None) -> dict[int, OutletShare]:
+        """Per source id: how much of what it delivered in the last ``days`` days was its own, wire copy, rewritten."""
+        if not days > 0:
+            raise InputError(f"days must be a positive number, not {days}")
+        since = (now or self.now()) - timedelta(days=days)
+        names = {s.id: s.title or s.url for s in self.storage.list_sources()}
+        rows = self.storage.originality_by_source(since=since)
+        return {sid: outlet_share(names.get(sid, f"source {sid}"), found) for sid, found in rows.items()}
+
+    def originality_labels(self, article_ids: Iterable[int]) -> dict[int, OriginalityLabel]:
+        return self.storage.get_originality(article_ids)
 
 
 # -- commands that need no database -------------------------------------------------------------------------------
