@@ -4,8 +4,9 @@
 
 1. Builds (or reuses, ``--data-dir``) the synthetic database of ``bench/web.py`` (stories of 1-15 articles from 40
    outlets over 7 days), adds a reader with an API password, signs in through ClientLogin for a token, and
-   primes the story comparisons the first pages show (an app's first sync computes them once; see
-   ``apps_service.COMPARISONS_PER_PAGE``).
+   with ``--prime N`` builds the stored story pages of the newest N stories with ``refresh_story_pages`` (what
+   the ingest intake does after each commit; the loader bypasses the intake). An API read never computes a
+   comparison: a story without a built page shows its headline and links only.
 2. Serves the app with uvicorn in another process (one worker, as ``newsloom serve``).
 3. Runs ``wrk`` (Debian's, installed by scripts/install-tools.sh) for ``--duration`` seconds per endpoint:
    ``/healthz`` (the reference), Google Reader ``stream/contents`` of the reading list with ``n=1000``, and Fever
@@ -78,7 +79,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--data-dir", help="reuse or create the database here (default: a temp dir)")
     parser.add_argument("--prime", type=int, default=0, metavar="N",
-                        help="compute the comparisons of the newest N stories first (steady state; ~0.1-0.3 s each)")
+                        help="build the story pages of the newest N stories first, as ingest does (~0.1-0.3 s each)")
     parser.add_argument("--serve", nargs=2, metavar=("DATA_DIR", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -98,7 +99,7 @@ def main() -> None:
     if args.prime:
         started = time.perf_counter()
         prime(data_dir, args.prime)
-        print(f"primed the comparisons of {args.prime} stories in {time.perf_counter() - started:.0f} s")
+        print(f"built the story pages of {args.prime} stories in {time.perf_counter() - started:.0f} s")
 
     import httpx
 
@@ -130,7 +131,7 @@ def main() -> None:
         print(f"{'/healthz':44} {reference:8.1f} {1.0:10.2f}")
         for mode in ("stories", "articles"):
             set_mode(data_dir, mode)
-            # Warm-up: the first pages compute and cache the comparisons an app's first sync would.
+            # Warm-up: the first pages read the stored story pages and keep the rendered items in memory.
             for _ in range(3):
                 httpx.get(stream, headers=auth, timeout=600).raise_for_status()
             httpx.get(fever, timeout=120).raise_for_status()
@@ -145,6 +146,7 @@ def main() -> None:
 def prime(data_dir: Path, stories: int) -> None:
     from newsloom.apps_service import AppService, StreamSpec
     from newsloom.settings import load_settings
+    from newsloom.story_pages import refresh_story_pages
     from newsloom.web.app import build_reader
 
     reader = build_reader(load_settings(env={"NEWSLOOM_DATA_DIR": str(data_dir)}))
@@ -154,9 +156,8 @@ def prime(data_dir: Path, stories: int) -> None:
         assert user is not None
         rows = apps.stream(user, apps.query(user, StreamSpec(), limit=stories, mode="stories"))
         found = apps.store.item_articles([r.item_id for r in rows])
-        names = reader.source_names()
-        for story in apps.store.stories_by_id([a.story_id for a in found.values() if a.story_id]).values():
-            reader.comparison(story, names=names)
+        story_ids = [a.story_id for a in found.values() if a.story_id]
+        refresh_story_pages(reader.service.storage, reader.accounts, story_ids, now=reader.now())
     finally:
         reader.service.close()
 

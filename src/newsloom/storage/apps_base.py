@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from newsloom.storage.accounts_base import User
+from newsloom.storage.base import StoryWithPage
 from newsloom.types import Story
 
 ItemMode = Literal["stories", "articles"]
@@ -175,6 +176,12 @@ class AppStorage(Protocol):
 
     def cached_comparisons(self, story_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         """The stored comparison of each story as (fingerprint, payload); stories without one are absent."""
+
+    def story_page_versions(self, story_ids: Sequence[str]) -> dict[str, tuple[int, int | None]]:
+        """Each story's version and the version its stored page was built from (None: no page); missing absent."""
+
+    def stories_with_pages(self, story_ids: Sequence[str]) -> dict[str, StoryWithPage]:
+        """The stories with these ids and their stored pages (as ``Storage.story_with_page``, without redirects)."""
 
     def set_read(self, user_id: int, article_ids: Sequence[int], read: bool, *, now: datetime) -> int:
         """Mark existing articles read or unread; returns how many changed. Unknown ids are ignored."""

@@ -28,9 +28,10 @@ from newsloom.storage.apps_base import (
     UnreadCount,
 )
 from newsloom.storage.apps_schema import app_accounts, app_subscriptions
+from newsloom.storage.base import StoredPage, StoryWithPage
 from newsloom.storage.engine import SQLITE_BEGIN_OPTION, wrap_errors
 from newsloom.storage.rows import story_from_row
-from newsloom.storage.schema import article_sources, articles, sources, stories
+from newsloom.storage.schema import article_sources, articles, sources, stories, story_pages
 from newsloom.types import Story
 
 SUBSCRIPTION_CHANGES = frozenset({"title", "folder"})
@@ -456,6 +457,32 @@ class SqlAppStore:
                 )
                 for r in rows:
                     found[r.story_id] = (r.fingerprint, r.payload)
+        return found
+
+    def story_page_versions(self, story_ids: Sequence[str]) -> dict[str, tuple[int, int | None]]:
+        found: dict[str, tuple[int, int | None]] = {}
+        joined = stories.outerjoin(story_pages, story_pages.c.story_id == stories.c.id)
+        with self._connect("reading story versions") as connection:
+            for chunk in _chunks(list(dict.fromkeys(story_ids)), IN_CHUNK):
+                rows = connection.execute(
+                    sa.select(stories.c.id, stories.c.version, story_pages.c.story_version)
+                    .select_from(joined).where(stories.c.id.in_(chunk))
+                )  # fmt: skip
+                for r in rows:
+                    found[r.id] = (int(r.version), r.story_version)
+        return found
+
+    def stories_with_pages(self, story_ids: Sequence[str]) -> dict[str, StoryWithPage]:
+        found: dict[str, StoryWithPage] = {}
+        joined = stories.outerjoin(story_pages, story_pages.c.story_id == stories.c.id)
+        columns = (stories, story_pages.c.story_version, story_pages.c.payload, story_pages.c.built_at)
+        with self._connect("reading story pages") as connection:
+            for chunk in _chunks(list(dict.fromkeys(story_ids)), IN_CHUNK):
+                statement = sa.select(*columns).select_from(joined).where(stories.c.id.in_(chunk))
+                for r in connection.execute(statement).mappings():
+                    built = r["story_version"] is not None
+                    page = StoredPage(r["story_version"], r["payload"], r["built_at"]) if built else None
+                    found[r["id"]] = StoryWithPage(story_from_row(r), int(r["version"]), page)
         return found
 
     def _set_flag(self, table: sa.Table, time_columns: tuple[str, ...], user_id: int, ids: Sequence[int], on: bool,
