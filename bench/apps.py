@@ -11,7 +11,8 @@
 3. Runs ``wrk`` (Debian's, installed by scripts/install-tools.sh) for ``--duration`` seconds per endpoint:
    ``/healthz`` (the reference), Google Reader ``stream/contents`` of the reading list with ``n=1000``, and Fever
    ``items`` (50 a page), in both item modes (one item per story, and every article). Prints requests/s and the
-   ratio to /healthz; the target is >= 0.5x.
+   ratio to /healthz; the target is >= 0.5x. Before each mode's endpoints it measures the floor: the same
+   server sending a prebuilt body as large as that mode's n=1000 page (no reads, no encoding).
 """
 
 from __future__ import annotations
@@ -37,12 +38,23 @@ USER = "bench"
 
 def serve(data_dir: str, port: int) -> None:
     import uvicorn
+    from fastapi.responses import Response
 
     from newsloom.settings import load_settings
     from newsloom.web.app import KEEP_ALIVE_TIMEOUT_S, build_reader, create_app
 
     reader = build_reader(load_settings(env={"NEWSLOOM_DATA_DIR": data_dir}))
-    uvicorn.run(create_app(reader), host="127.0.0.1", port=port, log_level="warning", access_log=False,
+    app = create_app(reader)
+    bodies: dict[int, bytes] = {}
+
+    # The floor of a big JSON answer on this server: a prebuilt body of the same size, sent as is (no reads,
+    # no encoding). What stream/contents n=1000 could reach if everything before the send cost nothing.
+    @app.get("/bench-floor")
+    def floor(size: int) -> Response:
+        body = bodies.setdefault(size, b'{"items":["' + b"x" * max(0, size - 13) + b'"]}')
+        return Response(body, media_type="application/json")
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
                 timeout_keep_alive=KEEP_ALIVE_TIMEOUT_S)  # fmt: skip
 
 
@@ -133,8 +145,12 @@ def main() -> None:
             set_mode(data_dir, mode)
             # Warm-up: the first pages read the stored story pages and keep the rendered items in memory.
             for _ in range(3):
-                httpx.get(stream, headers=auth, timeout=600).raise_for_status()
+                page = httpx.get(stream, headers=auth, timeout=600)
+                page.raise_for_status()
             httpx.get(fever, timeout=120).raise_for_status()
+            size = len(page.content)
+            rps = wrk(f"{base}/bench-floor?size={size}", args.duration, args.connections, {})
+            print(f"{f'prebuilt body of {size / 1e6:.1f} MB (floor)':44} {rps:8.1f} {rps / reference:10.2f}")
             for name, url, headers in ((f"stream/contents n=1000 ({mode})", stream, auth), (f"fever items ({mode})", fever, {})):
                 rps = wrk(url, args.duration, args.connections, headers)
                 print(f"{name:44} {rps:8.1f} {rps / reference:10.2f}")

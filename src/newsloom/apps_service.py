@@ -342,12 +342,11 @@ class AppService:
         see ``story_pages``) and kept in memory per story version, so no comparison is ever computed here.
         """
         mode = mode or self.item_mode(user)
-        found = self.store.item_articles(item_ids)
+        found = self.store.item_articles(item_ids, story_bodies=mode != "stories")
         ids = [i for i in dict.fromkeys(item_ids) if i in found]
         members = self.store.expand_items(ids, mode)
         everything = [a for i in ids for a in members.get(i, [i])]
-        read = self.reader.accounts.read_ids(user.id, everything)
-        starred = self.reader.accounts.saved_ids(user.id, everything)
+        read, starred = self.store.item_state(user.id, everything)
         subs = {s.source_id: s for s in self.subscriptions(user)}
         stories: dict[str, tuple[StoryItemKey, StoryItem]] = {}
         if mode == "stories":
