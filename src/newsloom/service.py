@@ -13,21 +13,20 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from newsloom.errors import FeedParseError, FetchError, InputError, NewsloomError, NotFoundError
-from newsloom.ingest.discover import discover_feeds
-from newsloom.ingest.extract import article_to_json, extract_html
-from newsloom.ingest.feeds import default_sources, parse_feed, sniff_format
-from newsloom.ingest.fetch import Fetcher, fetch_sync
-from newsloom.ingest.intake import Intake, IntakeResult, file_url
-from newsloom.ingest.local import LocalDocument, expand_paths, read_documents
-from newsloom.ingest.opml import build_opml, parse_opml
-from newsloom.ingest.pipeline import PAGE_ACCEPT, Poller, PollOutcome
+from newsloom.ingest.httpheaders import PAGE_ACCEPT
 from newsloom.settings import Settings, load_settings
-from newsloom.storage import open_storage
-from newsloom.storage.base import Storage
 from newsloom.types import Article, ExtractedArticle, OpmlOutline, Source, Story
+
+# The ingest stages are imported by the methods that use them: opening a Service for `newsloom add` must not
+# load trafilatura, the story engine (numpy, the embedder) or the polling pipeline (see cli.py's start-up note).
+if TYPE_CHECKING:
+    from newsloom.ingest.intake import Intake, IntakeResult
+    from newsloom.ingest.local import LocalDocument
+    from newsloom.ingest.pipeline import PollOutcome
+    from newsloom.storage.base import Storage
 
 
 @dataclass
@@ -59,6 +58,8 @@ class Service:
 
     @property
     def storage(self) -> Storage:
+        from newsloom.storage import open_storage
+
         if self._storage is None:
             Path(self.settings.data_dir).mkdir(parents=True, exist_ok=True)
             self._storage = open_storage(self.settings.effective_database_url)
@@ -66,6 +67,8 @@ class Service:
 
     @property
     def intake(self) -> Intake:
+        from newsloom.ingest.intake import Intake
+
         if self._intake is None:
             if self.settings.queue_url:  # the single assigner of the workers owns the story indexes
                 self._intake = Intake(self.storage, self.settings, store_only=True)
@@ -78,6 +81,9 @@ class Service:
         """Store and assign in-process; in queue mode store here and leave assignment to the assigner."""
         if not self.settings.queue_url:
             return self.intake.accept(extracted, source_id=source_id, now=self.now())
+        from newsloom.workers import require_queue_extra
+
+        require_queue_extra()
         from newsloom.workers.queue import enqueue_assigns
 
         stored = self.intake.store(extracted, source_id=source_id, now=self.now())
@@ -127,6 +133,8 @@ class Service:
 
     def subscribe_defaults_once(self) -> int:
         """On a new install (no sources ever added), subscribe the bundled default list; returns how many."""
+        from newsloom.ingest.opml import default_sources
+
         marker = Path(self.settings.data_dir) / ".defaults-subscribed"
         if marker.exists() or self.storage.list_sources():
             return 0
@@ -139,6 +147,10 @@ class Service:
         existing = self.storage.find_source(url)
         if existing is not None:
             return AddResult(existing, False)
+        from newsloom.ingest.discover import discover_feeds
+        from newsloom.ingest.feeds import parse_feed, sniff_format
+        from newsloom.ingest.fetch import fetch_sync
+
         result = fetch_sync(url, self.settings)
         kind = sniff_format(result.content)
         if kind in {"rss", "atom", "rdf", "jsonfeed"}:
@@ -165,6 +177,8 @@ class Service:
                 category=category, now=self.now(),
             )
             return AddResult(source, created)
+        from newsloom.ingest.extract import extract_html
+
         page = extract_html(result.content, url=result.final_url, encoding=result.encoding)
         if not page.is_article:
             raise InputError(f"{url}: no feed found and the page is not an article ({page.not_article_reason})")
@@ -192,6 +206,8 @@ class Service:
         return self.storage.list_sources()
 
     def import_opml(self, path: str | Path) -> tuple[int, int]:
+        from newsloom.ingest.opml import parse_opml
+
         try:
             content = Path(path).read_bytes()
         except OSError as exc:
@@ -199,6 +215,8 @@ class Service:
         return self.subscribe(parse_opml(content))
 
     def export_opml(self) -> bytes:
+        from newsloom.ingest.opml import build_opml
+
         return build_opml(
             OpmlOutline(xml_url=s.url, title=s.title, html_url=s.site_url, category=s.category)
             for s in self.storage.list_sources()
@@ -224,6 +242,9 @@ class Service:
             sources = self.storage.due_sources(self.now())
         sources = [s for s in sources if s.kind == "feed"]
         if self.settings.queue_url:
+            from newsloom.workers import require_queue_extra
+
+            require_queue_extra()
             from newsloom.workers.queue import enqueue_update
 
             enqueue_update(self.settings, [s.id for s in sources])
@@ -235,6 +256,9 @@ class Service:
         return asyncio.run(self._poll(sources, progress))
 
     async def _poll(self, sources: Sequence[Source], progress: Callable[[PollOutcome], None] | None) -> list[PollOutcome]:
+        from newsloom.ingest.fetch import Fetcher
+        from newsloom.ingest.pipeline import Poller
+
         async with Fetcher(self.settings) as fetcher:
             poller = Poller(self.storage, self.settings, self.intake, fetcher)
             return await poller.poll(sources, progress)
@@ -246,8 +270,14 @@ class Service:
 
         In queue mode the files are only checked to exist and enqueued (``IngestReport.queued``).
         """
+        from newsloom.ingest.intake import IntakeResult, file_url
+        from newsloom.ingest.local import expand_paths, read_documents
+
         report = IngestReport()
         if self.settings.queue_url:
+            from newsloom.workers import require_queue_extra
+
+            require_queue_extra()
             from newsloom.workers.queue import enqueue_paths
 
             report.queued = enqueue_paths(self.settings, [str(p) for p in expand_paths(paths)])
@@ -274,10 +304,15 @@ class Service:
         return report
 
     def count_files(self, paths: Sequence[str]) -> int:
+        from newsloom.ingest.local import expand_paths
+
         return len(expand_paths(paths))
 
     def ingest_url(self, url: str) -> IntakeResult:
         """Fetch one article page and store it (no subscription)."""
+        from newsloom.ingest.extract import extract_html
+        from newsloom.ingest.fetch import fetch_sync
+
         result = fetch_sync(url, self.settings, accept=PAGE_ACCEPT, robots=self.settings.respect_robots)
         page = extract_html(result.content, url=result.final_url, encoding=result.encoding)
         return self._accept(page)
@@ -312,6 +347,10 @@ class Service:
 
 def extract_target(target: str, settings: Settings) -> Iterator[dict[str, Any]]:
     """``newsloom extract``: one JSON object per file or URL (a folder gives one per file, with its path)."""
+    from newsloom.ingest.extract import article_to_json, extract_html
+    from newsloom.ingest.fetch import fetch_sync
+    from newsloom.ingest.local import read_documents
+
     if target.startswith(("http://", "https://")):
         result = fetch_sync(target, settings, accept=PAGE_ACCEPT)
         page = extract_html(result.content, url=result.final_url, encoding=result.encoding)
@@ -348,6 +387,10 @@ def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
 
 def load_compare_inputs(targets: Sequence[str], settings: Settings) -> list[ExtractedArticle]:
     """Extract each file, folder or URL given to ``newsloom compare``."""
+    from newsloom.ingest.extract import extract_html
+    from newsloom.ingest.fetch import fetch_sync
+    from newsloom.ingest.local import read_documents
+
     articles: list[ExtractedArticle] = []
     for target in targets:
         if target.startswith(("http://", "https://")):

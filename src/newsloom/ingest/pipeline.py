@@ -17,6 +17,7 @@ from newsloom.errors import FeedParseError, FetchError, InputError, NewsloomErro
 from newsloom.ingest.extract import extract_html
 from newsloom.ingest.feeds import carries_full_text, parse_feed
 from newsloom.ingest.fetch import Fetcher
+from newsloom.ingest.httpheaders import FEED_ACCEPT, PAGE_ACCEPT
 from newsloom.ingest.intake import Intake
 from newsloom.ingest.items import item_to_article, merge_page_with_item
 from newsloom.ingest.schedule import adaptive_interval, backoff_delay, next_poll_at
@@ -24,12 +25,6 @@ from newsloom.ingest.urls import canonical_url
 from newsloom.settings import Settings
 from newsloom.storage.base import Storage
 from newsloom.types import ExtractedArticle, FeedItem, FetchResult, ParsedFeed, Source
-
-FEED_ACCEPT = (
-    "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
-    "application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
-)
-PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 
 log = logging.getLogger(__name__)
 
