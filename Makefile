@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export NEWSLOOM_DATA_DIR ?= $(CURDIR)/.newsloom
 
-.PHONY: run test install install-dev browser lint typecheck unit bench clean
+.PHONY: run test install install-dev browser tools lint typecheck unit bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ run: install
 browser:
 	bash scripts/install-browser.sh
 
+## tools: newsboat and tmux (the real Google Reader API client of tests/apps) and wrk (bench/), from Debian
+tools:
+	bash scripts/install-tools.sh
+
 lint: install-dev
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
@@ -36,7 +40,7 @@ unit: install-dev
 	$(BIN)/python -m pytest -q
 
 ## make test: lint, type-check, then the whole test suite (real SQLite, PostgreSQL, loopback HTTP, Chromium)
-test: install-dev browser lint unit
+test: install-dev browser tools lint unit
 
 clean:
 	rm -rf $(VENV) .newsloom .pytest_cache .mypy_cache .ruff_cache

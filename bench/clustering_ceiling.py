@@ -44,9 +44,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from clustering import load, pairwise
-from newsloom.stories import cluster as engine_module
 from newsloom.stories.cluster import StoryEngine, cluster_records, records_to_docs, stream_positions
 from newsloom.stories.embed import default_embedder
+from newsloom.stories.state import StoryState
 from newsloom.stories.storymodel import ClusterDoc, EngineConfig
 from newsloom.stories.text import TextParts, text_parts
 from newsloom.stories.vectorize import StreamVocabulary, Vector, dot, term_counts, weigh
@@ -156,7 +156,7 @@ class _SeriesOracleEngine(StoryEngine):
         self,
         vector: Vector,
         date: float | None,
-        story: engine_module._StoryState,
+        story: StoryState,
         centroid_cosine: float,
         **flags: object,
     ) -> float:  # type: ignore[override]

@@ -488,6 +488,26 @@ def createadmin(
     out.print(f"admin {user.username} ready (user id {user.id})")
 
 
+@app.command("api-password")
+def api_password(
+    username: str = typer.Argument(..., help="The reader whose API password to set."),
+    password: str = typer.Option(
+        ..., prompt=True, hide_input=True, confirmation_prompt=True, envvar="NEWSLOOM_API_PASSWORD",
+        help="API password (prompted when not given; or $NEWSLOOM_API_PASSWORD). Apart from the sign-in password.",
+    ),
+) -> None:
+    """Set a reader's API password, which apps (Google Reader API, Fever API) sign in with; signs apps out."""
+    from newsloom.apps_service import AppService
+    from newsloom.web.app import build_reader
+
+    reader = build_reader(settings())
+    try:
+        user = AppService(reader).set_api_password_for(username, password)
+    finally:
+        reader.service.close()
+    out.print(f"API password of {user.username} set; apps sign in with it (earlier app sign-ins revoked)")
+
+
 def poll_pause(svc: Service) -> float:
     """Seconds until the next source is due, between 30 s and 5 min so new subscriptions are picked up."""
     due = [s.next_poll_at for s in svc.sources() if s.next_poll_at is not None]

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from newsloom import accounts
@@ -60,6 +60,7 @@ COMPARE_MAX_ARTICLES = 16
 HISTORY_DEPTH = 50
 RELATED_CANDIDATES = 200
 SIGNUP_MODE_KEY = "signup_mode"  # "open" | "invite"
+_A = TypeVar("_A", Article, ArticleBrief)
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,11 +260,10 @@ class ReaderService:
         if articles is None:
             articles = self.service.story_articles(story.id)
         names = names if names is not None else self.source_names()
-        chosen = sorted(articles, key=lambda a: (a.original_id is not None, a.id))[:COMPARE_MAX_ARTICLES]
-        chosen.sort(key=lambda a: a.id)  # originals before their copies, so compare_inputs can link them
+        chosen = compared_articles(articles)
         if len(chosen) < 2:
             return None
-        fingerprint = hashlib.sha256(",".join(str(a.id) for a in chosen).encode()).hexdigest()
+        fingerprint = comparison_fingerprint(chosen)
         payload = self.accounts.cached_comparison(story.id, fingerprint)
         if payload is None:
             data = comparison_to_dict(compare_articles(compare_inputs(chosen)))
@@ -577,6 +577,18 @@ class ReaderService:
             except NotFoundError:
                 continue
         return out
+
+
+def compared_articles(articles: Sequence[_A]) -> list[_A]:
+    """The articles a comparison aligns: originals first, at most ``COMPARE_MAX_ARTICLES``, then by id (originals
+    before their copies, so compare_inputs can link them)."""
+    chosen = sorted(articles, key=lambda a: (a.original_id is not None, a.id))[:COMPARE_MAX_ARTICLES]
+    chosen.sort(key=lambda a: a.id)
+    return chosen
+
+
+def comparison_fingerprint(chosen: Sequence[Article | ArticleBrief]) -> str:
+    return hashlib.sha256(",".join(str(a.id) for a in chosen).encode()).hexdigest()
 
 
 def _follow_kind(kind: str) -> FollowKind:

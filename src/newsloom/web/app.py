@@ -15,7 +15,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from newsloom.apps_service import AppService
 from newsloom.errors import (
     AccessDeniedError,
     AuthError,
@@ -31,6 +33,8 @@ from newsloom.web import auth, feeds, pages
 from newsloom.web.api import create_api
 from newsloom.web.csp import CONTENT_SECURITY_POLICY
 from newsloom.web.csrf import CSRF_COOKIE, ensure_csrf_token, set_csrf_cookie
+from newsloom.web.fever import create_fever
+from newsloom.web.greader import create_greader
 from newsloom.web.render import STATIC_DIR, render
 
 # uvicorn closes an idle keep-alive connection after 5 s, the very idle time after which httpx (and other
@@ -70,6 +74,19 @@ class SecurityHeaders(BaseHTTPMiddleware):
         if is_new and CSRF_COOKIE not in response.headers.get("set-cookie", ""):
             set_csrf_cookie(response, token, secure=request.url.scheme == "https")
         return response
+
+
+class CollapseLeadingSlashes:
+    """``//reader/...`` is ``/reader/...``: apps join a server URL ending in ``/`` with paths starting with one
+    (newsboat posts to ``//accounts/ClientLogin`` for ``feedhq-url "http://host/"``)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("//"):
+            scope = {**scope, "path": "/" + scope["path"].lstrip("/")}
+        await self.app(scope, receive, send)
 
 
 def _page_error(request: Request, status: int, title: str, message: str) -> Response:
@@ -129,7 +146,10 @@ def create_app(reader: ReaderService) -> FastAPI:
     """The whole web app around ``reader``."""
     app = FastAPI(title="newsloom", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.reader = reader
+    apps = AppService(reader)
+    app.state.apps = apps
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(CollapseLeadingSlashes)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", include_in_schema=False)
@@ -158,6 +178,11 @@ def create_app(reader: ReaderService) -> FastAPI:
     app.include_router(feeds.router)
     api_app = create_api(reader)
     app.mount("/api/v1", api_app)
+    # The apps' APIs (Google Reader at the root, as apps expect it there).
+    greader_app, client_login = create_greader(apps)
+    app.add_api_route("/accounts/ClientLogin", client_login, methods=["POST"], include_in_schema=False)
+    app.mount("/reader", greader_app)
+    app.mount("/fever", create_fever(apps))
     install_error_handlers(app)
     install_error_handlers(api_app)
     return app

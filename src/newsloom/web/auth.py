@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from newsloom.accounts import SESSION_LIFETIME
+from newsloom.apps_service import AppService
 from newsloom.errors import AccessDeniedError, AuthError, InputError, NewsloomError
 from newsloom.reader_service import ReaderService
 from newsloom.storage.accounts_base import User
@@ -121,21 +122,47 @@ def signup(
     return signed_in(redirect("/following?welcome=1"), request, result.session_token)
 
 
+def apps_of(request: Request) -> AppService:
+    apps: AppService = request.app.state.apps
+    return apps
+
+
+def _account_page(request: Request, user: User, *, new_token: str | None = None, api_notice: str | None = None,
+                  status_code: int = 200) -> Response:  # fmt: skip
+    reader, apps = reader_of(request), apps_of(request)
+    feed_url = str(request.url_for("for_you_feed", key=reader.feed_key(user)))
+    context = {
+        "tokens": reader.api_tokens(user), "feed_url": feed_url, "new_token": new_token, "title": "Account",
+        "base_url": str(request.base_url).rstrip("/"), "has_api_password": apps.has_api_password(user),
+        "item_mode": apps.item_mode(user), "api_notice": api_notice,
+    }  # fmt: skip
+    return render(request, "account.html", context, status_code=status_code)
+
+
 @router.get("/account")
 def account(request: Request, user: User = Depends(require_user)) -> Response:
-    reader = reader_of(request)
-    feed_url = str(request.url_for("for_you_feed", key=reader.feed_key(user)))
-    return render(request, "account.html", {"tokens": reader.api_tokens(user), "feed_url": feed_url, "new_token": None,
-                                            "title": "Account"})  # fmt: skip
+    return _account_page(request, user)
 
 
 @router.post("/account/tokens")
 def create_token(request: Request, name: str = Form("token"), user: User = Depends(require_user)) -> Response:
-    reader = reader_of(request)
-    _, token = reader.create_api_token(user, name)
-    feed_url = str(request.url_for("for_you_feed", key=reader.feed_key(user)))
-    return render(request, "account.html", {"tokens": reader.api_tokens(user), "feed_url": feed_url, "new_token": token,
-                                            "title": "Account"})  # fmt: skip
+    _, token = reader_of(request).create_api_token(user, name)
+    return _account_page(request, user, new_token=token)
+
+
+@router.post("/account/api-password")
+def set_api_password(request: Request, password: str = Form(""), user: User = Depends(require_user)) -> Response:
+    try:
+        apps_of(request).set_api_password(user, password)
+    except InputError as exc:
+        return _account_page(request, user, api_notice=str(exc), status_code=400)
+    return _account_page(request, user, api_notice="API password set: sign your apps in with it.")
+
+
+@router.post("/account/app-mode")
+def set_app_mode(request: Request, mode: str = Form(""), user: User = Depends(require_user)) -> Response:
+    apps_of(request).set_item_mode(user, mode)
+    return redirect("/account")
 
 
 @router.post("/account/tokens/{token_id}/revoke")

@@ -1,0 +1,434 @@
+"""``AppStorage`` over the same SQLAlchemy engine as ``SqlStorage`` (SQLite or PostgreSQL), one code path.
+
+Build it with ``SqlAppStore.for_storage(storage)``; it follows the contract of ``apps_base.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from newsloom.errors import InputError, NotFoundError, StorageError
+from newsloom.storage.accounts_base import User
+from newsloom.storage.accounts_schema import api_tokens, reads, saved_items, story_comparisons, users
+from newsloom.storage.accounts_store import IN_CHUNK, _chunks, _user
+from newsloom.storage.apps_base import (
+    ITEM_MODES,
+    AppAccount,
+    ItemArticle,
+    ItemMode,
+    StreamQuery,
+    StreamRow,
+    Subscription,
+    UnreadCount,
+)
+from newsloom.storage.apps_schema import app_accounts, app_subscriptions
+from newsloom.storage.engine import SQLITE_BEGIN_OPTION, wrap_errors
+from newsloom.storage.rows import story_from_row
+from newsloom.storage.schema import article_sources, articles, sources, stories
+from newsloom.types import Story
+
+SUBSCRIPTION_CHANGES = frozenset({"title", "folder"})
+_heads = articles.alias("heads")
+
+# An item's id in stories mode: the smallest article id of its story (the article's own id without a story).
+# The correlated MIN uses the index on articles.story_id: one short range scan per story.
+HEAD_ID = sa.case(
+    (articles.c.story_id.is_(None), articles.c.id),
+    else_=sa.select(sa.func.min(_heads.c.id)).where(_heads.c.story_id == articles.c.story_id).scalar_subquery(),
+)
+STORY_KEY = sa.func.coalesce(articles.c.story_id, sa.cast(articles.c.id, sa.String))
+
+
+class SqlAppStore:
+    """``AppStorage`` on a SQLAlchemy engine. Thread-safe: each call takes a pooled connection."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+        self._dialect = engine.dialect.name
+
+    @classmethod
+    def for_storage(cls, storage: object) -> SqlAppStore:
+        engine = getattr(storage, "engine", None)
+        if not isinstance(engine, sa.Engine):
+            raise StorageError("app storage needs a SQL storage (SQLite or PostgreSQL)")
+        return cls(engine)
+
+    @contextmanager
+    def _connect(self, action: str, *, write: bool = False) -> Iterator[sa.Connection]:
+        with wrap_errors(action), self._engine.connect() as connection:
+            if write and self._dialect == "sqlite":
+                connection.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+            with connection.begin():
+                yield connection
+
+    def _insert(self, table: sa.Table) -> Any:
+        return (sqlite.insert if self._dialect == "sqlite" else postgresql.insert)(table)
+
+    def _require_user(self, connection: sa.Connection, user_id: int) -> None:
+        if connection.execute(sa.select(users.c.id).where(users.c.id == user_id)).first() is None:
+            raise NotFoundError(f"no user with id {user_id}")
+
+    def _upsert_account(self, connection: sa.Connection, user_id: int, now: datetime, **values: Any) -> None:
+        self._require_user(connection, user_id)
+        statement = self._insert(app_accounts).values(user_id=user_id, updated_at=now, **values)
+        connection.execute(
+            statement.on_conflict_do_update(index_elements=[app_accounts.c.user_id], set_={"updated_at": now, **values})
+        )
+
+    # -- API password and app settings -----------------------------------------------------------------------
+
+    def app_account(self, user_id: int) -> AppAccount | None:
+        with self._connect("reading app settings") as connection:
+            row = connection.execute(sa.select(app_accounts).where(app_accounts.c.user_id == user_id)).mappings().first()
+        if row is None:
+            return None
+        return AppAccount(
+            user_id=row["user_id"], password_hash=row["password_hash"], item_mode=row["item_mode"],
+            subscriptions_seeded=bool(row["subscriptions_seeded"]), updated_at=row["updated_at"],
+        )  # fmt: skip
+
+    def set_api_password(self, user_id: int, password_hash: str, fever_key_hash: str, *, now: datetime) -> None:
+        with self._connect("setting an API password", write=True) as connection:
+            self._upsert_account(connection, user_id, now, password_hash=password_hash, fever_key_hash=fever_key_hash)
+
+    def fever_user(self, fever_key_hash: str) -> User | None:
+        statement = (
+            sa.select(users)
+            .join(app_accounts, app_accounts.c.user_id == users.c.id)
+            .where(app_accounts.c.fever_key_hash == fever_key_hash)
+        )
+        with self._connect("reading a Fever key") as connection:
+            row = connection.execute(statement).mappings().first()
+        if row is None:
+            return None
+        user = _user(row)
+        return None if user.disabled else user
+
+    def set_item_mode(self, user_id: int, mode: ItemMode, *, now: datetime) -> None:
+        if mode not in ITEM_MODES:
+            raise InputError(f"apps show either {' or '.join(ITEM_MODES)}, not {mode!r}")
+        with self._connect("changing the app item mode", write=True) as connection:
+            self._upsert_account(connection, user_id, now, item_mode=mode)
+
+    def revoke_app_tokens(self, user_id: int, name_prefix: str) -> int:
+        statement = sa.delete(api_tokens).where(
+            api_tokens.c.user_id == user_id, sa.func.substr(api_tokens.c.name, 1, len(name_prefix)) == name_prefix
+        )
+        with self._connect("revoking app tokens", write=True) as connection:
+            return int(connection.execute(statement).rowcount)
+
+    # -- subscriptions ---------------------------------------------------------------------------------------
+
+    def seed_subscriptions(self, user_id: int, *, now: datetime) -> bool:
+        with self._connect("seeding subscriptions", write=True) as connection:
+            seeded = connection.execute(
+                sa.select(app_accounts.c.subscriptions_seeded).where(app_accounts.c.user_id == user_id)
+            ).scalar()
+            if seeded:
+                return False
+            rows = connection.execute(sa.select(sources.c.id, sources.c.category)).all()
+            if rows:
+                connection.execute(
+                    self._insert(app_subscriptions).on_conflict_do_nothing(),
+                    [{"user_id": user_id, "source_id": r.id, "title": None, "folder": (r.category or None) and r.category[:200],
+                      "created_at": now} for r in rows],
+                )  # fmt: skip
+            self._upsert_account(connection, user_id, now, subscriptions_seeded=True)
+        return True
+
+    def subscriptions(self, user_id: int) -> list[Subscription]:
+        statement = (
+            sa.select(app_subscriptions, sources.c.url, sources.c.site_url, sources.c.title.label("source_title"))
+            .join(sources, sources.c.id == app_subscriptions.c.source_id)
+            .where(app_subscriptions.c.user_id == user_id)
+        )
+        with self._connect("listing subscriptions") as connection:
+            rows = connection.execute(statement).mappings().all()
+        subs = [
+            Subscription(
+                source_id=r["source_id"], url=r["url"], title=r["title"] or r["source_title"] or r["url"],
+                site_url=r["site_url"], folder=r["folder"], created_at=r["created_at"],
+            )
+            for r in rows
+        ]
+        return sorted(subs, key=lambda s: (s.title.lower(), s.source_id))
+
+    def subscribe(self, user_id: int, source_id: int, *, title: str | None, folder: str | None, now: datetime) -> bool:
+        with self._connect("subscribing", write=True) as connection:
+            self._require_user(connection, user_id)
+            if connection.execute(sa.select(sources.c.id).where(sources.c.id == source_id)).first() is None:
+                raise NotFoundError(f"no source with id {source_id}")
+            where = (app_subscriptions.c.user_id == user_id, app_subscriptions.c.source_id == source_id)
+            existing = connection.execute(sa.select(app_subscriptions.c.source_id).where(*where)).first()
+            if existing is None:
+                connection.execute(
+                    sa.insert(app_subscriptions).values(user_id=user_id, source_id=source_id, title=title, folder=folder,
+                                                        created_at=now)
+                )  # fmt: skip
+                return True
+            changes = {k: v for k, v in (("title", title), ("folder", folder)) if v is not None}
+            if changes:
+                connection.execute(sa.update(app_subscriptions).where(*where).values(**changes))
+            return False
+
+    def unsubscribe(self, user_id: int, source_id: int) -> bool:
+        statement = sa.delete(app_subscriptions).where(
+            app_subscriptions.c.user_id == user_id, app_subscriptions.c.source_id == source_id
+        )
+        with self._connect("unsubscribing", write=True) as connection:
+            return bool(connection.execute(statement).rowcount)
+
+    def edit_subscription(self, user_id: int, source_id: int, **changes: str | None) -> bool:
+        unknown = set(changes) - SUBSCRIPTION_CHANGES
+        if unknown:
+            raise TypeError(f"edit_subscription: cannot change {', '.join(sorted(unknown))}")
+        where = (app_subscriptions.c.user_id == user_id, app_subscriptions.c.source_id == source_id)
+        with self._connect("editing a subscription", write=True) as connection:
+            if connection.execute(sa.select(app_subscriptions.c.source_id).where(*where)).first() is None:
+                return False
+            if changes:
+                connection.execute(sa.update(app_subscriptions).where(*where).values(**changes))
+            return True
+
+    def rename_folder(self, user_id: int, old: str, new: str) -> int:
+        statement = (
+            sa.update(app_subscriptions)
+            .where(app_subscriptions.c.user_id == user_id, app_subscriptions.c.folder == old)
+            .values(folder=new)
+        )
+        with self._connect("renaming a folder", write=True) as connection:
+            return int(connection.execute(statement).rowcount)
+
+    def clear_folder(self, user_id: int, folder: str) -> int:
+        statement = (
+            sa.update(app_subscriptions)
+            .where(app_subscriptions.c.user_id == user_id, app_subscriptions.c.folder == folder)
+            .values(folder=None)
+        )
+        with self._connect("removing a folder", write=True) as connection:
+            return int(connection.execute(statement).rowcount)
+
+    # -- streams ---------------------------------------------------------------------------------------------
+
+    def _conditions(self, user_id: int, q: StreamQuery) -> list[sa.ColumnElement[bool]]:
+        """Row filters on ``articles`` (before grouping into stories)."""
+        subscribed = (
+            sa.select(article_sources.c.article_id)
+            .join(app_subscriptions, app_subscriptions.c.source_id == article_sources.c.source_id)
+            .where(article_sources.c.article_id == articles.c.id, app_subscriptions.c.user_id == user_id)
+        )
+        if q.source_ids is not None:
+            subscribed = subscribed.where(article_sources.c.source_id.in_(q.source_ids))
+        conditions: list[sa.ColumnElement[bool]] = [subscribed.exists()]
+        if q.mode == "articles":
+            # Not ``original_id IS NULL``: SQLite would then scan that index (nearly every row matches) and sort,
+            # where walking the dated_at index newest first stops after ``limit`` rows.
+            conditions.append(sa.func.coalesce(articles.c.original_id, 0) == 0)
+        if q.story_ids is not None:
+            conditions.append(articles.c.story_id.in_(q.story_ids))
+        for table, wanted in ((reads, q.read), (saved_items, q.starred)):
+            if wanted is not None:
+                mine = (
+                    sa.select(table.c.article_id)
+                    .where(table.c.user_id == user_id, table.c.article_id == articles.c.id)
+                    .exists()
+                )
+                conditions.append(mine if wanted else ~mine)
+        if q.since is not None:
+            conditions.append(articles.c.dated_at >= q.since)
+        if q.until is not None:
+            conditions.append(articles.c.dated_at < q.until)
+        return conditions
+
+    def _item_bounds(self, key: Any, q: StreamQuery) -> list[sa.ColumnElement[bool]]:
+        bounds: list[sa.ColumnElement[bool]] = []
+        if q.item_ids is not None:
+            bounds.append(key.in_(q.item_ids))
+        if q.min_id is not None:
+            bounds.append(key > q.min_id)
+        if q.max_id is not None:
+            bounds.append(key < q.max_id)
+        return bounds
+
+    def _stream_select(self, user_id: int, q: StreamQuery) -> sa.Select[Any]:
+        conditions = self._conditions(user_id, q)
+        if q.mode == "articles":
+            key: Any = articles.c.id
+            when: Any = articles.c.dated_at
+            statement = sa.select(key.label("item_id"), when.label("dated_at")).where(*conditions, *self._item_bounds(key, q))
+            having: list[sa.ColumnElement[bool]] = []
+        else:
+            key = HEAD_ID
+            when = sa.func.max(articles.c.dated_at)
+            statement = sa.select(key.label("item_id"), when.label("dated_at")).where(*conditions).group_by(key)
+            having = self._item_bounds(key, q)
+        if q.after is not None and q.order in ("newest", "oldest"):
+            at, last = q.after
+            if q.order == "newest":
+                having.append(sa.or_(when < at, sa.and_(when == at, key < last)))
+            else:
+                having.append(sa.or_(when > at, sa.and_(when == at, key > last)))
+        if having:
+            statement = statement.having(*having) if q.mode == "stories" else statement.where(*having)
+        order = {
+            "newest": (when.desc(), key.desc()),
+            "oldest": (when.asc(), key.asc()),
+            "id_asc": (key.asc(),),
+            "id_desc": (key.desc(),),
+        }[q.order]
+        return statement.order_by(*order)
+
+    def stream(self, user_id: int, query: StreamQuery) -> list[StreamRow]:
+        statement = self._stream_select(user_id, query).limit(max(0, query.limit))
+        with self._connect("reading a stream") as connection:
+            rows = connection.execute(statement).all()
+        return [StreamRow(item_id=int(r.item_id), dated_at=_aware(r.dated_at)) for r in rows]
+
+    def count_items(self, user_id: int, query: StreamQuery) -> int:
+        inner = self._stream_select(user_id, StreamQuery(**{**_fields(query), "after": None})).order_by(None).subquery()
+        with self._connect("counting a stream") as connection:
+            return int(connection.execute(sa.select(sa.func.count()).select_from(inner)).scalar_one())
+
+    def unread_counts(self, user_id: int, mode: ItemMode) -> list[UnreadCount]:
+        unread = ~sa.select(reads.c.article_id).where(reads.c.user_id == user_id, reads.c.article_id == articles.c.id).exists()
+        counted = sa.func.count(sa.distinct(STORY_KEY)) if mode == "stories" else sa.func.count()
+        statement = (
+            sa.select(article_sources.c.source_id, counted.label("n"), sa.func.max(articles.c.dated_at).label("newest"))
+            .select_from(articles)
+            .join(article_sources, article_sources.c.article_id == articles.c.id)
+            .join(app_subscriptions, app_subscriptions.c.source_id == article_sources.c.source_id)
+            .where(app_subscriptions.c.user_id == user_id, unread)
+            .group_by(article_sources.c.source_id)
+        )
+        if mode == "articles":
+            statement = statement.where(articles.c.original_id.is_(None))
+        with self._connect("counting unread items") as connection:
+            rows = connection.execute(statement).all()
+        return [UnreadCount(source_id=r.source_id, count=int(r.n), newest=_aware(r.newest)) for r in rows]
+
+    def item_articles(self, item_ids: Sequence[int]) -> dict[int, ItemArticle]:
+        found: dict[int, ItemArticle] = {}
+        columns = (
+            articles.c.id, articles.c.title, articles.c.url, articles.c.author, articles.c.publisher,
+            articles.c.published_at, articles.c.dated_at, articles.c.added_at, articles.c.html, articles.c.text,
+            articles.c.story_id, articles.c.original_id,
+        )  # fmt: skip
+        with self._connect("reading items") as connection:
+            for chunk in _chunks(list(dict.fromkeys(item_ids)), IN_CHUNK):
+                links: dict[int, list[int]] = {}
+                for article_id, source_id in connection.execute(
+                    sa.select(article_sources.c.article_id, article_sources.c.source_id)
+                    .where(article_sources.c.article_id.in_(chunk))
+                    .order_by(article_sources.c.first_seen_at, article_sources.c.source_id)
+                ):
+                    links.setdefault(article_id, []).append(source_id)
+                for r in connection.execute(sa.select(*columns).where(articles.c.id.in_(chunk))).mappings():
+                    found[r["id"]] = ItemArticle(**dict(r), source_ids=tuple(links.get(r["id"], ())))
+        return found
+
+    def expand_items(self, item_ids: Sequence[int], mode: ItemMode) -> dict[int, list[int]]:
+        ids = list(dict.fromkeys(item_ids))
+        out: dict[int, list[int]] = {}
+        with self._connect("reading items") as connection:
+            for chunk in _chunks(ids, IN_CHUNK):
+                rows = connection.execute(sa.select(articles.c.id, articles.c.story_id).where(articles.c.id.in_(chunk))).all()
+                if mode == "stories":
+                    by_story = {r.story_id: r.id for r in rows if r.story_id is not None}
+                    for r in rows:
+                        out[r.id] = [r.id]
+                    if by_story:
+                        members = connection.execute(
+                            sa.select(articles.c.id, articles.c.story_id).where(articles.c.story_id.in_(list(by_story)))
+                        ).all()
+                        for m in members:
+                            item = by_story[m.story_id]
+                            if m.id != item:
+                                out[item].append(m.id)
+                else:
+                    for r in rows:
+                        out[r.id] = [r.id]
+                    copies = connection.execute(
+                        sa.select(articles.c.id, articles.c.original_id).where(articles.c.original_id.in_([r.id for r in rows]))
+                    ).all()
+                    for c in copies:
+                        out[c.original_id].append(c.id)
+        return {item: sorted(members) for item, members in out.items()}
+
+    def stories_by_id(self, story_ids: Sequence[str]) -> dict[str, Story]:
+        found: dict[str, Story] = {}
+        with self._connect("reading stories") as connection:
+            for chunk in _chunks(list(dict.fromkeys(story_ids)), IN_CHUNK):
+                for r in connection.execute(sa.select(stories).where(stories.c.id.in_(chunk))).mappings():
+                    found[r["id"]] = story_from_row(r)
+        return found
+
+    def cached_comparisons(self, story_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        found: dict[str, tuple[str, str]] = {}
+        table = story_comparisons
+        with self._connect("reading cached comparisons") as connection:
+            for chunk in _chunks(list(dict.fromkeys(story_ids)), IN_CHUNK):
+                rows = connection.execute(
+                    sa.select(table.c.story_id, table.c.fingerprint, table.c.payload).where(table.c.story_id.in_(chunk))
+                )
+                for r in rows:
+                    found[r.story_id] = (r.fingerprint, r.payload)
+        return found
+
+    def _set_flag(self, table: sa.Table, time_columns: tuple[str, ...], user_id: int, ids: Sequence[int], on: bool,
+                  now: datetime, action: str) -> int:  # fmt: skip
+        changed = 0
+        with self._connect(action, write=True) as connection:
+            for chunk in _chunks(list(dict.fromkeys(ids)), IN_CHUNK):
+                if on:
+                    source = sa.select(
+                        sa.literal(user_id, sa.Integer), articles.c.id, *[sa.literal(now, table.c[c].type) for c in time_columns]
+                    ).where(articles.c.id.in_(chunk))
+                    statement = (
+                        self._insert(table)
+                        .from_select(["user_id", "article_id", *time_columns], source)
+                        .on_conflict_do_nothing()
+                    )
+                else:
+                    statement = sa.delete(table).where(table.c.user_id == user_id, table.c.article_id.in_(chunk))
+                changed += max(0, int(connection.execute(statement).rowcount))
+        return changed
+
+    def set_read(self, user_id: int, article_ids: Sequence[int], read: bool, *, now: datetime) -> int:
+        return self._set_flag(reads, ("first_read_at", "last_read_at"), user_id, article_ids, read, now, "marking read")
+
+    def set_starred(self, user_id: int, article_ids: Sequence[int], starred: bool, *, now: datetime) -> int:
+        return self._set_flag(saved_items, ("saved_at",), user_id, article_ids, starred, now, "starring")
+
+    def mark_stream_read(self, user_id: int, query: StreamQuery, *, now: datetime) -> int:
+        # Every article of the stream, copies included: marking a feed read leaves none of it unread.
+        q = StreamQuery(**{**_fields(query), "mode": "stories", "read": False})
+        source = sa.select(
+            sa.literal(user_id, sa.Integer), articles.c.id, sa.literal(now, reads.c.first_read_at.type),
+            sa.literal(now, reads.c.last_read_at.type),
+        ).where(*self._conditions(user_id, q), *self._item_bounds(articles.c.id, q))  # fmt: skip
+        statement = (
+            self._insert(reads)
+            .from_select(["user_id", "article_id", "first_read_at", "last_read_at"], source)
+            .on_conflict_do_nothing()
+        )
+        with self._connect("marking a stream read", write=True) as connection:
+            return max(0, int(connection.execute(statement).rowcount))
+
+
+def _fields(query: StreamQuery) -> dict[str, Any]:
+    return {name: getattr(query, name) for name in StreamQuery.__slots__}
+
+
+def _aware(value: Any) -> datetime:
+    """Aggregates (MAX) bypass the column type on SQLite and come back as ISO text."""
+    from newsloom.storage.schema import UTCDateTime
+
+    result = UTCDateTime().process_result_value(value, sa.engine.default.DefaultDialect())
+    assert result is not None
+    return result
