@@ -434,6 +434,7 @@ def run(
     stop = threading.Event()
     poller = threading.Thread(target=poll_forever, args=(stop,), name="newsloom-poller", daemon=True)
     poller.start()
+    threading.Thread(target=notify_forever, args=(stop,), name="newsloom-notifier", daemon=True).start()
     try:
         serve_reader(settings(), host=host, port=port)
     finally:
@@ -506,6 +507,77 @@ def api_password(
     finally:
         reader.service.close()
     out.print(f"API password of {user.username} set; apps sign in with it (earlier app sign-ins revoked)")
+
+
+@contextmanager
+def notifier() -> Iterator[Any]:
+    from newsloom.notify_service import NotifyService
+    from newsloom.web.app import build_reader
+
+    reader = build_reader(settings())
+    try:
+        yield NotifyService(reader)
+    finally:
+        reader.service.close()
+
+
+def report_delivery(report: Any) -> None:
+    for line in report.errors:
+        err.print(f"[red]failed:[/] {line}", markup=True, highlight=False)
+    out.print(f"{datetime.now(UTC):%H:%M:%S} notifications: {report.sent} sent, {report.retrying} to retry, "
+              f"{report.failed} failed for good")  # fmt: skip
+
+
+@app.command()
+def notify(
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be sent; send nothing."),
+    watch: bool = typer.Option(False, "--watch", help="Keep delivering every notify_interval_s (a notifier process)."),
+) -> None:
+    """Deliver pending notifications (e-mail, webhooks) and due digests, once or continuously."""
+    import time
+
+    with notifier() as notes:
+        if dry_run:
+            lines = notes.dry_run()
+            for line in lines:
+                typer.echo(f"{line.channel}\t{line.destination}\t{line.key}\t{line.title}")  # tab-separated, for scripts
+            for due in notes.due_digests():
+                typer.echo(f"digest\t{due.email}\t{due.digest}\treader {due.user_id}")
+            out.print(f"{len(lines)} notifications would be sent", markup=False)
+            return
+        while True:
+            report = notes.run_once()
+            if report.sent or report.retrying or report.failed or not watch:
+                report_delivery(report)
+            if not watch:
+                return
+            time.sleep(notes.settings.notify_interval_s)
+
+
+@app.command()
+def digest(
+    to: str = typer.Option(..., "--to", help="Address to send the digest to."),
+    now: bool = typer.Option(False, "--now", help="Send it at once (required: scheduled digests need no command)."),
+) -> None:
+    """Send one digest of the current top stories to ADDRESS at once, to check the SMTP set-up."""
+    if not now:
+        raise InputError("digest sends only with --now (scheduled digests are sent by `newsloom notify --watch` or `run`)")
+    with notifier() as notes:
+        sent = notes.send_digest_now(to)
+    out.print(f"sent “{sent.subject}” to {to}", markup=False, highlight=False)
+
+
+def notify_forever(stop: Any) -> None:
+    """The background notifier of ``run``: delivers the outbox and due digests every ``notify_interval_s``."""
+    with notifier() as notes:
+        while not stop.is_set():
+            try:
+                report = notes.run_once()
+                if report.sent or report.errors:
+                    report_delivery(report)
+            except NewsloomError as exc:
+                err.print(f"[red]notifying failed:[/] {exc}", markup=True, highlight=False)
+            stop.wait(notes.settings.notify_interval_s)
 
 
 def poll_pause(svc: Service) -> float:

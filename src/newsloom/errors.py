@@ -113,3 +113,9 @@ class RateLimitedError(NewsloomError):
     def __init__(self, message: str, retry_after_s: int) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+
+class DeliveryError(NewsloomError):
+    """Sending a notification or digest failed (SMTP refused or timed out, a webhook answered an error)."""
+
+    exit_code = 4

@@ -16,6 +16,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -29,7 +30,10 @@ from newsloom.errors import (
     NotFoundError,
     RateLimitedError,
 )
+from newsloom.ingest.groupcommit import GroupCommit
 from newsloom.ingest.opml import parse_opml
+from newsloom.ingest.subscriber import Delivery
+from newsloom.ingest.websub import Verification
 from newsloom.service import AddResult, Service, compare_inputs
 from newsloom.storage.accounts_base import (
     FOLLOW_KINDS,
@@ -92,6 +96,7 @@ class StoryView:
     new_count: int = 0
     picked: bool = False
     followed_entities: frozenset[str] = frozenset()
+    following_story: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +155,7 @@ class ReaderService:
         self._top_cache: tuple[float, list[rank.RankedStory], dict[str, list[rank.CoverageItem]]] | None = None
         self._lock = threading.Lock()
         self._intake_lock = threading.Lock()
+        self._pushes: GroupCommit[tuple[int, bytes, dict[str, str]], Delivery] | None = None
 
     def now(self) -> datetime:
         return self._clock()
@@ -225,12 +231,15 @@ class ReaderService:
         saved: set[int] = set()
         read: set[int] = set()
         followed: frozenset[str] = frozenset()
+        following_story = False
         if user is not None:
             previous = self.accounts.visit_story(user.id, story.id, now=self.now())
             ids = [a.id for a in articles]
             saved = self.accounts.saved_ids(user.id, ids)
             read = self.accounts.read_ids(user.id, ids)
-            followed = frozenset(f.value.lower() for f in self.accounts.list_follows(user.id) if f.kind == "entity")
+            follows = self.accounts.list_follows(user.id)
+            followed = frozenset(f.value.lower() for f in follows if f.kind == "entity")
+            following_story = any(f.kind == "story" and f.value == story.id for f in follows)
         rows = []
         for a in articles:
             added = briefs[a.id].added_at if a.id in briefs else None
@@ -249,6 +258,7 @@ class ReaderService:
             new_count=sum(r.is_new for r in rows),
             picked=picked,
             followed_entities=followed,
+            following_story=following_story,
         )
 
     def comparison(
@@ -337,6 +347,28 @@ class ReaderService:
             result = self.service.add(url, category=category or None)
         self.invalidate()
         return result
+
+    # -- WebSub callbacks (called by hubs, not readers) ----------------------------------------------------------
+
+    def websub_verify(self, subscription_id: int, params: dict[str, str]) -> Verification:
+        return self.service.websub_verify(subscription_id, params)
+
+    def websub_deliver(self, subscription_id: int, body: bytes, headers: dict[str, str]) -> Future[Delivery]:
+        """Queue a hub's delivery for the push thread; the future resolves once its articles are committed.
+
+        Deliveries arriving together are stored together (group commit); the intake is not thread-safe, so
+        the push thread takes the same lock as the other use cases that ingest.
+        """
+        if self._pushes is None:
+            self._pushes = GroupCommit(self._deliver_batch, name="newsloom-websub")
+        return self._pushes.submit((subscription_id, body, headers))
+
+    def _deliver_batch(self, batch: Sequence[tuple[int, bytes, dict[str, str]]]) -> list[Delivery]:
+        # No ``invalidate()``: the top-stories ranking is cached TOP_CACHE_TTL_S on purpose, and dropping it on
+        # every push made each story page view under a push burst re-rank all candidates (the story page
+        # itself reads the story fresh, so a pushed article shows there at once).
+        with self._intake_lock:
+            return self.service.websub_deliver_many(batch)
 
     def remove_source(self, actor: User, source_id: int) -> Source:
         self.require_admin(actor)
@@ -497,6 +529,8 @@ class ReaderService:
         follow_kind = _follow_kind(kind)
         if follow_kind == "source":
             self.service.resolve_source(value.strip())  # NotFoundError for an unknown source
+        if follow_kind == "story":
+            value = self.service.story(value.strip()).id  # NotFoundError for an unknown story; merged: its new id
         return self.accounts.follow(user.id, follow_kind, value, now=self.now())
 
     def unfollow(self, user: User, kind: str, value: str) -> bool:
@@ -508,6 +542,11 @@ class ReaderService:
         out = []
         for f in self.accounts.list_follows(user.id):
             label = names.get(int(f.value), f"source {f.value}") if f.kind == "source" and f.value.isdigit() else f.value
+            if f.kind == "story":
+                try:
+                    label = self.service.story(f.value).headline
+                except NotFoundError:
+                    label = f"story {f.value}"
             out.append((f, label))
         return out
 

@@ -17,15 +17,19 @@ from typing import TYPE_CHECKING, Any
 
 from newsloom.errors import FeedParseError, FetchError, InputError, NewsloomError, NotFoundError
 from newsloom.ingest.httpheaders import PAGE_ACCEPT
+from newsloom.ingest.subscriber import Delivery, MaintenanceReport, Subscriber, maintain_subscriptions
+from newsloom.ingest.websub import Verification
 from newsloom.settings import Settings, load_settings
-from newsloom.types import Article, ExtractedArticle, OpmlOutline, Source, Story
+from newsloom.storage.websub_base import Subscription
+from newsloom.types import Article, ExtractedArticle, OpmlOutline, ParsedFeed, Source, Story
 
 # The ingest stages are imported by the methods that use them: opening a Service for `newsloom add` must not
 # load trafilatura, the story engine (numpy, the embedder) or the polling pipeline (see cli.py's start-up note).
 if TYPE_CHECKING:
+    from newsloom.ingest.fetch import Fetcher
     from newsloom.ingest.intake import Intake, IntakeResult
     from newsloom.ingest.local import LocalDocument
-    from newsloom.ingest.pipeline import PollOutcome
+    from newsloom.ingest.pipeline import PollOutcome, PreparedItems
     from newsloom.storage.base import Storage
 
 
@@ -53,6 +57,10 @@ class Service:
         self.settings = settings or load_settings()
         self._storage: Storage | None = None
         self._intake: Intake | None = None
+        # Pushed deliveries reuse one event loop and fetcher: building a Fetcher loads the CA store (~80 ms,
+        # profiled), several times what ingesting a pushed article costs.
+        self._push_loop: asyncio.AbstractEventLoop | None = None
+        self._push_fetcher: Fetcher | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
 
@@ -77,21 +85,35 @@ class Service:
                 self._intake.assign_pending(now=self.now())
         return self._intake
 
-    def _accept(self, extracted: ExtractedArticle, *, source_id: int | None = None) -> IntakeResult:
+    def _accept(
+        self,
+        extracted: ExtractedArticle,
+        *,
+        source_id: int | None = None,
+        guid: str | None = None,
+        now: datetime | None = None,
+    ) -> IntakeResult:
         """Store and assign in-process; in queue mode store here and leave assignment to the assigner."""
+        now = now or self.now()
         if not self.settings.queue_url:
-            return self.intake.accept(extracted, source_id=source_id, now=self.now())
+            return self.intake.accept(extracted, source_id=source_id, guid=guid, now=now)
         from newsloom.workers import require_queue_extra
 
         require_queue_extra()
         from newsloom.workers.queue import enqueue_assigns
 
-        stored = self.intake.store(extracted, source_id=source_id, now=self.now())
+        stored = self.intake.store(extracted, source_id=source_id, guid=guid, now=now)
         if stored.article is not None and stored.article.story_id is None:
             enqueue_assigns(self.settings, [stored.article.id])
         return stored
 
     def close(self) -> None:
+        if self._push_loop is not None:
+            if self._push_fetcher is not None:
+                self._push_loop.run_until_complete(self._push_fetcher.aclose())
+                self._push_fetcher = None
+            self._push_loop.close()
+            self._push_loop = None
         if self._storage is not None:
             self._storage.close()
             self._storage = None
@@ -241,6 +263,8 @@ class Service:
         else:
             sources = self.storage.due_sources(self.now())
         sources = [s for s in sources if s.kind == "feed"]
+        if not self.settings.queue_url:  # in queue mode the scheduler keeps the leases
+            self.websub_maintain()
         if self.settings.queue_url:
             from newsloom.workers import require_queue_extra
 
@@ -262,6 +286,89 @@ class Service:
         async with Fetcher(self.settings) as fetcher:
             poller = Poller(self.storage, self.settings, self.intake, fetcher)
             return await poller.poll(sources, progress)
+
+    # -- WebSub (push) ----------------------------------------------------------------------------------------
+
+    def websub_verify(self, subscription_id: int, params: dict[str, str]) -> Verification:
+        """A hub's verification of intent for callback ``subscription_id``: accept -> echo the challenge, else 404."""
+        return Subscriber(self.storage, self.settings).verify(subscription_id, params, self.now())
+
+    def websub_deliver(self, subscription_id: int, body: bytes, headers: dict[str, str]) -> Delivery:
+        """A hub's content delivery: checked (signature, topic, size), then ingested at once like a poll's items.
+
+        ``headers`` are lower-cased. Never raises for bad input: the ``Delivery`` carries the HTTP status.
+        """
+        return self.websub_deliver_many([(subscription_id, body, headers)])[0]
+
+    def websub_deliver_many(self, deliveries: Sequence[tuple[int, bytes, dict[str, str]]]) -> list[Delivery]:
+        """Several deliveries, each checked on its own, their articles stored in one transaction (a group
+        commit: a busy hub's pushes share one commit and one write lock instead of taking turns for them).
+        One result per delivery, in order. If storing the batch fails, each is retried alone, so one bad
+        delivery cannot keep the others out."""
+        from newsloom.ingest.feeds import parse_feed
+        from newsloom.ingest.fetch import Fetcher
+        from newsloom.ingest.pipeline import Poller
+
+        subscriber = Subscriber(self.storage, self.settings)
+        results: list[Delivery] = []
+        ready: list[tuple[int, Subscription, Source, ParsedFeed]] = []
+        for subscription_id, body, headers in deliveries:
+            check = subscriber.check_delivery(subscription_id, body, headers)
+            results.append(check)
+            if not check.accepted or check.subscription is None:
+                continue
+            sub = check.subscription
+            try:
+                source = self.storage.get_source(sub.source_id)
+                feed = parse_feed(body, url=sub.topic_url, content_type=headers.get("content-type"))
+            except (NotFoundError, FeedParseError) as exc:
+                results[-1] = subscriber.refused(Delivery(400, f"unusable delivery: {exc}", subscription=sub), subscription_id)
+                continue
+            ready.append((len(results) - 1, sub, source, feed))
+        if not ready:
+            return results
+        if self._push_loop is None:
+            self._push_loop = asyncio.new_event_loop()
+        stored: list[Article] = []
+
+        def store(extracted: ExtractedArticle, *, source_id: int | None, guid: str | None, now: datetime) -> IntakeResult:
+            result = self.intake.store(extracted, source_id=source_id, guid=guid, now=now)
+            if result.created and result.article is not None and result.article.story_id is None:
+                stored.append(result.article)
+            return result
+
+        if self._push_fetcher is None:
+            self._push_fetcher = Fetcher(self.settings)
+        poller = Poller(self.storage, self.settings, self.intake, self._push_fetcher, accept=store)
+
+        async def prepare() -> list[PreparedItems]:
+            return await asyncio.gather(*(poller.prepare_pushed(source, feed) for _, _, source, feed in ready))
+
+        prepared = self._push_loop.run_until_complete(prepare())
+        try:
+            with self.storage.transaction():
+                outcomes = [poller.accept_prepared(p) for p in prepared]
+                # Stories for the whole batch at once: assign_many saves each touched story once, not once
+                # per article (in queue mode the assigner does it, in batches too).
+                if self.settings.queue_url:
+                    from newsloom.workers.queue import enqueue_assigns
+
+                    enqueue_assigns(self.settings, [a.id for a in stored])
+                elif stored:
+                    self.intake.assign_many(stored, now=self.now())
+                for _, sub, _, _ in ready:
+                    subscriber.store.record_delivery(sub.id, now=self.now())
+        except NewsloomError:
+            if len(deliveries) == 1:
+                raise
+            return [self.websub_deliver(*delivery) for delivery in deliveries]
+        for (position, sub, _, _), outcome in zip(ready, outcomes, strict=True):
+            results[position] = Delivery(200, items=outcome.items, new_articles=outcome.new_articles, subscription=sub)
+        return results
+
+    def websub_maintain(self, now: datetime | None = None) -> MaintenanceReport:
+        """Renew WebSub leases about to end, and send feeds whose lease lapsed or whose hub failed back to polling."""
+        return asyncio.run(maintain_subscriptions(self.storage, self.settings, now or self.now()))
 
     def ingest_paths(
         self, paths: Sequence[str], *, progress: Callable[[LocalDocument], None] | None = None

@@ -65,6 +65,19 @@ class Settings:
     secret_key: str = field(default="", metadata={"help": "Key for session cookies; generated into the data dir when empty."})
     open_signup: bool = field(default=True, metadata={"help": "Anyone may sign up (false: invite only)."})
     story_window_days: float = field(default=7.0, metadata={"help": "Days a story stays open for new articles."})
+    public_url: str = field(default="", metadata={"help": "The server's public base URL (https://news.example.org); empty: unknown, so no WebSub subscriptions and e-mails carry no links."})
+    websub_lease_s: int = field(default=10 * 24 * 3600, metadata={"help": "WebSub lease asked of hubs (they may grant another); renewed before it ends."})
+    websub_safety_poll_s: int = field(default=24 * 3600, metadata={"help": "Poll interval of a feed whose hub pushes its items (a safety poll)."})
+    smtp_host: str = field(default="", metadata={"help": "SMTP server for e-mail notifications and digests; empty: no e-mail is sent."})
+    smtp_port: int = field(default=587, metadata={"help": "SMTP port (587 for starttls, 465 for tls, 25 for none)."})
+    smtp_user: str = field(default="", metadata={"help": "SMTP login; empty: no authentication."})
+    smtp_password: str = field(default="", metadata={"help": "SMTP password."})
+    smtp_tls: str = field(default="starttls", metadata={"help": "SMTP encryption: none, starttls or tls."})
+    smtp_timeout_s: float = field(default=20.0, metadata={"help": "Seconds to wait for the SMTP server."})
+    mail_from: str = field(default="", metadata={"help": "From address of notification e-mails and digests."})
+    webhook_timeout_s: float = field(default=10.0, metadata={"help": "Seconds a webhook receiver has to answer."})
+    notify_interval_s: float = field(default=15.0, metadata={"help": "How often the in-process notifier delivers pending notifications."})
+    notify_lease_s: float = field(default=120.0, metadata={"help": "A delivery a worker died holding is retried after this long."})
 
     @property
     def effective_database_url(self) -> str:

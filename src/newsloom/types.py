@@ -58,6 +58,8 @@ class ParsedFeed:
     language: str | None
     items: tuple[FeedItem, ...]
     warning: str | None = None
+    hubs: tuple[str, ...] = ()  # WebSub hubs the feed advertises (<link rel="hub">, JSON Feed "hubs")
+    self_url: str | None = None  # the feed's own address as it states it (rel="self"): the WebSub topic
 
 
 @dataclass(frozen=True, slots=True)

@@ -174,6 +174,7 @@ def _map_feed(
     # link or text is worth (the pipeline skips it and says why), and item counts stay those of the feed.
     items = tuple(_map_entry(entry, base=site_url or url) for entry in entries)
     warnings = [w for w in (doctype_warning, _describe(bozo) if bozo is not None else None) if w]
+    hubs, self_url = _hub_links(_get(feed, "links"), url)
     return ParsedFeed(
         format=_format_name(version, sniffed),
         title=_text(_get(feed, "title"), _get(feed, "title_detail")),
@@ -181,7 +182,25 @@ def _map_feed(
         language=_clean(_get(feed, "language")),
         items=items,
         warning="; ".join(warnings) or None,
+        hubs=hubs,
+        self_url=self_url,
     )
+
+
+def _hub_links(links: object, base: str | None) -> tuple[tuple[str, ...], str | None]:
+    """The feed-level ``rel="hub"`` links (WebSub hubs, in order, once each) and the first ``rel="self"``."""
+    hubs: list[str] = []
+    self_url: str | None = None
+    for link in links if isinstance(links, list) else []:
+        rel = _clean(_get(link, "rel"))
+        href = _absolute(_get(link, "href"), base)
+        if href is None or rel is None:
+            continue
+        if rel.lower() == "hub" and href not in hubs:
+            hubs.append(href)
+        elif rel.lower() == "self" and self_url is None:
+            self_url = href
+    return tuple(hubs), self_url
 
 
 def _format_name(version: str, sniffed: str) -> str:

@@ -218,6 +218,27 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified
         return await self._get(url, headers, robots=robots and self.settings.respect_robots)
 
+    async def post_form(self, url: str, form: dict[str, str]) -> int:
+        """POST a form and return the status code (WebSub subscription requests); the body is not read.
+
+        The same address checks (the hub's URL comes from a feed), per-host slot and time limit as a GET;
+        redirects are not followed (a hub answers 202 Accepted, or an error). ``FetchError`` on failure.
+        """
+        try:
+            self.policy.check_url(url)
+            host = httpx.URL(url).host
+        except Exception as exc:
+            raise _wrap_error(exc, url) from exc
+        async with self.limiter.slot(host):
+            try:
+                async with asyncio.timeout(self.settings.total_timeout_s):
+                    request = self._client.build_request("POST", url, data=form)
+                    response = await self._client.send(request, stream=True)
+                    await response.aclose()
+            except Exception as exc:
+                raise _wrap_error(exc, url) from exc
+        return response.status_code
+
     async def _get(
         self, url: str, headers: dict[str, str], *, robots: bool, max_bytes: int | None = None
     ) -> FetchResult:

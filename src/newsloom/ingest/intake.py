@@ -14,16 +14,17 @@ when an ``Intake`` is created, so a restart continues where the last run stopped
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from newsloom.ingest.urls import canonical_url
+from newsloom.notify.hook import StoryChange, record_story_notifications
 from newsloom.settings import Settings
 from newsloom.storage.base import Storage
 from newsloom.stories.cluster import ClusterDoc, EngineConfig, StoryEngine
 from newsloom.stories.dedupe import NearDuplicateIndex, content_hash
-from newsloom.types import Article, ExtractedArticle, NewArticle
+from newsloom.types import Article, ExtractedArticle, NewArticle, Story
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,32 @@ def _cluster_doc(article: Article) -> ClusterDoc:
         source=article.publisher or (str(article.source_ids[0]) if article.source_ids else None),
         original_id=str(article.original_id) if article.original_id is not None else None,
     )
+
+
+def notify_story_changes(
+    storage: Storage,
+    saved: dict[str, Story],
+    members: dict[str, list[int]],
+    assigned: dict[int, tuple[Article, int | None, str]],
+    merged_away: list[str],
+    created: set[str],
+    resolve: Callable[[str], str],
+    now: datetime,
+) -> None:
+    """The notification hook of story assignment: runs inside its transaction (see notify/hook.py)."""
+    merged_into: dict[str, list[str]] = {}
+    for old in merged_away:
+        merged_into.setdefault(resolve(old), []).append(old)
+    changes = [
+        StoryChange(
+            story=story,
+            added=[replace(assigned[i][0], original_id=assigned[i][1], story_id=story_id) for i in members.get(story_id, [])],
+            merged_from=merged_into.get(story_id, []),
+            created=story_id in created,
+        )
+        for story_id, story in saved.items()
+    ]
+    record_story_notifications(storage, changes, now=now)
 
 
 def file_url(path: str) -> str:
@@ -199,8 +226,10 @@ class Intake:
             touched = {self.engine.resolve(old) for old in merged_away} | set(members)
             for story_id in members:
                 self.storage.set_story(members[story_id], story_id)
-            for story_id in sorted(touched):
-                self.storage.save_story(self.engine.story(story_id), now=now)
+            saved = {story_id: self.engine.story(story_id) for story_id in sorted(touched)}
+            for story in saved.values():
+                self.storage.save_story(story, now=now)
+            notify_story_changes(self.storage, saved, members, assigned, merged_away, created, self.engine.resolve, now)
         results = []
         for article in batch:
             if article.story_id is not None:

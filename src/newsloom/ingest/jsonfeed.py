@@ -76,7 +76,22 @@ def parse_json_feed(content: bytes, *, url: str | None = None, charset: str | No
         language=feed_language,
         items=tuple(items),
         warning="; ".join(warnings) or None,
+        hubs=_hubs(document.get("hubs"), url),
+        self_url=_absolute(document.get("feed_url"), url),
     )
+
+
+def _hubs(raw: object, base: str | None) -> tuple[str, ...]:
+    """JSON Feed 1.1 ``hubs``: objects with ``type`` and ``url``; only WebSub (or untyped) hubs are kept."""
+    hubs: list[str] = []
+    for hub in raw if isinstance(raw, list) else []:
+        if not isinstance(hub, Mapping):
+            continue
+        kind = hub.get("type")
+        url = _absolute(hub.get("url"), base)
+        if url and (not isinstance(kind, str) or kind.lower() in ("websub", "pubsubhubbub")) and url not in hubs:
+            hubs.append(url)
+    return tuple(hubs)
 
 
 def _map_item(raw: Mapping[str, Any], *, base: str | None, feed_authors: str | None) -> FeedItem:

@@ -24,14 +24,16 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Protocol, TypeVar
 
 from newsloom.errors import FeedParseError, FetchError, InputError, NewsloomError
 from newsloom.ingest.fetch import Fetcher
 from newsloom.ingest.httpheaders import FEED_ACCEPT, PAGE_ACCEPT
-from newsloom.ingest.intake import Intake
+from newsloom.ingest.intake import Intake, IntakeResult
 from newsloom.ingest.items import item_to_article, merge_page_with_item
 from newsloom.ingest.schedule import adaptive_interval, backoff_delay, next_poll_at
 from newsloom.ingest.storewriter import StoreWriter
+from newsloom.ingest.subscriber import Subscriber
 from newsloom.ingest.urls import canonical_url
 from newsloom.ingest.workpool import WorkPool, extract_page_job, parse_feed_job, pool_size, prepare_items_job
 from newsloom.settings import Settings
@@ -39,6 +41,8 @@ from newsloom.storage.base import Storage
 from newsloom.types import Article, ExtractedArticle, FeedItem, FetchResult, ParsedFeed, Source
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -55,6 +59,22 @@ class PollOutcome:
 
 ProgressCallback = Callable[[PollOutcome], None]
 
+
+@dataclass
+class PreparedItems:
+    """A pushed feed's items, ready to be stored (``Poller.accept_prepared``)."""
+
+    outcome: PollOutcome
+    items: list[tuple[FeedItem, ExtractedArticle]]
+
+
+class AcceptItem(Protocol):
+    """Where an extracted feed item goes: ``Intake.accept`` in-process; store and queue in queue mode."""
+
+    def __call__(
+        self, extracted: ExtractedArticle, *, source_id: int | None, guid: str | None, now: datetime
+    ) -> IntakeResult: ...
+
 #: How much of an unexpected exception's message is kept in a source's ``last_error`` (a one-line reason
 #: in the UI; the message of a parser bug can hold a whole input).
 UNEXPECTED_ERROR_MESSAGE_CHARS = 200
@@ -70,11 +90,22 @@ def unexpected_error_reason(exc: BaseException) -> str:
 class Poller:
     """Polls sources with one shared fetcher and hands what they deliver to one ``Intake``."""
 
-    def __init__(self, storage: Storage, settings: Settings, intake: Intake, fetcher: Fetcher) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        settings: Settings,
+        intake: Intake,
+        fetcher: Fetcher,
+        *,
+        accept: AcceptItem | None = None,
+    ) -> None:
+        """``accept`` replaces the in-process store-then-assign-per-batch (queue mode stores and queues)."""
         self.storage = storage
         self.settings = settings
         self.intake = intake
         self.fetcher = fetcher
+        self.accept: AcceptItem | None = accept
+        self.subscriber = Subscriber(storage, settings, fetcher)
         self.work = WorkPool(1)
         self.writer: StoreWriter | None = None
         self._to_assign: list[Article] = []  # stored in the open transaction, assigned at its end
@@ -138,10 +169,14 @@ class Poller:
         new = 0
         skipped: list[str] = []
         for item, extracted in prepared:
-            result = self.intake.store(extracted, source_id=source.id, guid=item.guid, now=now)
-            if result.created and result.article is not None:
+            if self.accept is not None:
+                result = self.accept(extracted, source_id=source.id, guid=item.guid, now=now)
+            else:
+                result = self.intake.store(extracted, source_id=source.id, guid=item.guid, now=now)
+                if result.created and result.article is not None:
+                    self._to_assign.append(result.article)
+            if result.created:
                 new += 1
-                self._to_assign.append(result.article)
             elif result.skipped_reason:
                 skipped.append(f"{item.url}: {result.skipped_reason}")
         return new, skipped
@@ -160,14 +195,18 @@ class Poller:
                 source.url, etag=source.etag, last_modified=source.last_modified, accept=FEED_ACCEPT
             )
             now = datetime.now(UTC)
-            if result.not_modified:
+            digest = None if result.not_modified else hashlib.sha256(result.content).hexdigest()
+            # A 304, or the very body parsed last time. With WebSub on, a body is parsed again unless the feed
+            # is pushed already: the poll is where its hub is found (again, after a lapsed lease).
+            unchanged = digest == source.feed_digest and (
+                not self.subscriber.enabled or self.subscriber.pushing(source.id, now)
+            )
+            if result.not_modified or unchanged:
                 outcome.status = "not-modified"
-                await self._write(lambda: self._record_success(source, now, result, interval_s=source.poll_interval_s))
-                return outcome
-            digest = hashlib.sha256(result.content).hexdigest()
-            if digest == source.feed_digest:  # no validators, but the very body parsed last time
-                outcome.status = "not-modified"
-                await self._write(lambda: self._record_success(source, now, result, interval_s=source.poll_interval_s))
+                interval = source.poll_interval_s
+                if self.subscriber.pushing(source.id, now):
+                    interval = max(interval, self.settings.websub_safety_poll_s)
+                await self._write(lambda: self._record_success(source, now, result, interval_s=interval))
                 return outcome
             feed = await self.work.run(parse_feed_job, result.content, result.final_url, result.content_type)
             outcome.items = len(feed.items)
@@ -179,6 +218,8 @@ class Poller:
                 max_s=self.settings.max_poll_interval_s,
                 default_s=self.settings.default_poll_interval_s,
             )
+            if await self._after_poll(source, feed, result, outcome, now):
+                interval = max(interval, self.settings.websub_safety_poll_s)  # pushed: a daily safety poll
             await self._write(
                 lambda: self._record_success(source, now, result, interval_s=interval, feed=feed, digest=digest)
             )
@@ -203,8 +244,55 @@ class Poller:
     async def _fail(self, source: Source, now: datetime, reason: str, exc: Exception) -> None:
         await self._write(lambda: self._record_failure(source, now, reason, exc))
 
+    async def _after_poll(
+        self, source: Source, feed: ParsedFeed, result: FetchResult, outcome: PollOutcome, now: datetime
+    ) -> bool:
+        """WebSub: subscribe when the feed names a hub; True when its items arrive by push (never raises)."""
+        try:
+            return await self.subscriber.after_poll(source, feed, result, new_articles=outcome.new_articles, now=now)
+        except NewsloomError as exc:  # the hub's trouble never fails the poll; the feed is simply polled
+            log.warning("source %s: WebSub subscription step failed: %s", source.id, exc)
+            return False
+
+    async def prepare_pushed(self, source: Source, feed: ParsedFeed) -> PreparedItems:
+        """Items a hub pushed, made ready as a poll's are (known links linked, pages fetched for teasers);
+        ``accept_prepared`` then stores them. Two steps, so that a batch of pushes is stored in one short
+        transaction without holding it over the network."""
+        outcome = PollOutcome(source, items=len(feed.items))
+        return PreparedItems(outcome, await self._prepare_items(source, feed, outcome, datetime.now(UTC)))
+
+    def accept_prepared(self, prepared: PreparedItems) -> PollOutcome:
+        now = datetime.now(UTC)
+        accept = self.accept or self.intake.accept
+        for item, extracted in prepared.items:
+            result = accept(extracted, source_id=prepared.outcome.source.id, guid=item.guid, now=now)
+            if result.created:
+                prepared.outcome.new_articles += 1
+            elif result.skipped_reason:
+                prepared.outcome.skipped.append(f"{item.url}: {result.skipped_reason}")
+        return prepared.outcome
+
     async def _ingest_items(self, source: Source, feed: ParsedFeed, outcome: PollOutcome, now: datetime) -> None:
         assert self.writer is not None
+        linked: list[tuple[str, str | None]] = []
+        prepared = await self._prepare_items(source, feed, outcome, now, linked=linked)
+        if not prepared and not linked:
+            return
+        new, skipped = await self.writer.write(lambda: self._store_items(source, linked, prepared, now))
+        outcome.new_articles += new
+        outcome.skipped.extend(skipped)
+
+    async def _prepare_items(
+        self,
+        source: Source,
+        feed: ParsedFeed,
+        outcome: PollOutcome,
+        now: datetime,
+        *,
+        linked: list[tuple[str, str | None]] | None = None,
+    ) -> list[tuple[FeedItem, ExtractedArticle]]:
+        """The feed's new items as articles to store. Items already stored are linked to the source: listed in
+        ``linked`` (canonical URL, guid) for the caller's write when given, else linked here."""
         urls: dict[str, str] = {}
         for item in feed.items:
             if item.url:
@@ -212,23 +300,25 @@ class Poller:
                     urls[item.url] = canonical_url(item.url)
                 except InputError:  # a relative or javascript: link: the item is skipped below, not the feed
                     outcome.skipped.append(f"{item.title or item.guid or '?'}: unusable link {item.url[:80]!r}")
-        known = await self.writer.read(self.storage.known_urls, list(urls.values())) if urls else set()
+        known = await self._read(self.storage.known_urls, list(urls.values())) if urls else set()
         pending: list[FeedItem] = []
-        linked: list[tuple[str, str | None]] = []
         for item in feed.items:
             if item.url and item.url not in urls:
                 continue
             if item.url and urls[item.url] in known:
-                linked.append((urls[item.url], item.guid))
+                if linked is not None:
+                    linked.append((urls[item.url], item.guid))
+                else:
+                    existing = self.storage.find_article(canonical_url=urls[item.url])
+                    if existing is not None:
+                        self.storage.link_source(existing.id, source.id, guid=item.guid, now=now)
                 continue
             pending.append(item)
-        if not pending and not linked:
-            return
+        if not pending:
+            return []
 
         # The feed's own articles (None where the page must be fetched), then the pages, all at once.
-        from_feed = (
-            await self.work.run(prepare_items_job, pending, feed, self.settings.fetch_article_pages) if pending else []
-        )
+        from_feed = await self.work.run(prepare_items_job, pending, feed, self.settings.fetch_article_pages)
         pages = await asyncio.gather(
             *(self._page_for(item) for item, article in zip(pending, from_feed, strict=True) if article is None)
         )
@@ -246,9 +336,13 @@ class Poller:
                 outcome.skipped.append(f"{item.title or item.guid or '?'}: item has no link")
                 continue
             prepared.append((item, article))
-        new, skipped = await self.writer.write(lambda: self._store_items(source, linked, prepared, now))
-        outcome.new_articles += new
-        outcome.skipped.extend(skipped)
+        return prepared
+
+    async def _read(self, fn: Callable[..., T], *args: object) -> T:
+        """A storage query: on the poll's storage thread during a poll, directly otherwise (pushed items)."""
+        if self.writer is not None:
+            return await self.writer.read(fn, *args)
+        return fn(*args)
 
     async def _page_for(self, item: FeedItem) -> ExtractedArticle | None:
         """Fetch and extract the item's page; None keeps the feed's text (the page failed or said nothing)."""

@@ -19,8 +19,10 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 Role = Literal["admin", "reader"]
-FollowKind = Literal["source", "topic", "entity"]
-FOLLOW_KINDS: tuple[FollowKind, ...] = ("source", "topic", "entity")
+FollowKind = Literal["source", "story", "topic", "entity"]
+FOLLOW_KINDS: tuple[FollowKind, ...] = ("source", "story", "topic", "entity")
+FollowChannel = Literal["in_app", "email", "webhook"]
+FOLLOW_CHANNELS: tuple[FollowChannel, ...] = ("in_app", "email", "webhook")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,7 @@ class Follow:
     kind: FollowKind
     value: str
     created_at: datetime
+    channel: FollowChannel = "in_app"  # how its events reach the reader (in-app always; e-mail, webhook too)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,8 +160,17 @@ class AccountStorage(Protocol):
 
     # -- follows, saved items, reads, visits -----------------------------------------------------------------
 
-    def follow(self, user_id: int, kind: FollowKind, value: str, *, now: datetime) -> bool:
-        """Follow a source (id as text), topic or entity; True if new. ``InputError`` for an unknown kind."""
+    def follow(
+        self, user_id: int, kind: FollowKind, value: str, *, now: datetime, channel: FollowChannel = "in_app"
+    ) -> bool:
+        """Follow a source (id as text), story (id), topic or entity; True if new. ``InputError`` for an unknown kind.
+
+        Following again keeps the follow and changes nothing (use ``set_follow_channel``).
+        """
+
+    def set_follow_channel(self, user_id: int, kind: FollowKind, value: str, channel: FollowChannel) -> bool:
+        """Change how a follow's events are delivered; False when there is no such follow. ``InputError``
+        for an unknown channel."""
 
     def unfollow(self, user_id: int, kind: FollowKind, value: str) -> bool:
         """Stop following; True if there was such a follow."""

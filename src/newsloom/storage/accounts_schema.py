@@ -50,9 +50,11 @@ follows = sa.Table(
     "follows",
     metadata,
     sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("kind", sa.String(16), primary_key=True),  # source | topic | entity
-    sa.Column("value", sa.String(200), primary_key=True),  # source id, topic word(s) or entity name
+    sa.Column("kind", sa.String(16), primary_key=True),  # source | story | topic | entity
+    sa.Column("value", sa.String(200), primary_key=True),  # source id, story id, topic word(s) or entity name
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # How the reader is told about this follow's events: in_app | email | webhook (added by 0007_notifications).
+    sa.Column("channel", sa.String(16), nullable=False, server_default="in_app"),
 )
 
 saved_items = sa.Table(

@@ -16,10 +16,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from newsloom.errors import InputError, NotFoundError, StorageError
 from newsloom.storage.accounts_base import (
+    FOLLOW_CHANNELS,
     FOLLOW_KINDS,
     ApiToken,
     ArticleBrief,
     Follow,
+    FollowChannel,
     FollowKind,
     Invite,
     Pick,
@@ -230,7 +232,10 @@ class SqlAccountStore:
 
     # -- follows ---------------------------------------------------------------------------------------------
 
-    def follow(self, user_id: int, kind: FollowKind, value: str, *, now: datetime) -> bool:
+    def follow(
+        self, user_id: int, kind: FollowKind, value: str, *, now: datetime, channel: FollowChannel = "in_app"
+    ) -> bool:
+        _check_channel(channel)
         if kind not in FOLLOW_KINDS:
             raise InputError(f"cannot follow a {kind!r}: use one of {', '.join(FOLLOW_KINDS)}")
         value = value.strip()
@@ -238,13 +243,23 @@ class SqlAccountStore:
             raise InputError("nothing to follow")
         statement = (
             self._insert(follows)
-            .values(user_id=user_id, kind=kind, value=value[:200], created_at=now)
+            .values(user_id=user_id, kind=kind, value=value[:200], created_at=now, channel=channel)
             .on_conflict_do_nothing()
             .returning(follows.c.user_id)  # rowcount of a skipped ON CONFLICT insert differs between drivers
         )
         with self._connect("following", write=True) as connection:
             self._get_user(connection, user_id)
             return connection.execute(statement).first() is not None
+
+    def set_follow_channel(self, user_id: int, kind: FollowKind, value: str, channel: FollowChannel) -> bool:
+        _check_channel(channel)
+        statement = (
+            sa.update(follows)
+            .where(follows.c.user_id == user_id, follows.c.kind == kind, follows.c.value == value.strip())
+            .values(channel=channel)
+        )
+        with self._connect("changing a follow", write=True) as connection:
+            return bool(connection.execute(statement).rowcount)
 
     def unfollow(self, user_id: int, kind: FollowKind, value: str) -> bool:
         statement = sa.delete(follows).where(
@@ -257,7 +272,7 @@ class SqlAccountStore:
         statement = sa.select(follows).where(follows.c.user_id == user_id).order_by(follows.c.kind, follows.c.value)
         with self._connect("listing follows") as connection:
             rows = connection.execute(statement).mappings().all()
-        return [Follow(kind=r["kind"], value=r["value"], created_at=r["created_at"]) for r in rows]
+        return [Follow(kind=r["kind"], value=r["value"], created_at=r["created_at"], channel=r["channel"]) for r in rows]
 
     # -- saved items and reads -------------------------------------------------------------------------------
 
@@ -470,6 +485,11 @@ class SqlAccountStore:
         )
         with self._connect("caching a comparison", write=True) as connection:
             connection.execute(statement)
+
+
+def _check_channel(channel: str) -> None:
+    if channel not in FOLLOW_CHANNELS:
+        raise InputError(f"no channel {channel!r}: use one of {', '.join(FOLLOW_CHANNELS)}")
 
 
 def _brief(row: Any, source_ids: Iterable[int]) -> ArticleBrief:

@@ -20,6 +20,7 @@ from newsloom.reader_service import ReaderService
 from newsloom.storage.accounts_base import ArticleBrief, User
 from newsloom.types import Article, Source, Story
 from newsloom.web.csp import swagger_ui_page
+from newsloom.web.webhook_schema import document_webhooks
 
 T = TypeVar("T")
 MAX_LIMIT = 100
@@ -135,6 +136,7 @@ def create_api(reader: ReaderService) -> FastAPI:
         openapi_url="/openapi.json",
     )
     api.state.reader = reader
+    document_webhooks(api)
 
     @api.get("/docs", include_in_schema=False)
     def docs(request: Request) -> HTMLResponse:

@@ -26,10 +26,11 @@ from newsloom.errors import (
     NotFoundError,
     RateLimitedError,
 )
+from newsloom.notify_service import NotifyService
 from newsloom.reader_service import ReaderService
 from newsloom.service import Service
 from newsloom.settings import Settings
-from newsloom.web import auth, feeds, pages
+from newsloom.web import auth, feeds, notify_pages, pages, websub
 from newsloom.web.api import create_api
 from newsloom.web.csp import CONTENT_SECURITY_POLICY
 from newsloom.web.csrf import CSRF_COOKIE, ensure_csrf_token, set_csrf_cookie
@@ -148,6 +149,7 @@ def create_app(reader: ReaderService) -> FastAPI:
     app.state.reader = reader
     apps = AppService(reader)
     app.state.apps = apps
+    app.state.notify = NotifyService(reader)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(CollapseLeadingSlashes)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -175,7 +177,10 @@ def create_app(reader: ReaderService) -> FastAPI:
 
     app.include_router(auth.router)
     app.include_router(pages.router)
+    app.include_router(notify_pages.router)
+    app.include_router(notify_pages.unsubscribe_router)
     app.include_router(feeds.router)
+    app.include_router(websub.router)
     api_app = create_api(reader)
     app.mount("/api/v1", api_app)
     # The apps' APIs (Google Reader at the root, as apps expect it there).

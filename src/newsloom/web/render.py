@@ -59,11 +59,14 @@ templates.env.filters.update(ago=ago, iso=iso, fmt_date=fmt_date, paragraphs=par
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
     from newsloom.web.auth import optional_user
 
+    user = getattr(request.state, "user", None) if hasattr(request.state, "user") else optional_user(request)
+    notes = getattr(request.app.state, "notify", None)
     ctx = {
         "request": request,
-        "user": getattr(request.state, "user", None) if hasattr(request.state, "user") else optional_user(request),
+        "user": user,
         "csrf_token": getattr(request.state, "csrf_token", ""),
         "path": request.url.path,
+        "unread": notes.unread_count(user) if notes is not None and user is not None else 0,  # the nav badge
     }
     ctx.update(context)
     return templates.TemplateResponse(request, name, ctx, status_code=status_code)

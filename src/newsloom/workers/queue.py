@@ -26,6 +26,7 @@ from newsloom.workers.app import (
     TASK_ASSIGN,
     TASK_FETCH,
     TASK_FILE,
+    TASK_NOTIFY,
     TASK_POLL,
     is_redis_url,
     producer_app,
@@ -144,6 +145,27 @@ class Producer:
 
     def enqueue_assign(self, article_id: int) -> None:
         self.send(TASK_ASSIGN, ASSIGN_QUEUE, [article_id])
+
+    def notify_marker(self) -> str:
+        return redis_key(self.config, "queued", "notify")
+
+    def enqueue_notify(self) -> bool:
+        """One delivery task for the notification outbox unless one is waiting already; True if sent."""
+        try:
+            if not self.redis.set(self.notify_marker(), "1", nx=True, ex=int(self.config.queue_visibility_timeout_s * 2)):
+                return False
+        except RedisError as exc:
+            raise QueueError(f"cannot reach Redis for the queue state: {exc}") from exc
+        try:
+            self.send(TASK_NOTIFY, FETCH_QUEUE, [])
+        except QueueError:
+            self.redis.delete(self.notify_marker())
+            raise
+        return True
+
+    def clear_notify_marker(self) -> None:
+        with contextlib.suppress(RedisError):
+            self.redis.delete(self.notify_marker())
 
     def close(self) -> None:
         if self._redis is not None:

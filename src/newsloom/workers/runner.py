@@ -12,6 +12,7 @@ waits as a standby.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import multiprocessing
 import os
@@ -23,9 +24,11 @@ from datetime import UTC, datetime
 from types import FrameType
 
 from newsloom.errors import ConfigError, QueueError
+from newsloom.ingest.subscriber import maintain_subscriptions
 from newsloom.settings import Settings
 from newsloom.storage import open_storage
 from newsloom.storage.base import Storage
+from newsloom.storage.notify_store import SqlNotifyStore
 from newsloom.workers.app import configure_app, redis_client
 from newsloom.workers.assigner import run_assigner
 from newsloom.workers.config import ALL_QUEUES, ASSIGN_QUEUE, QueueConfig, queue_config, queue_name, redis_key
@@ -165,8 +168,13 @@ def sweep_unassigned(storage: Storage, producer: Producer, settings: Settings, *
 
 
 def scheduler_tick(storage: Storage, producer: Producer, *, now: datetime) -> int:
-    """Enqueue a poll of every due feed not already waiting for one; returns how many were enqueued."""
+    """Enqueue a poll of every due feed not already waiting for one; returns how many were enqueued.
+
+    Also enqueues a delivery of the notification outbox when any delivery is due (at most one waits).
+    """
     due = [source.id for source in storage.due_sources(now) if source.kind == "feed"]
+    if SqlNotifyStore.for_storage(storage).pending_deliveries(now=now, limit=1):
+        producer.enqueue_notify()
     return producer.enqueue_polls(due)
 
 
@@ -197,6 +205,9 @@ def run_scheduler(settings: Settings, *, log_level: str = "INFO", stop: threadin
                 queued = scheduler_tick(storage, producer, now=now)
                 if queued:
                     log.info("queued %d due sources", queued)
+                kept = asyncio.run(maintain_subscriptions(storage, settings, now))  # WebSub leases
+                if kept.renewed or kept.expired or kept.timed_out:
+                    log.info("WebSub: %d renewed, %d expired, %d unverified", kept.renewed, kept.expired, kept.timed_out)
                 if time.monotonic() >= next_sweep:
                     swept = sweep_unassigned(storage, producer, settings, now=now)
                     if swept:

@@ -25,6 +25,8 @@ from newsloom.ingest.items import item_to_article, merge_page_with_item
 from newsloom.ingest.local import PAGE_SUFFIXES, TEXT_SUFFIXES, read_documents
 from newsloom.ingest.pipeline import Poller, PollOutcome
 from newsloom.ingest.urls import canonical_url
+from newsloom.notify.deliver import DeliveryReport, deliver_due
+from newsloom.storage.notify_store import SqlNotifyStore
 from newsloom.types import ExtractedArticle, FeedItem, ParsedFeed, Source
 from newsloom.workers.context import WorkerContext
 from newsloom.workers.payload import JsonDict, feed_from_json, feed_to_json, item_from_json, item_to_json
@@ -171,3 +173,9 @@ def ingest_file(ctx: WorkerContext, path: str) -> int:
         log.warning("%s: skipped (%s)", path, exc)
         return 0
     return sum(store_and_route(ctx, article, source_id=None, guid=None, now=now) for article in articles)
+
+
+def deliver_notifications(ctx: WorkerContext) -> DeliveryReport:
+    """Queue mode's delivery of the notification outbox (see notify/deliver.py); digests stay with
+    ``newsloom notify --watch``, which ranks stories like the reader does."""
+    return deliver_due(SqlNotifyStore.for_storage(ctx.storage), ctx.settings, now=lambda: datetime.now(UTC))

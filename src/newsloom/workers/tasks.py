@@ -19,7 +19,7 @@ from celery.exceptions import Reject
 
 from newsloom.errors import QueueError, StorageError
 from newsloom.workers import stages
-from newsloom.workers.app import TASK_ASSIGN, TASK_FETCH, TASK_FILE, TASK_POLL, app
+from newsloom.workers.app import TASK_ASSIGN, TASK_FETCH, TASK_FILE, TASK_NOTIFY, TASK_POLL, app
 from newsloom.workers.assigner import LeaseLostError, current_assigner
 from newsloom.workers.context import worker_context
 
@@ -91,3 +91,15 @@ def assign_article(self: Task, article_id: int) -> str | None:
         raise Reject(str(exc), requeue=True) from exc
     except StorageError as exc:
         raise _retry(self, exc) from exc
+
+
+@_task(TASK_NOTIFY)
+def deliver_notifications(self: Task) -> str:
+    """Deliver the due outbox rows; the scheduler enqueues this while any are pending (one waits at a time)."""
+    ctx = worker_context()
+    ctx.producer.clear_notify_marker()  # cleared first: events stored while this runs get the next task
+    try:
+        report = stages.deliver_notifications(ctx)
+    except TRANSIENT as exc:
+        raise _retry(self, exc) from exc
+    return f"{report.sent} sent, {report.retrying} to retry, {report.failed} failed"

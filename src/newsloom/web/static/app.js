@@ -76,6 +76,12 @@
     event.preventDefault();
   });
 
+  // -- unread notifications: the installed app's icon badge (Badging API) mirrors the nav badge ---------------
+  var unread = parseInt(document.body.getAttribute("data-unread") || "0", 10) || 0;
+  if ("setAppBadge" in navigator) {
+    (unread ? navigator.setAppBadge(unread) : navigator.clearAppBadge()).catch(function () { /* not installed */ });
+  }
+
   // -- offline reading -------------------------------------------------------------------------------------
   if ("serviceWorker" in navigator && window.isSecureContext) {
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () { /* offline reading is a bonus */ });

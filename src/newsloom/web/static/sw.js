@@ -18,7 +18,7 @@ self.addEventListener("activate", (event) => {
   );
 });
 
-const keepable = (url) => /^\/(story|article)\//.test(url.pathname) || url.pathname === "/";
+const keepable = (url) => /^\/(story|article)\//.test(url.pathname) || url.pathname === "/" || url.pathname === "/notifications";
 
 async function trim(cache) {
   const keys = await cache.keys();

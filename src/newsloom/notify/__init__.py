@@ -1,0 +1,1 @@
+"""Telling readers: story-change events (pure), the outbox hook, delivery (e-mail, webhooks) and digests."""

@@ -1,0 +1,65 @@
+"""Queue mode: the scheduler enqueues one delivery task while the outbox has due deliveries, and a real
+`newsloom worker` (Celery on Redis) delivers them to a loopback webhook receiver."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from newsloom.settings import load_settings
+from newsloom.storage import open_storage
+from newsloom.storage.accounts_store import SqlAccountStore
+from newsloom.storage.notify_base import NewEvent
+from newsloom.storage.notify_store import SqlNotifyStore
+from newsloom.workers.config import FETCH_QUEUE, queue_name
+from newsloom.workers.queue import Producer
+from newsloom.workers.runner import scheduler_tick
+from tests.notify.receivers import WebhookReceiver
+from tests.workers.conftest import RedisSpace
+from tests.workers.procs import start_worker, stop_group
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    server = WebhookReceiver().start()
+    yield server
+    server.stop()
+
+
+def test_scheduler_enqueues_and_a_worker_delivers(redis_space: RedisSpace, tmp_path: Path, receiver: WebhookReceiver) -> None:
+    env = {**redis_space.env(), "NEWSLOOM_DATA_DIR": str(tmp_path), "NEWSLOOM_ALLOW_PRIVATE_NETWORKS": "1"}
+    settings = load_settings(env=env)
+    storage = open_storage(settings.effective_database_url)
+    producer = Producer(settings)
+    try:
+        now = datetime.now(UTC)
+        user = SqlAccountStore.for_storage(storage).add_user("quinn", "h", now=now)
+        store = SqlNotifyStore.for_storage(storage)
+        store.update_notify_settings(user.id, webhook_url=receiver.url, webhook_secret="secret")
+        queue = queue_name(producer.config, FETCH_QUEUE)
+        scheduler_tick(storage, producer, now=now)
+        assert producer.queue_length(queue) == 0  # nothing pending: no task
+        for number in range(3):
+            store.record_event(user.id, NewEvent(f"q{number}", "new_outlet", "s1", f"E{number}", "b", "{}"),
+                               [("webhook", receiver.url)], now=now)  # fmt: skip
+        scheduler_tick(storage, producer, now=now)
+        scheduler_tick(storage, producer, now=now)
+        assert producer.queue_length(queue) == 1  # one delivery task waits, however many ticks
+        worker = start_worker(env, concurrency=1, log_path=tmp_path / "worker.log", queues="fetch")
+        try:
+            deadline = time.monotonic() + 60
+            while len(receiver.received) < 3 and time.monotonic() < deadline:
+                time.sleep(0.1)
+        finally:
+            stop_group(worker)
+        assert sorted(receiver.ids()) == sorted(d.idempotency_key for d in store.list_deliveries(user.id)), (
+            tmp_path / "worker.log"
+        ).read_text()[-3000:]
+        assert {d.status for d in store.list_deliveries(user.id)} == {"sent"}
+    finally:
+        producer.close()
+        storage.close()
