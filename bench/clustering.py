@@ -1,13 +1,15 @@
 """Story clustering quality and speed: newsloom's online engine vs a tuned scikit-learn baseline.
 
     .venv/bin/python bench/clustering.py ../shared/data/clustering/ecbplus-dev.jsonl [more.jsonl ...]
+    .venv/bin/python bench/clustering.py ../shared/data/clustering/gva-dev.jsonl   # a dated local-news stream
 
 For each file prints pairwise and B-cubed precision / recall / F1 and articles per second for
   * newsloom: ``cluster_records`` (online, one pass, the default ``EngineConfig`` for every file), and
   * baseline: scikit-learn TF-IDF (sublinear tf, English stop words, title + text) + average-link
     agglomerative clustering on cosine distance, its distance threshold grid-searched ON THE SAME FILE
     (the best F1 is reported, which flatters the baseline).
-and the ratio newsloom / baseline. Gold labels (``cluster``) are read by this script only.
+and the ratio newsloom / baseline. Dated files also get the recall of follow-ups: reports published 24 h or
+more after their gold story's first report, counted as found when they share that first report's story. Gold labels (``cluster``) are read by this script only.
 
 Large files: average link on the full distance matrix needs n^2 float32 (8,277 docs: 270 MB) and scipy's
 linkage makes a float64 condensed copy (270 MB), which fits. ``--max-baseline-docs`` guards bigger files:
@@ -59,6 +61,43 @@ def bcubed(gold: Sequence[str], predicted: Sequence[str]) -> tuple[float, float,
     recall = sum(joint[(g, p)] / gold_size[g] for g, p in zip(gold, predicted, strict=True)) / n
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return precision, recall, f1
+
+
+#: a report published this long after its story's first report counts as a follow-up
+FOLLOW_UP_S = 24 * 3600.0
+
+
+def follow_up_recall(
+    records: list[dict[str, object]], gold: Sequence[str], predicted: Sequence[str]
+) -> tuple[float, int]:
+    """Share of follow-ups (dated >= ``FOLLOW_UP_S`` after the first dated report of their gold story) that
+    are in the same predicted story as that first report, and the number of follow-ups. Files without
+    dates have none (recall 1.0 over 0)."""
+    from datetime import UTC, datetime
+
+    def stamp(record: dict[str, object]) -> float | None:
+        value = record.get("date")
+        if not isinstance(value, str) or not value.strip():
+            return None
+        parsed = datetime.fromisoformat(value.strip())
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
+
+    stamps = [stamp(r) for r in records]
+    first: dict[str, int] = {}
+    for index, (story, when) in enumerate(zip(gold, stamps, strict=True)):
+        if when is None:
+            continue
+        held = first.get(story)
+        if held is None or when < (stamps[held] or 0.0):
+            first[story] = index
+    follow_ups = joined = 0
+    for index, (story, when) in enumerate(zip(gold, stamps, strict=True)):
+        head = first.get(story)
+        if when is None or head is None or when - (stamps[head] or 0.0) < FOLLOW_UP_S:
+            continue
+        follow_ups += 1
+        joined += predicted[index] == predicted[head]
+    return (joined / follow_ups if follow_ups else 1.0), follow_ups
 
 
 def run_newsloom(
@@ -189,18 +228,21 @@ def main() -> None:
         p = pairwise(gold, predicted)
         b = bcubed(gold, predicted)
         print(f"== {path.name}: {len(records)} articles, {len(set(gold))} gold stories")
+        f = follow_up_recall(records, gold, predicted)
         print(
             f"newsloom  pairwise P {p[0]:.3f} R {p[1]:.3f} F1 {p[2]:.3f} | B3 P {b[0]:.3f} R {b[1]:.3f} "
-            f"F1 {b[2]:.3f} | {len(set(predicted))} stories | {len(records) / elapsed:,.0f} articles/s"
+            f"F1 {b[2]:.3f} | follow-up R {f[0]:.3f} of {f[1]} | {len(set(predicted))} stories | "
+            f"{len(records) / elapsed:,.0f} articles/s"
         )
         if args.no_baseline:
             continue
         labels, threshold, seconds = run_baseline(records, gold, args.max_baseline_docs)
         bp = pairwise(gold, labels)
         bb = bcubed(gold, labels)
+        bf = follow_up_recall(records, gold, labels)
         print(
             f"baseline  pairwise P {bp[0]:.3f} R {bp[1]:.3f} F1 {bp[2]:.3f} | B3 P {bb[0]:.3f} R {bb[1]:.3f} "
-            f"F1 {bb[2]:.3f} | {len(set(labels))} stories | {len(records) / seconds:,.0f} articles/s "
+            f"F1 {bb[2]:.3f} | follow-up R {bf[0]:.3f} of {bf[1]} | {len(set(labels))} stories | {len(records) / seconds:,.0f} articles/s "
             f"(threshold {threshold:.2f}, tuned on this file)"
         )
         print(

@@ -116,6 +116,10 @@ def test_sources_lifecycle(cli, tmp_path: Path, loopback: LoopbackServer) -> Non
     shown = json.loads(cli("show", str(rows[0]["id"]), "--json").stdout)
     assert shown["sources"] == [base + "/feed.xml"] and BODY.strip()[:40] in shown["text"]
     assert "Valley Post" in cli("sources").stdout
+    # the feed's items are one text under one outlet: its own reporting, dated 2025 (outside the default window)
+    windowed = cli("sources", "--days", "100000").stdout
+    assert "originality, last 100000 days" in windowed and "100%" in windowed
+    assert "days must be a positive number" in cli("sources", "--days", "0", expect=2).stderr
     assert "story" in cli("stories").stdout
 
     exported = cli("export-opml").stdout

@@ -82,7 +82,8 @@ def test_add_loads_storage_fetch_and_feeds_only(tmp_path: Path, loopback: Loopba
     assert "subscribed to source 1: Valley Post" in result.stdout
     assert not set(HEAVY) & set(modules["packages"]), modules["packages"]
     assert {"sqlalchemy", "httpx", "feedparser"} <= set(modules["packages"])
-    for module in ("newsloom.stories", "newsloom.ingest.extract", "newsloom.ingest.pipeline", "newsloom.ingest.intake"):
+    story_engine = ("newsloom.stories.cluster", "newsloom.stories.dedupe", "newsloom.stories.embed")
+    for module in (*story_engine, "newsloom.ingest.extract", "newsloom.ingest.pipeline", "newsloom.ingest.intake"):
         assert module not in modules["newsloom"], module
 
 

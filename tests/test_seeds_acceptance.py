@@ -101,3 +101,23 @@ def test_compare_cli_on_the_raw_seed_files(seeds_dir: Path, tmp_path: Path) -> N
     assert len(only_euronews) == 1 and only_euronews[0].get("caption") is True
     text = run_cli(["compare", "--format", "text", *files], tmp_path)
     assert text.returncode == 0 and "North Korean dictator" in text.stdout
+
+
+def test_seed_story_reason_agrees_with_its_counts(ingested: tuple[Path, object]) -> None:
+    """The why line counts what ``outlet_count`` counts: Euronews is named, the plain file names no outlet."""
+    from newsloom.reader_service import ReaderService
+
+    with Service(load_settings(env={"NEWSLOOM_DATA_DIR": str(ingested[0])})) as svc:
+        story = svc.stories()[0]
+        why = ReaderService(svc, secret_key="k" * 32).why(story)
+    assert (story.article_count, story.outlet_count) == (2, 1)
+    assert why.startswith("2 articles from 1 outlet in "), why
+    assert "2 outlets" not in why
+
+
+def test_seed_story_entities_are_full_names(ingested: tuple[Path, object]) -> None:
+    with Service(load_settings(env={"NEWSLOOM_DATA_DIR": str(ingested[0])})) as svc:
+        entities = svc.stories()[0].entities
+    assert "Kim Jong Un" in entities and "Sergei Shoigu" in entities
+    for part_or_noun in ("Kim", "Jong", "Un", "Council", "Shoigu", "North Korea Kim Jong Un"):
+        assert part_or_noun not in entities, entities

@@ -15,6 +15,7 @@ from rich.console import Console
 
 from newsloom.errors import InputError, NewsloomError
 from newsloom.settings import Settings, describe_settings, load_settings
+from newsloom.stories.originality import ORIGINALITY_DAYS
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -35,6 +36,8 @@ app = typer.Typer(
 )
 out = Console(soft_wrap=True)
 err = Console(stderr=True)
+#: records named in a warning about implausible dates (the rest are counted)
+_SHOWN_PROBLEMS = 5
 
 T = TypeVar("T")
 
@@ -80,10 +83,10 @@ def progress_bar() -> Progress:
     )
 
 
-def new_table(*columns: str) -> Table:
+def new_table(*columns: str, **options: Any) -> Table:
     from rich.table import Table
 
-    return Table(*columns)
+    return Table(*columns, **options)
 
 
 def parse_since(value: str | None) -> datetime | None:
@@ -141,10 +144,13 @@ def remove(source: str = typer.Argument(..., help="Source id or URL.")) -> None:
 
 
 @app.command()
-def sources() -> None:
-    """List sources with their health."""
+def sources(
+    days: float = typer.Option(ORIGINALITY_DAYS, "--days", help="Originality window: articles of the last DAYS days."),
+) -> None:
+    """List sources with their health and originality (own reporting, wire copy, rewritten)."""
     with service() as svc:
         rows = svc.sources()
+        shares = svc.originality(days=days)
     table = new_table("id", "title", "category", "health", "last success", "next poll", "last error")
     for s in rows:
         health = "ok" if not s.error_count else f"{s.error_count} failure{'s' if s.error_count > 1 else ''}"
@@ -156,6 +162,17 @@ def sources() -> None:
         )
     out.print(table)
     out.print(f"{len(rows)} sources")
+    originality = new_table("id", "title", "articles", "own", "wire", "rewritten", "wires", title=f"originality, last {days:g} days")
+    for s in rows:
+        share = shares.get(s.id)
+        if share is None:
+            originality.add_row(str(s.id), s.title or s.url, "0", "-", "-", "-", "")
+            continue
+        originality.add_row(
+            str(s.id), s.title or s.url, str(share.total), f"{share.share('own'):.0%}", f"{share.share('wire'):.0%}",
+            f"{share.share('rewrite'):.0%}", ", ".join(f"{name} {n}" for name, n in share.wires),
+        )
+    out.print(originality)
 
 
 @app.command("import-opml")
@@ -329,13 +346,23 @@ def cluster(
 
     Dated records are taken in date order, undated ones where the file puts them: the file order is read as publication order unless --unordered says it is not."""
     from newsloom.service import read_jsonl
-    from newsloom.stories.cluster import cluster_records
+    from newsloom.stories.cluster import cluster_file
     from newsloom.stories.storymodel import EngineConfig
 
     records = read_jsonl(path)
     config = EngineConfig().without_arrival_order() if unordered else EngineConfig()
-    for article_id, story_id in cluster_records(records, config):
+    placed, problems = cluster_file(records, config, now=datetime.now(UTC))
+    for article_id, story_id in placed:
         sys.stdout.write(f"{article_id}\t{story_id}\n")
+    if problems:
+        shown = ", ".join(f"{p.id} ({p.date.date().isoformat()}, {p.reason})" for p in problems[:_SHOWN_PROBLEMS])
+        more = f" and {len(problems) - _SHOWN_PROBLEMS} more" if len(problems) > _SHOWN_PROBLEMS else ""
+        err.print(
+            f"warning: {len(problems)} record(s) with an implausible date were clustered as undated "
+            f"(placed where the file puts them): {shown}{more}",
+            markup=False,
+            highlight=False,
+        )
 
 
 @app.command()

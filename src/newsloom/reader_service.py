@@ -20,7 +20,6 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 from newsloom import accounts
 from newsloom.errors import (
@@ -34,7 +33,7 @@ from newsloom.ingest.groupcommit import GroupCommit
 from newsloom.ingest.opml import parse_opml
 from newsloom.ingest.subscriber import Delivery
 from newsloom.ingest.websub import Verification
-from newsloom.service import AddResult, Service, compare_inputs
+from newsloom.service import ORIGINALITY_DAYS, AddResult, Service, compare_inputs
 from newsloom.storage.accounts_base import (
     FOLLOW_KINDS,
     AccountStorage,
@@ -50,6 +49,9 @@ from newsloom.storage.accounts_base import (
 )
 from newsloom.storage.accounts_store import SqlAccountStore
 from newsloom.stories import rank
+from newsloom.stories.originality import OutletShare
+from newsloom.stories.origins import OriginArticle, StoryOrigins, story_origins
+from newsloom.stories.outlets import host_of, outlet_key
 from newsloom.types import Article, Source, Story
 
 # Top stories are ranked among the stories most recently seen: 400 covers two busy days of a few hundred
@@ -97,6 +99,7 @@ class StoryView:
     picked: bool = False
     followed_entities: frozenset[str] = frozenset()
     following_story: bool = False
+    origins: StoryOrigins | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +123,7 @@ class SourceHealth:
     source: Source
     status: str  # "ok" | "new" | "failing"
     note: str
+    originality: OutletShare | None = None  # its labelled articles of the window, when it has any
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,11 +132,7 @@ class Signin:
     session_token: str
 
 
-def _host(url: str | None) -> str | None:
-    if not url:
-        return None
-    host = urlsplit(url).hostname
-    return host.removeprefix("www.") if host else None
+_host = host_of
 
 
 class ReaderService:
@@ -174,11 +174,10 @@ class ReaderService:
         return _host(article.url) or "unknown outlet"
 
     def _coverage_items(self, briefs: dict[str, list[ArticleBrief]]) -> dict[str, list[rank.CoverageItem]]:
-        names = self.source_names()
         return {
             story_id: [
                 rank.CoverageItem(
-                    article_id=b.id, outlet=self.outlet_of(b, names), at=b.dated_at, original_id=b.original_id,
+                    article_id=b.id, outlet=outlet_key(b.publisher, b.source_ids, b.url), at=b.dated_at, original_id=b.original_id,
                     source_ids=b.source_ids,
                 )
                 for b in items
@@ -213,7 +212,7 @@ class ReaderService:
             if ranked.story.id == story.id:
                 return ranked.why
         coverage = self._coverage_items(self.accounts.coverage([story.id]))
-        return rank.why_line(rank.coverage_stats(coverage.get(story.id, []), self.now()), self.now())
+        return rank.why_line(rank.story_stats(story, coverage.get(story.id, []), self.now()), self.now())
 
     # -- stories and articles --------------------------------------------------------------------------------
 
@@ -252,6 +251,7 @@ class ReaderService:
             why=self.why(story),
             articles=rows,
             comparison=self.comparison(story, articles, names) if with_comparison else None,
+            origins=self.origins(story, articles) if with_comparison else None,
             timeline=timeline,
             related=related,
             previous_visit=previous,
@@ -265,11 +265,21 @@ class ReaderService:
         self, story: Story, articles: Sequence[Article] | None = None, names: dict[int, str] | None = None
     ) -> ComparisonView | None:
         """The story's comparison (agree / only here / differs), computed once per set of articles."""
+        names = names if names is not None else self.source_names()
+        compared = self._compared(story, articles)
+        if compared is None:
+            return None
+        chosen, raw = compared
+        return comparison_view(raw, [self.outlet_of(a, names) for a in chosen])
+
+    def _compared(
+        self, story: Story, articles: Sequence[Article] | None = None
+    ) -> tuple[list[Article], dict[str, Any]] | None:
+        """The compared articles (in the comparison's order) and the comparison's dict, cached per set."""
         from newsloom.stories.compare import compare_articles, comparison_to_dict
 
         if articles is None:
             articles = self.service.story_articles(story.id)
-        names = names if names is not None else self.source_names()
         chosen = compared_articles(articles)
         if len(chosen) < 2:
             return None
@@ -279,9 +289,27 @@ class ReaderService:
             data = comparison_to_dict(compare_articles(compare_inputs(chosen)))
             payload = json.dumps(data, ensure_ascii=False)
             self.accounts.store_comparison(story.id, fingerprint, payload, now=self.now())
-        raw = json.loads(payload)
-        outlets = [self.outlet_of(a, names) for a in chosen]
-        return comparison_view(raw, outlets)
+        return chosen, json.loads(payload)
+
+    def origins(self, story: Story, articles: Sequence[Article] | None = None) -> StoryOrigins:
+        """Who reported first, how each outlet's articles are labelled, which claims each added."""
+        if articles is None:
+            articles = self.service.story_articles(story.id)
+        names = self.source_names()
+        compared = self._compared(story, articles)
+        shown, raw = compared if compared is not None else (list(articles), None)
+        labels = self.service.originality_labels(a.id for a in articles)
+        items = [
+            OriginArticle(self.outlet_of(a, names), a.published_at or a.fetched_at, labels.get(a.id)) for a in shown
+        ]
+        # articles beyond the compared ones still show their outlet and label (they added nothing compared)
+        compared_ids = {a.id for a in shown}
+        items += [
+            OriginArticle(self.outlet_of(a, names), a.published_at or a.fetched_at, labels.get(a.id))
+            for a in articles
+            if a.id not in compared_ids
+        ]
+        return story_origins(items, raw)
 
     def article_view(self, article_id: int, user: User | None = None) -> ArticleView:
         article = self.service.article(article_id)
@@ -326,8 +354,9 @@ class ReaderService:
 
     # -- sources ---------------------------------------------------------------------------------------------
 
-    def sources_health(self) -> list[SourceHealth]:
+    def sources_health(self, *, days: float = ORIGINALITY_DAYS) -> list[SourceHealth]:
         out = []
+        shares = self.service.originality(days=days, now=self.now())
         for s in self.service.sources():
             if s.error_count:
                 status, note = "failing", f"{s.error_count} failure{'s' if s.error_count > 1 else ''}: {s.last_error or ''}"
@@ -335,7 +364,7 @@ class ReaderService:
                 status, note = "new", "not polled yet"
             else:
                 status, note = "ok", "polling normally"
-            out.append(SourceHealth(s, status, note.strip()))
+            out.append(SourceHealth(s, status, note.strip(), shares.get(s.id)))
         return out
 
     def add_source(self, actor: User, url: str, *, category: str | None = None) -> AddResult:

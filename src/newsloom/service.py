@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,10 @@ from newsloom.ingest.subscriber import Delivery, MaintenanceReport, Subscriber, 
 from newsloom.ingest.websub import Verification
 from newsloom.settings import Settings, load_settings
 from newsloom.storage.websub_base import Subscription
+from newsloom.stories.originality import (
+    ORIGINALITY_DAYS as ORIGINALITY_DAYS,  # re-exported: web and API use it
+)
+from newsloom.stories.originality import OriginalityLabel, OutletShare, outlet_share
 from newsloom.types import Article, ExtractedArticle, OpmlOutline, ParsedFeed, Source, Story
 
 # The ingest stages are imported by the methods that use them: opening a Service for `newsloom add` must not
@@ -312,6 +317,7 @@ class Service:
         subscriber = Subscriber(self.storage, self.settings)
         results: list[Delivery] = []
         ready: list[tuple[int, Subscription, Source, ParsedFeed]] = []
+        sources: dict[int, Source] = {}
         for subscription_id, body, headers in deliveries:
             check = subscriber.check_delivery(subscription_id, body, headers)
             results.append(check)
@@ -319,7 +325,7 @@ class Service:
                 continue
             sub = check.subscription
             try:
-                source = self.storage.get_source(sub.source_id)
+                source = sources.get(sub.source_id) or sources.setdefault(sub.source_id, self.storage.get_source(sub.source_id))
                 feed = parse_feed(body, url=sub.topic_url, content_type=headers.get("content-type"))
             except (NotFoundError, FeedParseError) as exc:
                 results[-1] = subscriber.refused(Delivery(400, f"unusable delivery: {exc}", subscription=sub), subscription_id)
@@ -356,8 +362,8 @@ class Service:
                     enqueue_assigns(self.settings, [a.id for a in stored])
                 elif stored:
                     self.intake.assign_many(stored, now=self.now())
-                for _, sub, _, _ in ready:
-                    subscriber.store.record_delivery(sub.id, now=self.now())
+                for subscription_id, count in Counter(sub.id for _, sub, _, _ in ready).items():
+                    subscriber.store.record_delivery(subscription_id, now=self.now(), count=count)
         except NewsloomError:
             if len(deliveries) == 1:
                 raise
@@ -448,6 +454,18 @@ class Service:
         story = self.storage.get_story(story_id)
         return self.storage.list_articles(story_id=story.id, limit=limit)
 
+    def originality(self, *, days: float = ORIGINALITY_DAYS, now: datetime | None = None) -> dict[int, OutletShare]:
+        """Per source id: how much of what it delivered in the last ``days`` days was its own, wire copy, rewritten."""
+        if not days > 0:
+            raise InputError(f"days must be a positive number, not {days}")
+        since = (now or self.now()) - timedelta(days=days)
+        names = {s.id: s.title or s.url for s in self.storage.list_sources()}
+        rows = self.storage.originality_by_source(since=since)
+        return {sid: outlet_share(names.get(sid, f"source {sid}"), found) for sid, found in rows.items()}
+
+    def originality_labels(self, article_ids: Iterable[int]) -> dict[int, OriginalityLabel]:
+        return self.storage.get_originality(article_ids)
+
 
 # -- commands that need no database -------------------------------------------------------------------------------
 
@@ -472,6 +490,16 @@ def extract_target(target: str, settings: Settings) -> Iterator[dict[str, Any]]:
             yield {"path": str(doc.path), "error": doc.error, "is_article": False}
 
 
+def _record_problem(record: object) -> str:
+    if not isinstance(record, dict):
+        return f"a JSON {type(record).__name__}, not an object"
+    if "id" not in record:
+        return "no 'id'"
+    if record.get("text") is None:
+        return f"record {record['id']!r} has no text"
+    return f"record {record['id']!r}: 'text' is a {type(record['text']).__name__}, not a string"
+
+
 def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
     """JSON Lines records; a bad line is an InputError naming the line."""
     records: list[dict[str, Any]] = []
@@ -487,7 +515,7 @@ def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
         except json.JSONDecodeError as exc:
             raise InputError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
         if not isinstance(record, dict) or "id" not in record or not isinstance(record.get("text"), str):
-            raise InputError(f"{path}:{number}: each line needs an object with 'id' and 'text'")
+            raise InputError(f"{path}:{number}: {_record_problem(record)}; each line needs an object with 'id' and 'text'")
         records.append(record)
     return records
 

@@ -3,6 +3,7 @@ reader account with an API password; a TestClient and a ClientLogin token."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -15,7 +16,13 @@ from newsloom.reader_service import ReaderService
 from newsloom.storage.accounts_base import User
 from newsloom.types import NewArticle, Story
 from newsloom.web.app import create_app
-from tests.storage.conftest import ENGINES, pg_schema_url  # noqa: F401  (the PostgreSQL half uses it)
+from tests.storage.conftest import (  # noqa: F401  (fixtures the engines' halves use)
+    ENGINES,
+    _empty_tables,
+    migrated_pg_url,
+    migrated_sqlite_file,
+    pg_cleaner,
+)
 from tests.web.conftest import NOW, PASSWORD, make_reader
 
 API_PASSWORD = "app password 123"
@@ -55,9 +62,14 @@ def add_articles(reader: ReaderService, story_id: str | None, headline: str, ite
 @pytest.fixture(params=ENGINES)
 def app_reader(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ReaderService]:
     """Sources A (folder News) and B; story s-one (A, B, and a copy of A's in B), story s-two (A), a lone article."""
+    # The storage suite's migrated databases (emptied, or copied from a template): migrating per test was slow.
     options = {}
     if request.param == "postgresql":
-        options["database_url"] = request.getfixturevalue("pg_schema_url")
+        options["database_url"] = request.getfixturevalue("migrated_pg_url")
+        _empty_tables(request.getfixturevalue("pg_cleaner"))
+    else:
+        (tmp_path / "data").mkdir()
+        shutil.copyfile(request.getfixturevalue("migrated_sqlite_file"), tmp_path / "data" / "newsloom.db")
     reader = make_reader(tmp_path / "data", **options)
     storage = reader.service.storage
     a, _ = storage.add_source(FEED_A, title="Alpha News", site_url="https://alpha.example/", category="News", now=NOW)

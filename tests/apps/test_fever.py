@@ -37,6 +37,7 @@ def test_auth(client: TestClient, alice: User) -> None:
     assert client.post("/fever/?api").status_code == 401
     body = fever(client, "")
     assert body["auth"] == 1 and isinstance(body["last_refreshed_on_time"], int)
+    assert client.post("/fever?api", data={"api_key": KEY}).json()["auth"] == 1  # without the slash too, no redirect
 
 
 def test_groups_feeds_and_favicons(client: TestClient, alice: User) -> None:

@@ -137,3 +137,21 @@ def test_a_failed_batch_stores_no_notification(storage: Storage, intake: Intake)
         assert len(store.list_notifications(reader.id)) == 1  # visible inside the transaction ...
         raise Boom
     assert store.list_notifications(reader.id) == []  # ... and gone with it
+
+
+def test_follows_of_a_merged_story_move_to_where_it_went(storage: Storage) -> None:
+    from newsloom.notify.hook import StoryChange, record_story_notifications
+    from newsloom.types import Story
+
+    accounts = SqlAccountStore.for_storage(storage)
+    one = accounts.add_user("gus", "h", now=NOW)
+    both = accounts.add_user("hal", "h", now=NOW)
+    accounts.follow(one.id, "story", "s-old", now=NOW, channel="email")
+    accounts.follow(both.id, "story", "s-old", now=NOW)
+    accounts.follow(both.id, "story", "s-new", now=NOW)
+    story = Story(id="s-new", headline="H", summary="S", first_seen=NOW, last_seen=NOW, article_count=0,
+                  outlet_count=0, original_count=0, syndicated_count=0)  # fmt: skip
+    with storage.transaction():
+        record_story_notifications(storage, [StoryChange(story, [], merged_from=["s-old"])], now=NOW)
+    assert [(f.kind, f.value, f.channel) for f in accounts.list_follows(one.id)] == [("story", "s-new", "email")]
+    assert [(f.kind, f.value) for f in accounts.list_follows(both.id)] == [("story", "s-new")]

@@ -222,6 +222,26 @@ def test_theme_follows_system_and_toggle(server: tuple[str, ReaderService], brow
         context.close()
 
 
+def xss_flag(page: Any, url: str) -> Any:
+    """`window.__xss` on the page at `url`, once any navigation a click started has settled.
+
+    A click may start a navigation that a loaded machine begins only after the click returned; reading the
+    flag while the page is being replaced fails with "Execution context was destroyed", so read it again
+    on the settled page (a flag set by a script before the navigation would have run in this same page)."""
+    for _ in range(5):
+        try:
+            page.wait_for_load_state("load")
+            if page.url != url:
+                page.goto(url)
+                page.wait_for_load_state("load")
+            return page.evaluate("window.__xss")
+        except Exception as error:  # playwright's Error: only a navigation racing the read is retried
+            if "context was destroyed" not in str(error) and "navigation" not in str(error).lower():
+                raise
+            page.wait_for_timeout(200)
+    raise AssertionError(f"{url} kept navigating")
+
+
 def test_hostile_content_never_executes(server: tuple[str, ReaderService], page: Any) -> None:
     base, reader = server
     hostile_ids = [a.id for a in reader.service.story_articles("s-hostile")]
@@ -235,9 +255,8 @@ def test_hostile_content_never_executes(server: tuple[str, ReaderService], page:
             if page.locator(selector).count():
                 page.locator(selector).first.click(no_wait_after=True)
                 page.wait_for_timeout(100)
-                if page.url != base + path:
-                    page.goto(base + path)
-        assert page.evaluate("window.__xss") is None, path
+                assert xss_flag(page, base + path) is None, (path, selector)
+        assert xss_flag(page, base + path) is None, path
     assert page.dialogs == []
     page.goto(f"{base}/article/{hostile_ids[0]}")
     body = page.locator("article.reader-view .body").inner_text()

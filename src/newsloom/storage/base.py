@@ -34,11 +34,12 @@ Idempotence
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
 
+from newsloom.stories.originality import OriginalityKind, OriginalityLabel
 from newsloom.types import Article, NewArticle, Source, Story
 
 
@@ -204,4 +205,23 @@ class Storage(Protocol):
 
         The query is web-search style (words, ``"phrases"``, ``OR``, ``-word``). No query ever raises a syntax
         error: one with nothing searchable in it (empty, only punctuation) returns no articles.
+        """
+
+    # -- originality -----------------------------------------------------------------------------------------
+
+    def set_originality(self, labels: Mapping[int, OriginalityLabel]) -> None:
+        """Store each article's originality label (replacing an earlier one), all at once.
+
+        ``NotFoundError`` if any article is missing; then none is stored. ``ValueError`` for an unknown kind.
+        """
+
+    def get_originality(self, article_ids: Iterable[int]) -> dict[int, OriginalityLabel]:
+        """The labels of those of these articles that have one (unknown ids are left out)."""
+
+    def originality_by_source(
+        self, *, since: datetime, until: datetime | None = None
+    ) -> dict[int, list[tuple[OriginalityKind, str | None, int]]]:
+        """Per source id, ``(kind, wire, count)`` of the labelled articles it delivered dated in [since, until).
+
+        An article delivered by two sources counts for each. Sources with no labelled article are left out.
         """

@@ -95,6 +95,12 @@ class NotifyStorage(Protocol):
         Values compare exactly for sources and stories, case-insensitively for topics and entities.
         """
 
+    def redirect_story_follows(self, old_ids: Sequence[str], new_id: str) -> int:
+        """Point follows of stories merged away at the story they went into; returns how many moved.
+
+        A reader following both keeps one follow (the one of ``new_id``).
+        """
+
     def followed_values(self, kind: str) -> list[str]:
         """Every distinct value of ``kind`` that some enabled reader follows (topics and entities lower-cased)."""
 

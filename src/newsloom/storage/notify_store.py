@@ -145,6 +145,17 @@ class SqlNotifyStore:
                 found.extend((r.user_id, r.value, r.channel) for r in connection.execute(statement))
         return found
 
+    def redirect_story_follows(self, old_ids: Sequence[str], new_id: str) -> int:
+        old = [i for i in dict.fromkeys(old_ids) if i != new_id][:IN_CHUNK]
+        if not old:
+            return 0
+        story = follows.c.kind == "story"
+        already = sa.select(follows.c.user_id).where(story, follows.c.value == new_id)
+        with self._storage.connection("moving story follows", write=True) as connection:
+            connection.execute(sa.delete(follows).where(story, follows.c.value.in_(old), follows.c.user_id.in_(already)))
+            moved = connection.execute(sa.update(follows).where(story, follows.c.value.in_(old)).values(value=new_id))
+            return int(moved.rowcount)
+
     def followed_values(self, kind: str) -> list[str]:
         column = sa.func.lower(follows.c.value) if kind in CASE_FREE_KINDS else follows.c.value
         statement = (

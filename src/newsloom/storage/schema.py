@@ -147,4 +147,5 @@ story_redirects = sa.Table(
 # migrations and the schema-vs-migrations check see one complete schema.
 import newsloom.storage.accounts_schema  # noqa: E402
 import newsloom.storage.apps_schema  # noqa: E402
-import newsloom.storage.notify_schema  # noqa: E402, F401
+import newsloom.storage.notify_schema  # noqa: E402
+import newsloom.storage.originality_schema  # noqa: E402, F401

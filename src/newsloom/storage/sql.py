@@ -7,7 +7,7 @@ Engine differences are confined to ``engine.py`` (connection set-up), ``search.p
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from newsloom.errors import InputError, NotFoundError, StorageError
-from newsloom.storage import search
+from newsloom.storage import originality_sql, search
 from newsloom.storage.engine import SQLITE_BEGIN_OPTION, dialect_insert, wrap_errors
 from newsloom.storage.rows import (
     article_from_row,
@@ -27,6 +27,7 @@ from newsloom.storage.rows import (
     without_nul,
 )
 from newsloom.storage.schema import article_sources, articles, sources, stories, story_redirects
+from newsloom.stories.originality import OriginalityKind, OriginalityLabel
 from newsloom.types import Article, NewArticle, Source, Story
 
 # Ids per IN (...) list: far below SQLite's 32766 bound parameters and PostgreSQL's 65535.
@@ -446,6 +447,19 @@ class SqlStorage:
         )
         with self.connection("searching articles") as connection:
             return self._articles(connection, statement)
+
+    # -- originality (SQL in originality_sql.py) -------------------------------------------------------------
+
+    def set_originality(self, labels: Mapping[int, OriginalityLabel]) -> None:
+        originality_sql.set_originality(self, labels)
+
+    def get_originality(self, article_ids: Iterable[int]) -> dict[int, OriginalityLabel]:
+        return originality_sql.get_originality(self, article_ids)
+
+    def originality_by_source(
+        self, *, since: datetime, until: datetime | None = None
+    ) -> dict[int, list[tuple[OriginalityKind, str | None, int]]]:
+        return originality_sql.originality_by_source(self, since=since, until=until)
 
 
 def _filtered(

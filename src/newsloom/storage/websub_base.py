@@ -74,5 +74,5 @@ class WebSubStorage(Protocol):
         ``TypeError`` for an unknown field; ``NotFoundError`` for an unknown subscription.
         """
 
-    def record_delivery(self, subscription_id: int, *, now: datetime) -> None:
-        """Count one verified delivery (``deliveries`` + 1, ``last_delivery_at`` = now), atomically."""
+    def record_delivery(self, subscription_id: int, *, now: datetime, count: int = 1) -> None:
+        """Count ``count`` verified deliveries (``deliveries`` + count, ``last_delivery_at`` = now), atomically."""

@@ -95,11 +95,11 @@ class SqlWebSubStore:
             raise NotFoundError(f"no WebSub subscription with id {subscription_id}")
         return _subscription(row)
 
-    def record_delivery(self, subscription_id: int, *, now: datetime) -> None:
+    def record_delivery(self, subscription_id: int, *, now: datetime, count: int = 1) -> None:
         statement = (
             sa.update(table)
             .where(table.c.id == subscription_id)
-            .values(deliveries=table.c.deliveries + 1, last_delivery_at=now)
+            .values(deliveries=table.c.deliveries + count, last_delivery_at=now)
         )
         with self._storage.connection("counting a WebSub delivery", write=True) as connection:
             connection.execute(statement)

@@ -315,6 +315,21 @@ class NearDuplicateIndex:
         """Keys of every indexed near-duplicate of ``text``, earliest first."""
         return [entry.key for entry in sorted(self._matching_entries(text), key=_Entry.order)]
 
+    def similar(self, text: str, min_containment: float) -> list[tuple[str, float]]:
+        """Keys of indexed texts sharing at least ``min_containment`` of their shingles with ``text``, each with
+        the exact containment, highest first. For partial reuse below the copy threshold (rewrites): the LSH
+        net finds pairs from Jaccard ~0.2 on (``LSH_BANDS``), so very low values miss candidates."""
+        sketch = self._sketch(text)
+        if sketch.shingle_count == 0 or sketch.signature is None:
+            return [(key, 1.0) for key in self._by_words.get(sketch.words_key, ())]
+        found = {key: 1.0 for key in self._by_words.get(sketch.words_key, ())}
+        for key in self._lsh.query(self._lean(sketch.signature)):
+            if key not in found:
+                score = self._containment(sketch, self._entries[key])
+                if score >= min_containment:
+                    found[key] = score
+        return sorted(found.items(), key=lambda item: (-item[1], self._entries[item[0]].sequence))
+
     # --- internals ------------------------------------------------------------------------------------
 
     def _matching_entries(self, text: str) -> list[_Entry]:

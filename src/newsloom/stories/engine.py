@@ -38,8 +38,10 @@ from datetime import datetime
 from itertools import islice
 
 from newsloom.errors import NotFoundError
-from newsloom.stories import scoring
+from newsloom.stories import profile, scoring
 from newsloom.stories.packing import pack_closed, unpack, unpack_into
+from newsloom.stories.profile import SignatureIndex
+from newsloom.stories.signature import EMPTY_SIGNATURE, EventSignature, event_signature
 from newsloom.stories.state import (
     DAY_S,
     Member,
@@ -90,8 +92,11 @@ class StoryEngine:
         self._stories: dict[str, StoryState] = {}
         self._redirects: dict[str, str] = {}
         self._postings: dict[str, dict[str, None]] = {}
+        self._signatures = SignatureIndex(config.signature_rare_stories)
         self._doc_story: dict[str, str] = {}
         self._expiry: list[tuple[float, int, str]] = []
+        #: stories past the word window that wait for follow-ups by signature (``follow_up_days``)
+        self._dormant: list[tuple[float, int, str]] = []
         self._now: float | None = None
         self._seq = 0
         self._arrivals = 0
@@ -112,6 +117,7 @@ class StoryEngine:
             return Assignment(story_id=story.id, created=False)
 
         vector, parts = self._vectorize(doc)
+        signature = self._signature(doc, parts)
         # each name's mentions, lower-cased as its "@name" term: both name signals read it
         tally = Counter(NAME_PREFIX + name.lower() for name in parts.names)
         scored = self._score_candidates(
@@ -121,17 +127,18 @@ class StoryEngine:
             names=scoring.main_names(self.config, vector, parts, tally),
             lead_name=scoring.lead_name(self.config, tally),
             datelined=parts.dateline is not None,
+            signature=signature,
         )
         if scored and self._reaches_bar(
             scored[0][0], scored[0][1], parts, undated=doc.date is None, datelined=parts.dateline is not None
         ):
             story = scored[0][1]
-            self._join(story, doc, vector, parts, time)
+            self._join(story, doc, vector, parts, time, signature)
             merged = self._merge_linked(story, scored[1:])
             survivor = self._stories[self.resolve(story.id)]
             return Assignment(story_id=survivor.id, created=False, merged=merged)
         story = self._create(doc)
-        self._join(story, doc, vector, parts, time)
+        self._join(story, doc, vector, parts, time, signature)
         return Assignment(story_id=story.id, created=True)
 
     def restore(self, doc: ClusterDoc, story_id: str) -> None:
@@ -146,7 +153,7 @@ class StoryEngine:
             self._join_syndicated(story, doc, time)
             return
         vector, parts = self._vectorize(doc)
-        self._join(story, doc, vector, parts, time)
+        self._join(story, doc, vector, parts, time, self._signature(doc, parts))
 
     def resolve(self, story_id: str) -> str:
         """The id a story goes by now (itself unless it was merged into another)."""
@@ -191,13 +198,29 @@ class StoryEngine:
     # --- time window ------------------------------------------------------------------------------------
 
     def _advance(self, date: datetime | None) -> float | None:
-        """Move the stream clock to ``date`` (never backwards), close stories out of the window."""
+        """Move the stream clock to ``date`` (never backwards), close stories out of the window.
+
+        A story with signature keys leaves the word index after ``window_days`` but stays open, found by
+        its keys only, until ``follow_up_days``: follow-ups of a local incident come for weeks.
+        """
         stamp = timestamp(date)
         if stamp is not None and (self._now is None or stamp > self._now):
             self._now = stamp
-            cutoff = stamp - self.config.window_days * DAY_S
+            config = self.config
+            cutoff = stamp - config.window_days * DAY_S
             while self._expiry and self._expiry[0][0] < cutoff:
-                last_time, _, story_id = heapq.heappop(self._expiry)
+                last_time, seq, story_id = heapq.heappop(self._expiry)
+                story = self._stories.get(story_id)
+                if story is not None and story.open and story.last_time == last_time:
+                    if story.posted_keys and config.follow_up_days > config.window_days:
+                        # out of the word index; its signature keys (street, victim) still find it
+                        self._unpost(story)
+                        heapq.heappush(self._dormant, (last_time, seq, story_id))
+                    else:
+                        self._close(story)
+            cutoff = stamp - config.follow_up_days * DAY_S
+            while self._dormant and self._dormant[0][0] < cutoff:
+                last_time, _, story_id = heapq.heappop(self._dormant)
                 story = self._stories.get(story_id)
                 if story is not None and story.open and story.last_time == last_time:
                     self._close(story)
@@ -206,6 +229,8 @@ class StoryEngine:
     def _close(self, story: StoryState) -> None:
         """Take a story out of the window; keep only what presenting it needs, packed (``packing``)."""
         self._unpost(story)
+        self._signatures.unpost(story)
+        story.profile = {}
         story.open = False
         for doc_id in story.doc_ids:
             if self._doc_story.get(doc_id) == story.id:
@@ -243,6 +268,7 @@ class StoryEngine:
         names: tuple[str, ...],
         lead_name: str | None = None,
         datelined: bool = False,
+        signature: EventSignature = EMPTY_SIGNATURE,
     ) -> list[tuple[float, StoryState]]:
         """Open stories sharing heavy terms with ``vector``, scored, best first."""
         config = self.config
@@ -264,6 +290,10 @@ class StoryEngine:
                 story = stories.get(current)
                 if story is not None and story.open:
                     recent[current] = None
+        # the open stories holding one of the article's rare strong keys (its street, a victim's name) are
+        # candidates too: a follow-up may share those and few words
+        rare_keys = self._signatures.rare(signature)
+        recent.update(self._signatures.stories(rare_keys, config.signature_candidates))
         if not overlap and not recent:
             return []
         ranked = sorted(overlap.items(), key=lambda item: (-item[1], stories[item[0]].seq))[: config.candidates]
@@ -287,6 +317,8 @@ class StoryEngine:
                     names=names,
                     lead_name=lead_name,
                     datelined=datelined,
+                    signature=signature,
+                    rare_keys=rare_keys,
                 ),
                 story,
             )
@@ -306,6 +338,8 @@ class StoryEngine:
         names: tuple[str, ...],
         lead_name: str | None = None,
         datelined: bool = False,
+        signature: EventSignature = EMPTY_SIGNATURE,
+        rare_keys: tuple[str, ...] = (),
     ) -> float:
         return scoring.score(
             self.config,
@@ -319,6 +353,7 @@ class StoryEngine:
             names=names,
             lead_name=lead_name,
             datelined=datelined,
+            evidence=profile.evidence(story, signature, rare_keys),
         )
 
     def _reaches_bar(
@@ -344,6 +379,14 @@ class StoryEngine:
             scoring.embedding_cosine(self._embedder, config.lead_sentences, parts, story)
             >= config.recent_join_min_embedding
         )
+
+    def _signature(self, doc: ClusterDoc, parts: TextParts) -> EventSignature:
+        """The event signature of a dated article (the event day needs the publication date); none else."""
+        config = self.config
+        if doc.date is None or not config.signature_bonus or parts.word_total < config.signature_min_words:
+            return EMPTY_SIGNATURE
+        names = parts.name_phrases if parts.word_total >= config.signature_name_min_words else ()
+        return event_signature(doc.title, doc.text, doc.date, names)
 
     def _signal_date(self, doc: ClusterDoc, parts: TextParts) -> float | None:
         """The article's date as a same-event signal: its own, else a dateline read from its first lines.
@@ -394,8 +437,20 @@ class StoryEngine:
         self._touch(story, doc, time, timestamp(doc.date))
         story.syndicated_count += 1
 
-    def _join(self, story: StoryState, doc: ClusterDoc, vector: Vector, parts: TextParts, time: float | None) -> None:
+    def _join(
+        self,
+        story: StoryState,
+        doc: ClusterDoc,
+        vector: Vector,
+        parts: TextParts,
+        time: float | None,
+        signature: EventSignature = EMPTY_SIGNATURE,
+    ) -> None:
         config = self.config
+        if signature.all_keys():
+            profile.tally(story, signature)
+            if story.open:
+                self._signatures.post(story, signature)
         self._touch(story, doc, time, self._signal_date(doc, parts))
         story.original_count += 1
         if doc.source:
@@ -496,6 +551,8 @@ class StoryEngine:
     def _absorb(self, older: StoryState, younger: StoryState) -> None:
         config = self.config
         self._unpost(younger)
+        self._signatures.unpost(younger)
+        profile.merge(older, younger)
         for term, weight in younger.centroid.items():
             older.centroid[term] = older.centroid.get(term, 0.0) + weight
         half = config.member_vectors // 2
@@ -525,3 +582,5 @@ class StoryEngine:
         del self._stories[younger.id]
         self._redirects[younger.id] = older.id
         self._refresh(older)
+        if older.open:
+            self._signatures.repost(older)

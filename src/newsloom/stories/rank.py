@@ -11,7 +11,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from newsloom.types import Story
@@ -49,10 +49,10 @@ _HEADLINE_STOPWORDS = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class CoverageItem:
-    """One article of a story, as ranking sees it."""
+    """One article of a story, as ranking sees it. ``outlet`` is ``outlets.outlet_key`` (None: not known)."""
 
     article_id: int
-    outlet: str
+    outlet: str | None
     at: datetime
     original_id: int | None = None
     source_ids: tuple[int, ...] = ()
@@ -104,18 +104,42 @@ class Recommendation:
 
 
 def coverage_stats(items: Sequence[CoverageItem], now: datetime) -> CoverageStats:
-    outlets = {item.outlet for item in items}
-    independent = {item.outlet for item in items if item.original_id is None}
+    """Counts and times of the items. Articles of no known outlet count as articles, not as outlets."""
+    outlets = {item.outlet for item in items if item.outlet is not None}
+    independent = {item.outlet for item in items if item.original_id is None and item.outlet is not None}
     times = [item.at for item in items]
     return CoverageStats(
         outlets=len(outlets),
-        independent_outlets=len(independent) or min(1, len(outlets)),
+        independent_outlets=len(independent) or min(1, len(items)),
         articles=len(items),
         copies=sum(item.original_id is not None for item in items),
         first=min(times) if times else None,
         latest=max(times) if times else None,
         last_hour=sum(now - LAST_HOUR <= t <= now for t in times),
         recent=sum(now - VELOCITY_WINDOW <= t <= now for t in times),
+    )
+
+
+def story_stats(story: Story, items: Sequence[CoverageItem], now: datetime) -> CoverageStats:
+    """The stats a story is ranked and explained by: its own counts, the items' times.
+
+    Outlets, articles and copies are the story's stored counts, the very numbers ``/api/v1`` and the pages
+    show beside the why line, so the line can never say "2 outlets" next to ``outlet_count`` 1. The items
+    (the articles as stored) give the times: span, last hour, velocity.
+    """
+    if not items:
+        return CoverageStats(
+            outlets=story.outlet_count, independent_outlets=max(1, min(story.original_count, story.outlet_count)),
+            articles=story.article_count, copies=story.syndicated_count, first=story.first_seen,
+            latest=story.last_seen, last_hour=0, recent=0,
+        )  # fmt: skip
+    stats = coverage_stats(items, now)
+    return replace(
+        stats,
+        outlets=story.outlet_count,
+        independent_outlets=max(1, min(stats.independent_outlets, story.outlet_count)),
+        articles=story.article_count,
+        copies=story.syndicated_count,
     )
 
 
@@ -141,13 +165,23 @@ def span_text(delta: timedelta) -> str:
 
 
 def why_line(stats: CoverageStats, now: datetime) -> str:
-    """``14 outlets in 6 hours, 3 in the last hour`` (and how many are copies of a wire story)."""
-    if stats.first is None or stats.latest is None:
+    """``14 outlets in 6 hours, 3 in the last hour`` (and how many are copies of a wire story).
+
+    Says outlets only where outlets are known: two local files of no named outlet are "2 articles".
+    """
+    if stats.first is None or stats.latest is None or stats.articles == 0:
         return "no coverage yet"
-    if stats.outlets <= 1:
-        head = f"1 outlet, {span_text(now - stats.latest)} ago" if now > stats.latest else "1 outlet, just now"
-    else:
+    if stats.articles == 1 or stats.latest <= stats.first:
+        who = "1 outlet" if stats.outlets == 1 and stats.articles == 1 else plural(stats.articles, "article")
+        if stats.articles > 1 and stats.outlets:
+            who += f" from {plural(stats.outlets, 'outlet')}"
+        head = f"{who}, {span_text(now - stats.latest)} ago" if now > stats.latest else f"{who}, just now"
+    elif stats.outlets >= 2:
         head = f"{plural(stats.outlets, 'outlet')} in {span_text(stats.latest - stats.first)}"
+    elif stats.outlets == 1:
+        head = f"{plural(stats.articles, 'article')} from 1 outlet in {span_text(stats.latest - stats.first)}"
+    else:
+        head = f"{plural(stats.articles, 'article')} in {span_text(stats.latest - stats.first)}, no outlet named"
     parts = [head]
     if stats.last_hour:
         parts.append(f"{stats.last_hour} in the last hour")
@@ -163,13 +197,7 @@ def top_stories(
     """Stories ordered by score, best first, each with its why line."""
     ranked: list[RankedStory] = []
     for story in stories:
-        items = coverage.get(story.id, ())
-        stats = coverage_stats(items, now)
-        if not items:
-            stats = CoverageStats(
-                outlets=story.outlet_count, independent_outlets=max(1, story.original_count), articles=story.article_count,
-                copies=story.syndicated_count, first=story.first_seen, latest=story.last_seen, last_hour=0, recent=0,
-            )  # fmt: skip
+        stats = story_stats(story, coverage.get(story.id, ()), now)
         score = story_score(stats, stats.latest or story.last_seen, now)
         ranked.append(RankedStory(story=story, score=score, why=why_line(stats, now), stats=stats))
     ranked.sort(key=lambda r: (-r.score, r.story.id))
@@ -203,12 +231,6 @@ def related_stories(story: Story, candidates: Iterable[Story], *, limit: int = 5
     return found[:limit]
 
 
-def _mentions(story: Story, topic: str) -> bool:
-    needle = topic.lower()
-    haystack = f"{story.headline}\n{story.summary}\n" + "\n".join(story.entities)
-    return re.search(r"(?<!\w)" + re.escape(needle) + r"(?!\w)", haystack.lower()) is not None
-
-
 def for_you(
     candidates: Sequence[RankedStory],
     coverage: Mapping[str, Sequence[CoverageItem]],
@@ -220,20 +242,27 @@ def for_you(
     history_total = sum(interests.history_entities.values())
     history = {e.lower(): (e, n) for e, n in interests.history_entities.items()}
     followed_entities = {e.lower(): e for e in interests.entities}
+    # A topic matches as a whole word or phrase of the headline, summary or entities. Each pattern is compiled
+    # and each story lowered once per call, not once per (story, topic): digests run this for every reader
+    # over every candidate (bench/notify.py).
+    topic_patterns = [(t, re.compile(r"(?<!\w)" + re.escape(t.lower()) + r"(?!\w)")) for t in interests.topics]
     found: list[Recommendation] = []
     for ranked in candidates:
         story = ranked.story
         reasons: list[tuple[float, str]] = []
-        story_sources = {sid for item in coverage.get(story.id, ()) for sid in item.source_ids}
-        for source_id, name in interests.sources.items():
-            if source_id in story_sources:
-                reasons.append((FOLLOW_WEIGHT, f"you follow {name}"))
+        if interests.sources:
+            story_sources = {sid for item in coverage.get(story.id, ()) for sid in item.source_ids}
+            for source_id, name in interests.sources.items():
+                if source_id in story_sources:
+                    reasons.append((FOLLOW_WEIGHT, f"you follow {name}"))
         for entity in story.entities:
             if entity.lower() in followed_entities:
                 reasons.append((FOLLOW_WEIGHT, f"you follow {followed_entities[entity.lower()]}"))
-        for topic in interests.topics:
-            if _mentions(story, topic):
-                reasons.append((FOLLOW_WEIGHT, f"you follow the topic “{topic}”"))
+        if topic_patterns:
+            haystack = (f"{story.headline}\n{story.summary}\n" + "\n".join(story.entities)).lower()
+            for topic, pattern in topic_patterns:
+                if pattern.search(haystack):
+                    reasons.append((FOLLOW_WEIGHT, f"you follow the topic “{topic}”"))
         if history_total:
             liked = [(history[e.lower()][1], history[e.lower()][0]) for e in story.entities if e.lower() in history]
             if liked:

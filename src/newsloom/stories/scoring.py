@@ -17,6 +17,7 @@ from itertools import islice
 import numpy as np
 
 from newsloom.stories.embed import FloatMatrix, StaticEmbedder, default_embedder
+from newsloom.stories.profile import NO_EVIDENCE, Evidence
 from newsloom.stories.state import DAY_S, Member, StoryState
 from newsloom.stories.storymodel import EngineConfig
 from newsloom.stories.text import TextParts
@@ -61,13 +62,24 @@ def score(
     names: tuple[str, ...],
     lead_name: str | None = None,
     datelined: bool = False,
+    evidence: Evidence = NO_EVIDENCE,
 ) -> float:
-    """The article's score against one candidate story (``arrivals``: the stream's arrival count)."""
+    """The article's score against one candidate story (``arrivals``: the stream's arrival count;
+    ``evidence``: what the article's event signature says about the story, ``stories.profile``)."""
     value = (1.0 - config.member_share) * centroid_cos + config.member_share * best_member_cos
+    shared_keys = evidence.shared_keys
+    if shared_keys:
+        # one incident's street or victim: its follow-ups come days later in other words
+        value += config.signature_bonus + config.signature_extra_bonus * min(shared_keys - 1, 2)
+    if evidence.day_match and (shared_keys or evidence.shared_support):
+        value += config.event_day_bonus
+    if evidence.day_conflict and shared_keys < 2:
+        value -= config.event_day_penalty
     if date is not None and story.first_date is not None and story.last_date is not None:
         gap_days = max(story.first_date - date, date - story.last_date, 0.0) / DAY_S
         if not undated:
-            value -= config.time_penalty_per_day * max(0.0, gap_days - config.time_grace_days)
+            per_day = config.time_penalty_per_day * (config.signature_time_share if shared_keys else 1.0)
+            value -= per_day * max(0.0, gap_days - config.time_grace_days)
         elif gap_days > config.dateline_grace_days:
             # a dateline is a looser clock (follow-ups quote the event's date): a penalty per doubling
             value -= config.dateline_penalty_per_doubling * math.log2(gap_days / config.dateline_grace_days)

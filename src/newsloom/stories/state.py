@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from newsloom.stories import entitylist
 from newsloom.stories.embed import FloatMatrix
 from newsloom.stories.summary import MemberText
 from newsloom.stories.text import TextParts
@@ -61,6 +62,10 @@ class StoryState:
     index_postings: tuple[dict[str, None], ...] = ()
     #: the centroid's heaviest names ("@" terms), for the name-conflict evidence
     top_names: tuple[str, ...] = ()
+    #: event-signature keys of the members with their counts (``stories.profile``), and the strong keys
+    #: the story is posted under in the signature index
+    profile: dict[str, int] = field(default_factory=dict)
+    posted_keys: tuple[str, ...] = ()
     #: some member's text opened with a dateline (``TextParts.dateline``)
     datelined: bool = False
     open: bool = True
@@ -100,20 +105,5 @@ def tally_entities(story: StoryState, parts: TextParts) -> None:
 
 
 def main_entities(entities: dict[str, int], article_count: int, limit: int) -> tuple[str, ...]:
-    """Most mentioned multi-word names first, then single names that are not part of a chosen one."""
-    ranked = sorted(entities.items(), key=lambda item: (-item[1], item[0]))
-    # a name needs two articles in a story of several, so one outlet's aside is not a main entity
-    floor = 2 if article_count > 2 else 1
-    phrases = [name for name, count in ranked if " " in name and count >= floor]
-    chosen: list[str] = []
-    for phrase in phrases:
-        if not any(phrase in other for other in chosen):
-            chosen.append(phrase)
-    chosen = chosen[: limit // 2 or 1]
-    words = {word for phrase in chosen for word in phrase.split()}
-    for name, count in ranked:
-        if len(chosen) >= limit:
-            break
-        if " " not in name and count >= floor and name not in words:
-            chosen.append(name)
-    return tuple(chosen)
+    """Most mentioned full names, name parts folded in, bare common nouns dropped (``entitylist``)."""
+    return entitylist.main_entities(entities, article_count, limit)

@@ -17,7 +17,9 @@ from pydantic import BaseModel
 
 from newsloom.errors import AuthError
 from newsloom.reader_service import ReaderService
+from newsloom.service import ORIGINALITY_DAYS
 from newsloom.storage.accounts_base import ArticleBrief, User
+from newsloom.stories.originality import OriginalityLabel, OutletShare, share_text
 from newsloom.types import Article, Source, Story
 from newsloom.web.csp import swagger_ui_page
 from newsloom.web.webhook_schema import document_webhooks
@@ -66,17 +68,62 @@ class ArticleOut(BaseModel):
     story_id: str | None
     original_id: int | None
     text: str | None = None
+    originality: LabelOut | None = None
 
     @classmethod
-    def of(cls, a: Article, *, full: bool = False) -> ArticleOut:
+    def of(cls, a: Article, *, full: bool = False, label: OriginalityLabel | None = None) -> ArticleOut:
         return cls(id=a.id, title=a.title, url=a.url, publisher=a.publisher, author=a.author,
                    published_at=a.published_at, story_id=a.story_id, original_id=a.original_id,
-                   text=a.text if full else None)  # fmt: skip
+                   text=a.text if full else None,
+                   originality=LabelOut(kind=label.kind, wire=label.wire, copied_from=label.copied_from) if label else None)  # fmt: skip
 
     @classmethod
     def brief(cls, a: ArticleBrief) -> ArticleOut:
         return cls(id=a.id, title=a.title, url=a.url, publisher=a.publisher, published_at=a.dated_at,
                    story_id=a.story_id, original_id=a.original_id)  # fmt: skip
+
+
+class OriginalityOut(BaseModel):
+    """Shares of a source's labelled articles over the window: own reporting, wire copy, rewritten."""
+
+    days: float
+    total: int
+    own: int
+    wire: int
+    rewrite: int
+    own_share: float
+    wire_share: float
+    rewrite_share: float
+    wires: dict[str, int]
+    text: str
+
+    @classmethod
+    def of(cls, o: OutletShare, days: float) -> OriginalityOut:
+        return cls(days=days, total=o.total, own=o.own, wire=o.wire, rewrite=o.rewrite, own_share=round(o.share("own"), 4),
+                   wire_share=round(o.share("wire"), 4), rewrite_share=round(o.share("rewrite"), 4),
+                   wires=dict(o.wires), text=share_text(o))  # fmt: skip
+
+
+class LabelOut(BaseModel):
+    kind: str
+    wire: str | None
+    copied_from: int | None
+
+
+class OutletOriginOut(BaseModel):
+    outlet: str
+    first_at: datetime | None
+    articles: int
+    labels: list[str]
+    added_count: int
+    added: list[str]
+
+
+class StoryOriginsOut(BaseModel):
+    story_id: str
+    first_outlet: str | None
+    first_at: datetime | None
+    outlets: list[OutletOriginOut]
 
 
 class SourceOut(BaseModel):
@@ -89,6 +136,7 @@ class SourceOut(BaseModel):
     last_success_at: datetime | None
     error_count: int
     last_error: str | None
+    originality: OriginalityOut | None = None
 
 
 class SearchOut(BaseModel):
@@ -185,7 +233,8 @@ def create_api(reader: ReaderService) -> FastAPI:
 
     @api.get("/articles/{article_id}", response_model=ArticleOut)
     def article(article_id: int, r: ReaderService = Depends(get_reader)) -> ArticleOut:
-        return ArticleOut.of(r.service.article(article_id), full=True)
+        found = r.service.article(article_id)
+        return ArticleOut.of(found, full=True, label=r.service.originality_labels([found.id]).get(found.id))
 
     @api.get("/search", response_model=SearchOut, summary="Full text over articles (and their stories)")
     def search(
@@ -209,9 +258,25 @@ def create_api(reader: ReaderService) -> FastAPI:
             next_offset=offset + limit if len(found.articles) > limit else None,
         )  # fmt: skip
 
-    @api.get("/sources", response_model=list[SourceOut])
-    def sources(r: ReaderService = Depends(get_reader)) -> list[SourceOut]:
-        return [_source_out(h.source, h.status) for h in r.sources_health()]
+    @api.get("/sources", response_model=list[SourceOut], summary="Sources with their health and originality")
+    def sources(
+        days: float = Query(ORIGINALITY_DAYS, gt=0, le=3650, description="Originality window, in days"),
+        r: ReaderService = Depends(get_reader),
+    ) -> list[SourceOut]:
+        return [
+            _source_out(h.source, h.status, OriginalityOut.of(h.originality, days) if h.originality else None)
+            for h in r.sources_health(days=days)
+        ]
+
+    @api.get("/stories/{story_id}/originality", response_model=StoryOriginsOut,
+             summary="Who reported first, each outlet's originality labels, the claims each added")  # fmt: skip
+    def story_originality(story_id: str, r: ReaderService = Depends(get_reader)) -> StoryOriginsOut:
+        o = r.origins(r.story(story_id))
+        return StoryOriginsOut(
+            story_id=story_id, first_outlet=o.first_outlet, first_at=o.first_at,
+            outlets=[OutletOriginOut(outlet=x.outlet, first_at=x.first_at, articles=x.articles, labels=list(x.labels),
+                                     added_count=x.added_count, added=list(x.added)) for x in o.outlets],
+        )  # fmt: skip
 
     @api.get("/picks", response_model=list[StoryOut], summary="Our picks: stories chosen by the editors")
     def picks(r: ReaderService = Depends(get_reader)) -> list[StoryOut]:
@@ -264,6 +329,7 @@ def create_api(reader: ReaderService) -> FastAPI:
     return api
 
 
-def _source_out(s: Source, status: str) -> SourceOut:
+def _source_out(s: Source, status: str, originality: OriginalityOut | None = None) -> SourceOut:
     return SourceOut(id=s.id, url=s.url, title=s.title, site_url=s.site_url, category=s.category, status=status,
-                     last_success_at=s.last_success_at, error_count=s.error_count, last_error=s.last_error)  # fmt: skip
+                     last_success_at=s.last_success_at, error_count=s.error_count, last_error=s.last_error,
+                     originality=originality)  # fmt: skip

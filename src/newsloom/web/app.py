@@ -187,7 +187,9 @@ def create_app(reader: ReaderService) -> FastAPI:
     greader_app, client_login = create_greader(apps)
     app.add_api_route("/accounts/ClientLogin", client_login, methods=["POST"], include_in_schema=False)
     app.mount("/reader", greader_app)
-    app.mount("/fever", create_fever(apps))
+    fever_app, fever_endpoint = create_fever(apps)
+    app.add_api_route("/fever", fever_endpoint, methods=["GET", "POST"], include_in_schema=False)
+    app.mount("/fever", fever_app)
     install_error_handlers(app)
     install_error_handlers(api_app)
     return app

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -195,7 +196,8 @@ class FeverApi:
         return StreamSpec(source_ids=ids)
 
 
-def create_fever(apps: AppService) -> FastAPI:
+def create_fever(apps: AppService) -> tuple[FastAPI, Callable[[Request], Awaitable[Response]]]:
+    """The app mounted at ``/fever`` and its endpoint, also routed at ``/fever`` itself (apps differ on the slash)."""
     api = FeverApi(apps)
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     denied = {"api_version": API_VERSION, "auth": 0}
@@ -223,4 +225,4 @@ def create_fever(apps: AppService) -> FastAPI:
         return await run_in_threadpool(run)
 
     app.add_api_route("/", endpoint, methods=["GET", "POST"], include_in_schema=False)
-    return app
+    return app, endpoint

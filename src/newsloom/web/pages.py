@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from newsloom.errors import InputError
 from newsloom.ingest.sanitize import sanitize_html
 from newsloom.reader_service import ReaderService
+from newsloom.service import ORIGINALITY_DAYS
 from newsloom.storage.accounts_base import User
 from newsloom.web.auth import optional_user, reader_of, redirect, require_admin, require_user, safe_next
 from newsloom.web.chart import coverage_chart
@@ -108,7 +109,7 @@ def sources(request: Request) -> Response:
     followed: set[str] = set()
     if user is not None:
         followed = {f.value for f, _ in reader.follows(user) if f.kind == "source"}
-    return render(request, "sources.html", {"health": reader.sources_health(), "followed": followed,
+    return render(request, "sources.html", {"health": reader.sources_health(), "followed": followed, "days": ORIGINALITY_DAYS,
                                             "notice": dict(request.query_params), "title": "Sources"})  # fmt: skip
 
 

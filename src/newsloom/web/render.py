@@ -70,3 +70,12 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
     }
     ctx.update(context)
     return templates.TemplateResponse(request, name, ctx, status_code=status_code)
+
+
+def _share_text(share: object) -> str:
+    from newsloom.stories.originality import OutletShare, share_text
+
+    return share_text(share) if isinstance(share, OutletShare) else "no labelled articles yet"
+
+
+templates.env.filters.update(share_text=_share_text)

@@ -1,7 +1,7 @@
 """WebSub subscriptions: one row per feed subscribed at its hub.
 
 Revision ID: 0006_websub
-Revises: 0002_accounts
+Revises: 0004_app_api
 Create Date: 2026-12-04
 
 The table is spelled out here, as in 0001, so this revision keeps building the same schema whatever

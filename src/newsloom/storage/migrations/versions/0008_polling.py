@@ -1,7 +1,7 @@
 """Polling: each source remembers a digest of the last feed body it parsed.
 
 Revision ID: 0008_polling
-Revises: 0007_notifications
+Revises: 0005_originality
 Create Date: 2026-12-04
 
 A server that sends neither ETag nor Last-Modified answers every poll with the whole feed; when the body is
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_polling"
-down_revision = "0007_notifications"
+down_revision = "0005_originality"
 branch_labels = None
 depends_on = None
 
