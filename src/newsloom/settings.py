@@ -44,6 +44,10 @@ class Settings:
     max_poll_interval_s: int = field(default=24 * 3600, metadata={"help": "Longest adaptive poll interval of a feed."})
     default_poll_interval_s: int = field(default=3600, metadata={"help": "Poll interval of a new feed."})
     max_backoff_s: int = field(default=7 * 24 * 3600, metadata={"help": "Longest wait after repeated failures."})
+    parse_processes: int = field(
+        default=0,
+        metadata={"help": "Processes that parse feeds and extract pages while polling: 0 one per core for large polls, 1 none (in the polling process)."},
+    )
     fetch_article_pages: bool = field(default=True, metadata={"help": "Fetch the page of feed items that carry only a summary."})
     respect_robots: bool = field(default=True, metadata={"help": "Honour robots.txt for article pages."})
     queue_url: str = field(default="", metadata={"help": "Task-queue broker URL (redis://...); empty runs everything in-process."})
