@@ -96,6 +96,21 @@ def test_untrusted_certificate_is_refused_and_nothing_is_marked_sent(tmp_path: P
     assert sink.messages == [] and sink.logged_in == []  # the password never left the client
 
 
+def test_a_trusted_certificate_for_another_host_is_refused(tmp_path: Path) -> None:
+    """Trusting the CA is not enough: the certificate must name the host connected to."""
+    elsewhere = make_test_ca(tmp_path / "ca", names="DNS:mail.example.org")
+    for mode in MODES:
+        sink = MailSink(tls=mode, ca=elsewhere, logins=LOGINS).start()
+        sink.mode = mode  # type: ignore[attr-defined]
+        try:
+            settings = mail_settings(tmp_path, sink, smtp_ca_file=str(elsewhere.ca_file))
+            with pytest.raises(DeliveryError, match=r"certificate is not trusted \(IP address mismatch"):
+                send_message(settings, message(settings))
+            assert sink.messages == [] and sink.logged_in == []
+        finally:
+            sink.stop()
+
+
 def test_a_missing_ca_file_is_a_config_error(tmp_path: Path, sink: MailSink) -> None:
     settings = mail_settings(tmp_path, sink, smtp_ca_file=str(tmp_path / "nope.pem"))
     with pytest.raises(ConfigError, match=r"smtp_ca_file .*nope.pem.* cannot be used"):
