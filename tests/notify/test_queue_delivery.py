@@ -73,9 +73,12 @@ def mail() -> Iterator[MailSink]:
     sink.stop()
 
 
-def test_scheduler_enqueues_digests_and_a_worker_sends_each_once(redis_space: RedisSpace, tmp_path: Path, mail: MailSink) -> None:
+def test_scheduler_enqueues_digests_and_a_worker_sends_each_once(
+    redis_space: RedisSpace, tmp_path: Path, mail: MailSink, database_url: str
+) -> None:
+    """On SQLite and PostgreSQL; two workers take the digest tasks."""
     env = {
-        **redis_space.env(), "NEWSLOOM_DATA_DIR": str(tmp_path), "NEWSLOOM_SMTP_HOST": "127.0.0.1",
+        **redis_space.env(), "NEWSLOOM_DATA_DIR": str(tmp_path), "NEWSLOOM_DATABASE_URL": database_url, "NEWSLOOM_SMTP_HOST": "127.0.0.1",
         "NEWSLOOM_SMTP_PORT": str(mail.port), "NEWSLOOM_SMTP_TLS": "none", "NEWSLOOM_MAIL_FROM": "news@example.org",
         "NEWSLOOM_PUBLIC_URL": "https://news.example.org",
     }  # fmt: skip
