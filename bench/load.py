@@ -1,53 +1,50 @@
-"""Many concurrent readers against ``newsloom serve`` on SQLite while ingestion writes: errors, throughput, p99.
+"""200 concurrent readers against ``newsloom serve`` on SQLite while ingestion writes, driven by wrk.
 
     .venv/bin/python bench/load.py --articles 3000 --readers 200 --seconds 60
 
 1. Seeds a temp SQLite database with ``--articles`` synthetic articles and their stories (``bench/web.py``'s
-   bulk generator), then starts ``newsloom serve`` on it as a subprocess (one uvicorn worker, as deployed).
+   bulk generator), then starts ``newsloom serve`` on it (one uvicorn process, as deployed).
 2. Starts an ingester in another process: every ``--ingest-every`` seconds it writes a few new article pages
    to a folder and stores them with ``Service.ingest_paths`` (what ``newsloom ingest`` does: extraction,
-   dedupe, clustering, writes), so reads and writes contend for the database the whole time.
-3. ``--readers`` asyncio tasks (one shared httpx.AsyncClient, a connection each) request pages back to back
-   for ``--seconds``: top stories, story pages, article pages, search, the JSON API and the Atom feeds, plus
-   ``/healthz``, the reference. Every response that is not 2xx/3xx, every timeout and every connection error
-   counts as an error; the server's log is scanned for tracebacks too.
-4. Prints requests per second, p50/p99 per page and p50 against /healthz's p50 under the same load (ratios
-   travel across machines better than milliseconds), and exits with status 1 when there was any error.
+   dedupe, clustering, story pages, writes), so reads and writes contend for the database the whole time.
+3. wrk (Debian package ``wrk``; C, so the load generator is not the bottleneck, which a Python client on
+   the same cores was) keeps ``--readers`` connections busy for ``--seconds`` with a Lua script that picks
+   each request from a reader session's mix: top stories, story pages, article pages, search, the JSON API,
+   the Atom feeds and ``/healthz``. Every answer that is not 2xx/3xx, every socket error and every timeout
+   (``REQUEST_TIMEOUT_S``) counts as an error; the server's log is scanned for tracebacks too.
+4. Prints requests/s, p50 and p99 over the mix, then a short wrk run on ``/healthz`` alone under the same
+   ingestion for the reference, and exits with status 1 when there was any error. Target: p99 <= 2 s, 0 errors.
 
-Requests go only to 127.0.0.1; every request has a timeout, and the run ends after ``--seconds``.
+Requests go only to 127.0.0.1; wrk is installed (root) or asked for as bench/web.py does.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import importlib.util
 import os
 import random
-import shutil
 import signal
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
 BENCH_DIR = Path(__file__).resolve().parent
-# A request slower than this counts as an error: 200 readers on the shared 2-core dev box (load generator,
-# ingester and server on the same cores) gave a p99 of 17-20 s, all queueing; 60 s means a stuck request.
-REQUEST_TIMEOUT_S = 60.0
-SEARCHES = ("flood Valencia", "minister", '"bank rate"', "storm -fire", "Tokyo vote", "court trial", "ceasefire talks")
+# wrk gives up on a request after this long and counts a timeout (an error).
+REQUEST_TIMEOUT_S = 30.0
+TARGET_P99_S = 2.0
+SEARCHES = ("flood%20Valencia", "minister", "%22bank%20rate%22", "storm%20-fire", "Tokyo%20vote", "court%20trial")
 # The page mix of a reader session: mostly browsing, some searching, a little API and feed polling.
 MIX = (
-    ("top /", 3), ("story /story/{id}", 4), ("article /article/{id}", 3), ("search /search?q=", 2),
-    ("api /api/v1/stories", 1), ("api /api/v1/stories/{id}", 1), ("atom /feeds/top.atom", 1),
-    ("atom /feeds/story/{id}.atom", 1), ("/healthz (reference)", 2),
+    ("/", 3), ("/story/{story}", 4), ("/article/{article}", 3), ("/search?q={search}", 2),
+    ("/api/v1/stories?limit=20", 1), ("/api/v1/stories/{story}", 1), ("/feeds/top.atom", 1),
+    ("/feeds/story/{story}.atom", 1), ("/healthz", 2),
 )  # fmt: skip
+# Distinct paths in the Lua script's table: enough variety that no single page is all the load.
+SCRIPT_PATHS = 2000
 
 
 def _web_bench() -> ModuleType:
@@ -55,6 +52,7 @@ def _web_bench() -> ModuleType:
     spec = importlib.util.spec_from_file_location("bench_web", BENCH_DIR / "web.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
@@ -69,7 +67,7 @@ def ingest_loop(data_dir: str, seconds: float, every: float, per_round: int) -> 
 
     web = _web_bench()
     rng = random.Random(11)
-    folder = Path(data_dir) / "incoming"
+    folder = Path(data_dir) / f"incoming-{os.getpid()}"  # a reused data dir keeps earlier runs' files
     service = Service(load_settings(env={"NEWSLOOM_DATA_DIR": data_dir}))
     service.init()
     deadline = time.monotonic() + seconds
@@ -106,151 +104,84 @@ def ingest_loop(data_dir: str, seconds: float, every: float, per_round: int) -> 
 # -- the readers ----------------------------------------------------------------------------------------------
 
 
-@dataclass
-class Tally:
-    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-    errors: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+def mixed_paths(rng: random.Random, story_ids: list[str], article_ids: list[int], n: int = SCRIPT_PATHS) -> list[str]:
+    templates = [t for t, _ in MIX]
+    weights = [w for _, w in MIX]
+    return [
+        rng.choices(templates, weights)[0].format(
+            story=rng.choice(story_ids), article=rng.choice(article_ids), search=rng.choice(SEARCHES)
+        )
+        for _ in range(n)
+    ]
 
 
-def _path(kind: str, rng: random.Random, story_ids: list[str], article_ids: list[int]) -> str:
-    story, article = rng.choice(story_ids), rng.choice(article_ids)
-    return {
-        "top /": "/",
-        "story /story/{id}": f"/story/{story}",
-        "article /article/{id}": f"/article/{article}",
-        "search /search?q=": f"/search?q={rng.choice(SEARCHES)}",
-        "api /api/v1/stories": "/api/v1/stories?limit=20",
-        "api /api/v1/stories/{id}": f"/api/v1/stories/{story}",
-        "atom /feeds/top.atom": "/feeds/top.atom",
-        "atom /feeds/story/{id}.atom": f"/feeds/story/{story}.atom",
-        "/healthz (reference)": "/healthz",
-    }[kind]
-
-
-async def read_for(base: str, readers: int, seconds: float, story_ids: list[str], article_ids: list[int]) -> Tally:
-    import httpx
-
-    tally = Tally()
-    kinds = [kind for kind, _ in MIX]
-    weights = [weight for _, weight in MIX]
-    deadline = time.monotonic() + seconds
-
-    async def reader(n: int, client: httpx.AsyncClient) -> None:
-        rng = random.Random(n)
-        while time.monotonic() < deadline:
-            kind = rng.choices(kinds, weights)[0]
-            path = _path(kind, rng, story_ids, article_ids)
-            started = time.perf_counter()
-            try:
-                response = await client.get(base + path)
-            except httpx.HTTPError as exc:
-                tally.errors[kind].append(f"{path}: {type(exc).__name__} {exc}")
-                continue
-            tally.latencies[kind].append(time.perf_counter() - started)
-            if response.status_code >= 400:
-                tally.errors[kind].append(f"{path}: HTTP {response.status_code}")
-
-    limits = httpx.Limits(max_connections=readers, max_keepalive_connections=readers)
-    async with httpx.AsyncClient(limits=limits, timeout=REQUEST_TIMEOUT_S, follow_redirects=False) as client:
-        await asyncio.gather(*(reader(n, client) for n in range(readers)))
-    return tally
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_until_up(base: str, server: subprocess.Popen[bytes], timeout_s: float = 120) -> None:
-    import httpx
-
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit("newsloom serve exited early; see its log")
-        try:
-            if httpx.get(base + "/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit("newsloom serve did not start")
-
-
-def newsloom_command() -> list[str]:
-    script = shutil.which("newsloom", path=str(Path(sys.executable).parent))
-    return [script] if script else [sys.executable, "-m", "newsloom.cli"]
+def lua_script(paths: list[str]) -> str:
+    """A wrk script sending the given paths in a random order, a different one per connection."""
+    table = ",\n".join('  "' + p.replace("\\", "\\\\").replace('"', '\\"') + '"' for p in paths)
+    return f"""-- generated by bench/load.py
+paths = {{
+{table}
+}}
+local counter = 0
+function init(args)
+  math.randomseed(os.time() + counter)
+end
+function request()
+  counter = counter + 1
+  return wrk.format("GET", paths[math.random(#paths)])
+end
+"""
 
 
 def run(args: argparse.Namespace) -> int:
     import httpx
 
+    web = _web_bench()
+    wrk = web.ensure_wrk()
     data_dir = Path(args.data_dir or tempfile.mkdtemp(prefix="newsloom-load-"))
-    db = data_dir / "newsloom.db"
-    if not db.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        started = time.perf_counter()
-        count = _web_bench().build_database(db, args.articles)
-        print(f"seeded {count} articles in {time.perf_counter() - started:.1f} s at {db}", flush=True)
-    env = {**os.environ, "NEWSLOOM_DATA_DIR": str(data_dir)}
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
+    started = time.perf_counter()
+    db = web.ensure_database(data_dir, args.articles)
+    print(f"database ready in {time.perf_counter() - started:.1f} s at {db}", flush=True)
     log_path = data_dir / "serve.log"
-    with open(log_path, "wb") as log:
-        server = subprocess.Popen(
-            [*newsloom_command(), "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=log, stderr=log
-        )
+    server, base = web.start_server(data_dir, log_path)
     ingester = None
     try:
-        wait_until_up(base, server)
-        top = httpx.get(base + "/api/v1/stories", params={"limit": 100}, timeout=120).json()["items"]
+        top = httpx.get(base + "/api/v1/stories", params={"limit": 100}, timeout=300).json()["items"]
         story_ids = [s["id"] for s in top]
         article_ids = list(range(1, args.articles + 1))
+        script = data_dir / "mix.lua"
+        script.write_text(lua_script(mixed_paths(random.Random(5), story_ids, article_ids)))
         if not args.no_ingest:
             ingester = subprocess.Popen(
-                [sys.executable, __file__, "--ingest", str(data_dir), str(args.seconds + 60), str(args.ingest_every),
+                [sys.executable, __file__, "--ingest", str(data_dir), str(args.seconds + 120), str(args.ingest_every),
                  str(args.ingest_batch)],
-                env=env,
+                env={**os.environ, "NEWSLOOM_DATA_DIR": str(data_dir)},
             )  # fmt: skip
-        started = time.perf_counter()
-        tally = asyncio.run(read_for(base, args.readers, args.seconds, story_ids, article_ids))
-        elapsed = time.perf_counter() - started
+        mixed = web.run_wrk(wrk, base + "/", threads=2, connections=args.readers, duration_s=args.seconds,
+                            script=script, timeout_s=REQUEST_TIMEOUT_S)  # fmt: skip
+        ref = web.run_wrk(wrk, base + "/healthz", threads=2, connections=args.readers, duration_s=min(10.0, args.seconds),
+                          timeout_s=REQUEST_TIMEOUT_S)  # fmt: skip
+        rss = web.peak_rss_mib(server.pid)
     finally:
         if ingester is not None:
             ingester.terminate()  # it finishes its round, reports and exits
             ingester.wait(timeout=120)
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        web.stop_server(server)
     log_text = log_path.read_text(errors="replace")
     server_errors = [line for line in log_text.splitlines() if "Traceback" in line or "database is locked" in line]
-    total = sum(len(v) for v in tally.latencies.values())
-    errors = sum(len(v) for v in tally.errors.values()) + len(server_errors)
-    ref = statistics.median(tally.latencies["/healthz (reference)"] or [float("nan")])
-    print(f"{args.readers} readers for {args.seconds:.0f} s against newsloom serve (SQLite, {args.articles} seeded "
-          f"articles){'' if args.no_ingest else ', ingestion running'}")  # fmt: skip
-    print(f"{'page':30} {'requests':>8} {'errors':>6} {'p50 ms':>8} {'p99 ms':>8} {'p50/ref':>7}")
-    for kind, _ in MIX:
-        values = tally.latencies.get(kind, [])
-        p50 = percentile(values, 0.5)
-        print(f"{kind:30} {len(values):8} {len(tally.errors.get(kind, [])):6} {p50 * 1000:8.1f} "
-              f"{percentile(values, 0.99) * 1000:8.1f} {p50 / ref:7.1f}")  # fmt: skip
-    every = [v for values in tally.latencies.values() for v in values]
-    print(f"total: {total} requests in {elapsed:.1f} s = {total / elapsed:.1f} req/s; "
-          f"p50 {percentile(every, 0.5) * 1000:.0f} ms, p99 {percentile(every, 0.99) * 1000:.0f} ms; errors: {errors}")  # fmt: skip
-    for kind, messages in tally.errors.items():
-        for message in messages[:3]:
-            print(f"  error {kind}: {message}")
+    errors = mixed.errors + ref.errors + len(server_errors)
+    print(f"{args.readers} readers (wrk connections) for {args.seconds:.0f} s against newsloom serve (SQLite, "
+          f"{args.articles} seeded articles){'' if args.no_ingest else ', ingestion running'}")  # fmt: skip
+    print(f"{'run':22} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}")
+    for name, r in (("reader mix", mixed), ("/healthz (reference)", ref)):
+        print(f"{name:22} {r.requests:9d} {r.rps:8.0f} {r.p50_s * 1000:8.1f} {r.p99_s * 1000:8.1f} {r.errors:6d}")
+    print(f"mix p99 / healthz p99: {mixed.p99_s / ref.p99_s:.2f}; server peak RSS {rss:.0f} MiB; errors: {errors}")
+    ok = mixed.p99_s <= TARGET_P99_S and errors == 0
+    print(f"target p99 <= {TARGET_P99_S:g} s with 0 errors: {'met' if ok else 'NOT met'}")
     for line in server_errors[:5]:
         print(f"  server log: {line}")
+    if errors:
+        print(mixed.text)
     return 1 if errors else 0
 
 

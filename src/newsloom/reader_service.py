@@ -17,11 +17,11 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from newsloom import accounts
+from newsloom import accounts, story_pages
 from newsloom.errors import (
     AccessDeniedError,
     AuthError,
@@ -33,6 +33,7 @@ from newsloom.ingest.groupcommit import GroupCommit
 from newsloom.ingest.opml import parse_opml
 from newsloom.ingest.subscriber import Delivery
 from newsloom.ingest.websub import Verification
+from newsloom.lru import Lru
 from newsloom.service import ORIGINALITY_DAYS, AddResult, Service, compare_inputs
 from newsloom.storage.accounts_base import (
     FOLLOW_KINDS,
@@ -48,6 +49,7 @@ from newsloom.storage.accounts_base import (
     User,
 )
 from newsloom.storage.accounts_store import SqlAccountStore
+from newsloom.storage.base import SearchHit
 from newsloom.stories import rank
 from newsloom.stories.originality import OutletShare
 from newsloom.stories.origins import OriginArticle, StoryOrigins, story_origins
@@ -65,6 +67,12 @@ COMPARE_MAX_ARTICLES = 16
 # For you reads the entities of the stories behind this many of the reader's latest reads and saves.
 HISTORY_DEPTH = 50
 RELATED_CANDIDATES = 200
+# Decoded story pages kept in memory, by story id, each with the version and build it came from: a view reads
+# the story's version (one indexed read) and decodes its stored page only when that changed.
+PAGE_MEMO_SIZE = 1024
+# Search results kept in memory, keyed by the query, its filters, the page and the newest article id (a new
+# article is a new key). 256 covers the popular queries of a busy reader site.
+SEARCH_MEMO_SIZE = 256
 SIGNUP_MODE_KEY = "signup_mode"  # "open" | "invite"
 _A = TypeVar("_A", Article, ArticleBrief)
 
@@ -76,6 +84,7 @@ class StoryArticle:
     is_new: bool = False
     saved: bool = False
     read: bool = False
+    excerpt: str = ""  # the start of the article's text
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +108,8 @@ class StoryView:
     picked: bool = False
     followed_entities: frozenset[str] = frozenset()
     following_story: bool = False
+    built_at: datetime | None = None  # when the stored page was built: the story page's Last-Modified
+    version: int = 0  # the story version the page shows
     origins: StoryOrigins | None = None
 
 
@@ -113,9 +124,10 @@ class ArticleView:
 @dataclass(frozen=True, slots=True)
 class SearchResults:
     query: str
-    articles: list[Article]
+    articles: list[SearchHit]
     stories: list[Story]
     outlets: dict[int, str] = field(default_factory=dict)
+    key: tuple[object, ...] = ()  # what the results were computed from (for caches of pages showing them)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +165,12 @@ class ReaderService:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._top_ttl = top_cache_ttl_s
         self._top_cache: tuple[float, list[rank.RankedStory], dict[str, list[rank.CoverageItem]]] | None = None
+        self.top_generation = 0  # counts rankings: a new ranking is a new key for what is cached from it
+        self._pages: Lru[tuple[int, datetime, story_pages.StoryPage, bool]] = Lru(PAGE_MEMO_SIZE)
+        self._origins: Lru[tuple[int, datetime, StoryOrigins]] = Lru(PAGE_MEMO_SIZE)
+        self._searches: Lru[SearchResults] = Lru(SEARCH_MEMO_SIZE)
         self._lock = threading.Lock()
+        self._ranking = threading.Lock()  # held by the one thread ranking top stories
         self._intake_lock = threading.Lock()
         self._pushes: GroupCommit[tuple[int, bytes, dict[str, str]], Delivery] | None = None
 
@@ -165,7 +182,7 @@ class ReaderService:
     def source_names(self) -> dict[int, str]:
         return {s.id: s.title or _host(s.site_url or s.url) or s.url for s in self.service.sources()}
 
-    def outlet_of(self, article: Article | ArticleBrief, names: dict[int, str]) -> str:
+    def outlet_of(self, article: Article | ArticleBrief | SearchHit, names: dict[int, str]) -> str:
         if article.publisher:
             return article.publisher
         for source_id in article.source_ids:
@@ -192,12 +209,25 @@ class ReaderService:
             cached = self._top_cache
             if cached is not None and time.monotonic() - cached[0] < self._top_ttl:
                 return cached[1], cached[2]
-        candidates = self.service.stories(limit=TOP_CANDIDATES)
-        coverage = self._coverage_items(self.accounts.coverage([s.id for s in candidates]))
-        ranked = rank.top_stories(candidates, coverage, self.now(), limit=TOP_CANDIDATES)
-        with self._lock:
-            self._top_cache = (time.monotonic(), ranked, coverage)
-        return ranked, coverage
+        # One thread ranks; while it does, the others answer with the ranking it replaces (if there is one)
+        # instead of ranking the same 400 candidates at once (the front page's p99 under load was that pile-up).
+        if not self._ranking.acquire(blocking=cached is None):
+            assert cached is not None
+            return cached[1], cached[2]
+        try:
+            with self._lock:
+                fresh = self._top_cache
+                if fresh is not None and fresh is not cached and time.monotonic() - fresh[0] < self._top_ttl:
+                    return fresh[1], fresh[2]
+            candidates = self.service.stories(limit=TOP_CANDIDATES)
+            coverage = self._coverage_items(self.accounts.coverage([s.id for s in candidates]))
+            ranked = rank.top_stories(candidates, coverage, self.now(), limit=TOP_CANDIDATES)
+            with self._lock:
+                self._top_cache = (time.monotonic(), ranked, coverage)
+                self.top_generation += 1
+            return ranked, coverage
+        finally:
+            self._ranking.release()
 
     def invalidate(self) -> None:
         with self._lock:
@@ -219,47 +249,80 @@ class ReaderService:
     def story(self, story_id: str) -> Story:
         return self.service.story(story_id)
 
+    def story_page(self, story_id: str) -> tuple[story_pages.StoryPage, bool]:
+        """The story's stored page (rebuilt first if the story changed since) and whether it is an editor pick.
+
+        One indexed read when the page is in memory already: picks bump the story's version too, so the
+        version and build of the stored page say whether what is in memory still holds.
+        """
+        storage = self.service.storage
+        memo = self._pages.get(story_id)
+        if memo is not None:  # check the version and build alone, without reading the stored page again
+            current = storage.story_with_page(story_id, with_payload=False)
+            held = memo[2].story.id == current.story.id and memo[:2] == (current.version, current.page and current.page.built_at)
+            if current.fresh and held:
+                return memo[2], memo[3]
+        current = storage.story_with_page(story_id)
+        page = story_pages.page_of(storage, self.accounts, current, now=self.now())
+        picked = self.accounts.is_picked(page.story.id)
+        self._pages.put(story_id, (page.version, page.built_at, page, picked))
+        return page, picked
+
     def story_view(self, story_id: str, user: User | None = None, *, with_comparison: bool = True) -> StoryView:
-        story = self.service.story(story_id)
-        articles = self.service.story_articles(story.id)
-        articles.sort(key=lambda a: (a.published_at or a.fetched_at or datetime.min.replace(tzinfo=UTC), a.id))
-        names = self.source_names()
-        briefs = {b.id: b for b in self.accounts.coverage([story.id]).get(story.id, [])}
+        page, picked = self.story_page(story_id)
+        return self.view_of(page, picked, user, with_comparison=with_comparison)
+
+    def view_of(
+        self, page: story_pages.StoryPage, picked: bool, user: User | None = None, *, with_comparison: bool = True
+    ) -> StoryView:
+        """The story page as ``user`` sees it (new since their last visit, saved, read, followed names)."""
+        story = page.story
         previous = None
-        picked = any(p.story_id == story.id for p in self.accounts.list_picks(limit=200))
         saved: set[int] = set()
         read: set[int] = set()
         followed: frozenset[str] = frozenset()
         following_story = False
         if user is not None:
             previous = self.accounts.visit_story(user.id, story.id, now=self.now())
-            ids = [a.id for a in articles]
+            ids = [a.id for a in page.articles]
             saved = self.accounts.saved_ids(user.id, ids)
             read = self.accounts.read_ids(user.id, ids)
             follows = self.accounts.list_follows(user.id)
             followed = frozenset(f.value.lower() for f in follows if f.kind == "entity")
             following_story = any(f.kind == "story" and f.value == story.id for f in follows)
         rows = []
-        for a in articles:
-            added = briefs[a.id].added_at if a.id in briefs else None
-            is_new = previous is not None and added is not None and added > previous
-            rows.append(StoryArticle(a, self.outlet_of(a, names), is_new, a.id in saved, a.id in read))
-        timeline = rank.coverage_bins([b.dated_at for b in briefs.values()])
-        related = rank.related_stories(story, self.service.stories(limit=RELATED_CANDIDATES))
+        for a in page.articles:
+            is_new = previous is not None and a.added_at is not None and a.added_at > previous
+            rows.append(StoryArticle(a.as_article(story.id), a.outlet, is_new, a.id in saved, a.id in read, a.excerpt))
+        comparison = None
+        if with_comparison and page.comparison is not None:
+            comparison = comparison_view(page.comparison, page.compared_outlets)
         return StoryView(
             story=story,
-            why=self.why(story),
+            why=page.why(self.now()),
             articles=rows,
-            comparison=self.comparison(story, articles, names) if with_comparison else None,
-            origins=self.origins(story, articles) if with_comparison else None,
-            timeline=timeline,
-            related=related,
+            comparison=comparison,
+            origins=self._page_origins(page) if with_comparison else None,
+            timeline=page.timeline,
+            related=page.related,
             previous_visit=previous,
             new_count=sum(r.is_new for r in rows),
             picked=picked,
             followed_entities=followed,
             following_story=following_story,
+            built_at=page.built_at,
+            version=page.version,
         )
+
+    def _page_origins(self, page: story_pages.StoryPage) -> StoryOrigins:
+        """``origins`` of the page's story, computed once per story version and build (labels are set with the
+        story's assignment, which bumps its version)."""
+        held = self._origins.get(page.story.id)
+        if held is not None and held[:2] == (page.version, page.built_at):
+            return held[2]
+        found = self.origins(page.story)
+        self._origins.put(page.story.id, (page.version, page.built_at, found))
+        return found
 
     def comparison(
         self, story: Story, articles: Sequence[Article] | None = None, names: dict[int, str] | None = None
@@ -341,7 +404,13 @@ class ReaderService:
             text = f'{text} "{entity.strip().replace(chr(34), " ")}"'.strip()
         if not text:
             return SearchResults(query=query, articles=[], stories=[])
-        found = self.service.storage.search(text, source_id=source_id, since=since, until=until, limit=limit, offset=offset)
+        # The newest article id is in the key: a new article is a new search. Source names and story headlines
+        # of the hits may lag by at most the ranking's TTL (the time bucket).
+        key = (text, source_id, since, until, limit, offset, self.service.storage.latest_article_id(), self._bucket())
+        cached = self._searches.get(key) if self._top_ttl > 0 else None
+        if cached is not None:
+            return replace(cached, query=query)
+        found = self.service.storage.search_hits(text, source_id=source_id, since=since, until=until, limit=limit, offset=offset)
         story_ids = list(dict.fromkeys(a.story_id for a in found if a.story_id))
         stories: list[Story] = []
         for story_id in story_ids[:10]:
@@ -350,7 +419,14 @@ class ReaderService:
             except NotFoundError:
                 continue
         names = self.source_names()
-        return SearchResults(query=query, articles=found, stories=stories, outlets={a.id: self.outlet_of(a, names) for a in found})
+        outlets = {a.id: self.outlet_of(a, names) for a in found}
+        results = SearchResults(query=query, articles=found, stories=stories, outlets=outlets, key=key)
+        self._searches.put(key, results)
+        return results
+
+    def _bucket(self) -> int:
+        """The current period of the ranking's TTL: part of cache keys for what may lag by that much."""
+        return int(time.monotonic() // self._top_ttl) if self._top_ttl > 0 else 0
 
     # -- sources ---------------------------------------------------------------------------------------------
 
@@ -632,10 +708,13 @@ class ReaderService:
         self.require_admin(actor)
         story = self.service.story(story_id)
         self.accounts.add_pick(story.id, picked_by=actor.id, note=(note or "").strip() or None, now=self.now())
+        self.service.storage.touch_story(story.id)  # its page shows the pick
 
     def unpick(self, actor: User, story_id: str) -> bool:
         self.require_admin(actor)
-        return self.accounts.remove_pick(story_id)
+        removed = self.accounts.remove_pick(story_id)
+        self.service.storage.touch_story(story_id)
+        return removed
 
     def picks(self, *, limit: int = 30) -> list[tuple[Pick, Story]]:
         out = []

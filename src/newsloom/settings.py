@@ -44,6 +44,10 @@ class Settings:
     max_poll_interval_s: int = field(default=24 * 3600, metadata={"help": "Longest adaptive poll interval of a feed."})
     default_poll_interval_s: int = field(default=3600, metadata={"help": "Poll interval of a new feed."})
     max_backoff_s: int = field(default=7 * 24 * 3600, metadata={"help": "Longest wait after repeated failures."})
+    parse_processes: int = field(
+        default=0,
+        metadata={"help": "Processes that parse feeds and extract pages while polling: 0 one per core for large polls, 1 none (in the polling process)."},
+    )
     fetch_article_pages: bool = field(default=True, metadata={"help": "Fetch the page of feed items that carry only a summary."})
     respect_robots: bool = field(default=True, metadata={"help": "Honour robots.txt for article pages."})
     queue_url: str = field(default="", metadata={"help": "Task-queue broker URL (redis://...); empty runs everything in-process."})
@@ -61,6 +65,10 @@ class Settings:
     secret_key: str = field(default="", metadata={"help": "Key for session cookies; generated into the data dir when empty."})
     open_signup: bool = field(default=True, metadata={"help": "Anyone may sign up (false: invite only)."})
     story_window_days: float = field(default=7.0, metadata={"help": "Days a story stays open for new articles."})
+    story_pages_at_ingest: bool = field(
+        default=True,
+        metadata={"help": "Build a story's page (comparison, timeline, related) when it changes; false: on its next view."},
+    )
     public_url: str = field(default="", metadata={"help": "The server's public base URL (https://news.example.org); empty: unknown, so no WebSub subscriptions and e-mails carry no links."})
     websub_lease_s: int = field(default=10 * 24 * 3600, metadata={"help": "WebSub lease asked of hubs (they may grant another); renewed before it ends."})
     websub_safety_poll_s: int = field(default=24 * 3600, metadata={"help": "Poll interval of a feed whose hub pushes its items (a safety poll)."})

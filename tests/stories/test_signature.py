@@ -28,6 +28,9 @@ def test_event_day_resolves_weekdays_relative_days_and_dates_against_publication
     assert event_day("He was killed on Jan. 4 outside his home.", date(2017, 1, 10)) == _day(date(2017, 1, 4))
     assert event_day("Shot on February 30, said nobody; then on Sunday.", monday) == _day(date(2016, 11, 20))
     assert event_day("No day is given here at all.", monday) is None
+    # at the ends of the calendar there is no such day: no event day, no crash
+    assert event_day("It happened Friday, then on Dec. 31.", date.max) == _day(date(9999, 12, 31))
+    assert event_day("It happened yesterday or on Monday.", date.min) == _day(date(1, 1, 1))
 
 
 def test_signature_reads_streets_names_place_ages() -> None:

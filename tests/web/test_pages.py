@@ -24,6 +24,10 @@ def test_security_headers_and_csrf_cookie(client: TestClient) -> None:
     csp = response.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "object-src 'none'" in csp
     assert response.headers["x-content-type-options"] == "nosniff"
+    # The front page carries no form for an anonymous visitor, hence no token and no cookie (it stays cacheable);
+    # the sign-in page does.
+    assert "set-cookie" not in response.headers
+    response = client.get("/signin")
     cookie = response.headers["set-cookie"]
     assert "nl_csrf=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie.replace("samesite", "SameSite")
 

@@ -103,8 +103,16 @@ class Intake:
         self.originality = OriginalityIndex()
         self.engine = StoryEngine(EngineConfig(window_days=settings.story_window_days), new_story_id=story_id_for)
         self._unassigned: list[int] = []
+        self._pages_due: set[str] = set()  # stories changed by assign_many whose pages are not rebuilt yet
         if not store_only:
             self._rebuild(now or datetime.now(UTC))
+
+    def reset(self, *, now: datetime) -> None:
+        """Rebuild the indexes from the database: after a rolled-back transaction they no longer match it."""
+        self.near_duplicates = NearDuplicateIndex()
+        self.engine = StoryEngine(EngineConfig(window_days=self.settings.story_window_days), new_story_id=story_id_for)
+        self._unassigned = []
+        self._rebuild(now)
 
     def _rebuild(self, now: datetime) -> None:
         since = now - timedelta(days=self.settings.story_window_days)
@@ -145,7 +153,9 @@ class Intake:
             stored = self.store(extracted, source_id=source_id, guid=guid, now=now)
             if stored.article is None or not stored.created:
                 return stored
-            return self.assign(stored.article, now=now)
+            result = self.assign_many([stored.article], now=now)[0]
+        self.refresh_story_pages(now=now)
+        return result
 
     def store(
         self,
@@ -188,8 +198,11 @@ class Intake:
 
         Runs once per article: an article that already has a story is returned as it is, so a repeated
         delivery (a queue retry) changes nothing. Callers must serialise calls (one assigning consumer).
+        Call it outside any ``transaction()`` block: it builds the pages of the stories it changed after its commit.
         """
-        return self.assign_many([article], now=now)[0]
+        result = self.assign_many([article], now=now)[0]
+        self.refresh_story_pages(now=now)
+        return result
 
     def assign_many(self, articles: Iterable[Article], *, now: datetime) -> list[IntakeResult]:
         """``assign`` for a batch, in order, in one transaction: the queue assigner's unit of work.
@@ -201,6 +214,9 @@ class Intake:
         the batch never reaches the database. One result per article given, in order; an article that has a
         story already is returned unchanged, one given twice is assigned once. On any error nothing is
         written, and the indexes no longer match the database: rebuild them (as after a failed ``assign``).
+
+        The touched stories' pages are not built here (this may run inside the caller's transaction): call
+        ``refresh_story_pages`` once the transaction has committed.
         """
         batch = list(articles)
         with self.storage.transaction():
@@ -240,6 +256,7 @@ class Intake:
             for story in saved.values():
                 self.storage.save_story(story, now=now)
             notify_story_changes(self.storage, saved, members, assigned, merged_away, created, self.engine.resolve, now)
+        self._pages_due.update(touched)
         results = []
         for article in batch:
             if article.story_id is not None:
@@ -249,6 +266,19 @@ class Intake:
             stored = replace(article, story_id=final[article.id], original_id=original_id)
             results.append(IntakeResult(stored, True, original_id=original_id, story_id=final[article.id]))
         return results
+
+    def refresh_story_pages(self, *, now: datetime) -> int:
+        """Build and store the pages of the stories changed since the last call (after their commit).
+
+        With ``story_pages_at_ingest`` off, the pages are only built on their next view. Returns how many.
+        """
+        due, self._pages_due = self._pages_due, set()
+        if not due or not self.settings.story_pages_at_ingest:
+            return 0
+        from newsloom.storage.accounts_store import SqlAccountStore
+        from newsloom.story_pages import refresh_story_pages
+
+        return refresh_story_pages(self.storage, SqlAccountStore.for_storage(self.storage), sorted(due), now=now)
 
     def accept_many(
         self, items: Iterable[ExtractedArticle], *, source_id: int | None = None, now: datetime

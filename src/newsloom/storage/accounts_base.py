@@ -216,6 +216,9 @@ class AccountStorage(Protocol):
     def list_picks(self, *, limit: int = 50) -> list[Pick]:
         """Picks, most recent first."""
 
+    def is_picked(self, story_id: str) -> bool:
+        """True if the story is an editor pick (one primary-key look-up)."""
+
     def get_setting(self, key: str) -> str | None:
         """An application setting changed by an admin, or None when never set."""
 

@@ -390,6 +390,11 @@ class SqlAccountStore:
             rows = connection.execute(statement).mappings().all()
         return [Pick(story_id=r["story_id"], picked_at=r["picked_at"], picked_by=r["picked_by"], note=r["note"]) for r in rows]
 
+    def is_picked(self, story_id: str) -> bool:
+        statement = sa.select(editor_picks.c.story_id).where(editor_picks.c.story_id == story_id)
+        with self._connect("reading a pick") as connection:
+            return connection.execute(statement).first() is not None
+
     def get_setting(self, key: str) -> str | None:
         with self._connect("reading a setting") as connection:
             value = connection.execute(sa.select(app_settings.c.value).where(app_settings.c.key == key)).scalar()

@@ -36,11 +36,52 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from newsloom.stories.originality import OriginalityKind, OriginalityLabel
 from newsloom.types import Article, NewArticle, Source, Story
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPage:
+    """A story's page data as ``newsloom.story_pages`` built it for ``story_version`` of the story."""
+
+    story_version: int
+    payload: str  # JSON, owned by newsloom.story_pages
+    built_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoryWithPage:
+    """A story, its current version, and its stored page (None when never built)."""
+
+    story: Story
+    version: int
+    page: StoredPage | None
+
+    @property
+    def fresh(self) -> bool:
+        """True when the stored page was built from this very version of the story."""
+        return self.page is not None and self.page.story_version == self.version
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One search result: what a result list shows, without the article's full text and HTML."""
+
+    id: int
+    title: str | None
+    url: str | None
+    publisher: str | None
+    published_at: datetime | None
+    fetched_at: datetime | None
+    dated_at: datetime
+    story_id: str | None
+    original_id: int | None
+    snippet: str
+    source_ids: tuple[int, ...] = ()
 
 
 class Storage(Protocol):
@@ -158,6 +199,13 @@ class Storage(Protocol):
     def count_articles(self) -> int:
         """How many articles are stored."""
 
+    def latest_article_id(self) -> int:
+        """The highest article id (0 when there is none): it changes whenever an article is stored.
+
+        One look-up at the end of the primary key, however many articles there are: caches of results that
+        new articles could change (searches) use it as part of their key.
+        """
+
     def unassigned_article_ids(self, limit: int) -> list[int]:
         """Ids of up to ``limit`` articles stored without a story, lowest (earliest stored) first.
 
@@ -189,6 +237,30 @@ class Storage(Protocol):
     def count_stories(self) -> int:
         """How many stories are stored (redirects not counted)."""
 
+    # -- story pages -----------------------------------------------------------------------------------------
+
+    def story_with_page(self, story_id: str, *, with_payload: bool = True) -> StoryWithPage:
+        """The story (following redirects, as ``get_story``), its version and its stored page, in one read.
+
+        ``with_payload=False`` leaves the page's ``payload`` empty (a cheaper read, for callers that hold the
+        page already and only check its version and ``built_at``).
+
+        The version changes with every write that changes what the story's page shows: ``save_story``,
+        ``set_story`` (for the story and the stories the articles left), ``set_original``, a new source link
+        (``add_article`` of a known article, ``link_source``), ``merge_stories`` and ``touch_story``.
+        ``NotFoundError`` as ``get_story``.
+        """
+
+    def save_story_page(self, story_id: str, story_version: int, payload: str, *, now: datetime) -> datetime:
+        """Store the page built from ``story_version``; returns its ``built_at``.
+
+        ``built_at`` is ``now`` rounded up to a whole second, and always at least one second after the story's
+        previous page: it only increases, so an HTTP ``Last-Modified`` taken from it changes with each page.
+        """
+
+    def touch_story(self, story_id: str) -> None:
+        """Bump the story's version (something its page shows changed elsewhere: an editor pick). Unknown: no-op."""
+
     # -- search ----------------------------------------------------------------------------------------------
 
     def search(
@@ -207,6 +279,17 @@ class Storage(Protocol):
         error: one with nothing searchable in it (empty, only punctuation) returns no articles.
         """
 
+    def search_hits(
+        self,
+        query: str,
+        *,
+        source_id: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> list[SearchHit]:
+        """``search``, as result-list records with the stored snippet instead of whole articles (same order)."""
     # -- originality -----------------------------------------------------------------------------------------
 
     def set_originality(self, labels: Mapping[int, OriginalityLabel]) -> None:

@@ -38,6 +38,20 @@ def dated_at(article: NewArticle, now: datetime) -> datetime:
     return min(when, now)
 
 
+# Characters of text kept as the search snippet: two lines of a result list.
+SNIPPET_CHARS = 240
+
+
+def snippet_of(text: str) -> str:
+    """The start of ``text`` on one line, at most SNIPPET_CHARS, cut at a word boundary (with an ellipsis)."""
+    flat = " ".join(text.split())
+    if len(flat) <= SNIPPET_CHARS:
+        return flat
+    cut = flat[:SNIPPET_CHARS]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > SNIPPET_CHARS // 2 else cut).rstrip(" ,;:.") + "…"
+
+
 def article_values(article: NewArticle, now: datetime) -> dict[str, Any]:
     """Column values for inserting ``article`` first stored at ``now``."""
     values: dict[str, Any] = {name: without_nul(getattr(article, name)) for name in NEW_ARTICLE_FIELDS}
@@ -46,6 +60,7 @@ def article_values(article: NewArticle, now: datetime) -> dict[str, Any]:
     values["is_article"] = bool(getattr(article, "is_article", True))
     values["dated_at"] = dated_at(article, now)
     values["added_at"] = now
+    values["snippet"] = snippet_of(values["text"])
     return values
 
 

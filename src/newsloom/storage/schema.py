@@ -79,6 +79,7 @@ sources = sa.Table(
     sa.Column("next_poll_at", UTCDateTime, index=True),
     sa.Column("poll_interval_s", sa.Integer, nullable=False, server_default="3600"),
     sa.Column("created_at", UTCDateTime),
+    sa.Column("feed_digest", sa.String(64)),  # of the last feed body parsed: an unchanged body is not parsed again
 )
 
 articles = sa.Table(
@@ -106,6 +107,9 @@ articles = sa.Table(
     # One indexed column lets newest-first listings and since/until filters use a single index.
     sa.Column("dated_at", UTCDateTime, nullable=False, index=True),
     sa.Column("added_at", UTCDateTime, nullable=False),
+    # The start of the text, cut at a word boundary when stored (rows.snippet_of): search results show it
+    # without reading the full text and HTML of every hit.
+    sa.Column("snippet", sa.Text),
 )
 
 article_sources = sa.Table(
@@ -132,6 +136,9 @@ stories = sa.Table(
     sa.Column("syndicated_count", sa.Integer, nullable=False, server_default="0"),
     sa.Column("entities", sa.JSON, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    # Bumped by every write that changes what the story's page shows (the story row, its articles, their
+    # originals and sources): a stored page built from an older version is rebuilt before it is served.
+    sa.Column("version", sa.Integer, nullable=False, server_default="0"),
 )
 
 story_redirects = sa.Table(
@@ -139,6 +146,17 @@ story_redirects = sa.Table(
     metadata,
     sa.Column("old_id", sa.String(64), primary_key=True),
     sa.Column("new_id", sa.String(64), nullable=False, index=True),
+)
+
+# A story's page data (coverage, comparison, timeline, related stories) as built for ``story_version``; see
+# newsloom.story_pages. ``built_at`` only ever increases, by whole seconds, so it can serve as Last-Modified.
+story_pages = sa.Table(
+    "story_pages",
+    metadata,
+    sa.Column("story_id", sa.String(64), primary_key=True),
+    sa.Column("story_version", sa.Integer, nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("built_at", UTCDateTime, nullable=False),
 )
 
 

@@ -6,16 +6,18 @@ Engine differences are confined to ``engine.py`` (connection set-up), ``search.p
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 from newsloom.errors import InputError, NotFoundError, StorageError
 from newsloom.storage import originality_sql, search
+from newsloom.storage.base import SearchHit, StoredPage, StoryWithPage
 from newsloom.storage.engine import SQLITE_BEGIN_OPTION, dialect_insert, wrap_errors
 from newsloom.storage.rows import (
     article_from_row,
@@ -26,7 +28,7 @@ from newsloom.storage.rows import (
     story_values,
     without_nul,
 )
-from newsloom.storage.schema import article_sources, articles, sources, stories, story_redirects
+from newsloom.storage.schema import article_sources, articles, sources, stories, story_pages, story_redirects
 from newsloom.stories.originality import OriginalityKind, OriginalityLabel
 from newsloom.types import Article, NewArticle, Source, Story
 
@@ -53,6 +55,26 @@ _ARTICLE_BY_URL_OR_HASH = (
     .order_by(sa.case((articles.c.canonical_url == sa.bindparam("url"), 0), else_=1), articles.c.id)
     .limit(1)
 )
+_BUMP_STORY_OF_ARTICLE = (
+    sa.update(stories)
+    .where(stories.c.id == sa.select(articles.c.story_id).where(articles.c.id == sa.bindparam("article_id")).scalar_subquery())
+    .values(version=stories.c.version + 1)
+)
+_LATEST_ARTICLE_ID = sa.select(sa.func.coalesce(sa.func.max(articles.c.id), 0))
+_STORY_WITH_PAGE = (
+    sa.select(stories, story_pages.c.story_version, story_pages.c.payload, story_pages.c.built_at)
+    .select_from(stories.outerjoin(story_pages, story_pages.c.story_id == stories.c.id))
+    .where(stories.c.id == sa.bindparam("story_id"))
+)
+_STORY_WITH_PAGE_VERSION = (
+    sa.select(stories, story_pages.c.story_version, sa.literal("").label("payload"), story_pages.c.built_at)
+    .select_from(stories.outerjoin(story_pages, story_pages.c.story_id == stories.c.id))
+    .where(stories.c.id == sa.bindparam("story_id"))
+)
+_HIT_COLUMNS = (
+    articles.c.id, articles.c.title, articles.c.url, articles.c.publisher, articles.c.published_at,
+    articles.c.fetched_at, articles.c.dated_at, articles.c.story_id, articles.c.original_id, articles.c.snippet,
+)  # fmt: skip
 
 
 class SqlStorage:
@@ -217,7 +239,10 @@ class SqlStorage:
 
     def _link(self, connection: sa.Connection, article_id: int, source_id: int, guid: str | None, now: datetime) -> bool:
         values = {"article_id": article_id, "source_id": source_id, "guid": without_nul(guid), "first_seen_at": now}
-        return connection.execute(self._insert_link, values).first() is not None
+        created = connection.execute(self._insert_link, values).first() is not None
+        if created:  # one more outlet on the article's story page
+            connection.execute(_BUMP_STORY_OF_ARTICLE, {"article_id": article_id})
+        return created
 
     def link_source(self, article_id: int, source_id: int, *, guid: str | None = None, now: datetime) -> bool:
         with self.connection("linking an article to a source", write=True) as connection:
@@ -243,7 +268,12 @@ class SqlStorage:
 
     def _records(self, connection: sa.Connection, rows: Sequence[sa.RowMapping]) -> list[Article]:
         """Article records for these rows, with the ids of their sources fetched in one more query."""
-        links: dict[int, list[int]] = {row["id"]: [] for row in rows}
+        links = self._source_ids(connection, [row["id"] for row in rows])
+        return [article_from_row(row, tuple(links[row["id"]])) for row in rows]
+
+    def _source_ids(self, connection: sa.Connection, article_ids: Sequence[int]) -> dict[int, list[int]]:
+        """The ids of the sources of each article, first delivery first."""
+        links: dict[int, list[int]] = {article_id: [] for article_id in article_ids}
         for chunk in _chunks(list(links), IN_CHUNK):
             link_rows = connection.execute(
                 sa.select(article_sources.c.article_id, article_sources.c.source_id)
@@ -252,7 +282,7 @@ class SqlStorage:
             )
             for article_id, source_id in link_rows:
                 links[article_id].append(source_id)
-        return [article_from_row(row, tuple(links[row["id"]])) for row in rows]
+        return links
 
     def get_article(self, article_id: int) -> Article:
         with self.connection("reading an article") as connection:
@@ -283,6 +313,7 @@ class SqlStorage:
             statement = sa.update(articles).where(articles.c.id == article_id).values(original_id=original_id)
             if not connection.execute(statement).rowcount:
                 raise NotFoundError(f"no article with id {article_id}")
+            connection.execute(_BUMP_STORY_OF_ARTICLE, {"article_id": article_id})
 
     def _require_articles(self, connection: sa.Connection, article_ids: Sequence[int]) -> None:
         found: set[int] = set()
@@ -297,6 +328,9 @@ class SqlStorage:
         with self.connection("assigning articles to a story", write=True) as connection:
             self._require_articles(connection, wanted)
             for chunk in _chunks(wanted, IN_CHUNK):
+                left = sa.select(articles.c.story_id).where(articles.c.id.in_(chunk), articles.c.story_id.is_not(None))
+                bump = sa.update(stories).where(sa.or_(stories.c.id == story_id, stories.c.id.in_(left)))
+                connection.execute(bump.values(version=stories.c.version + 1))
                 connection.execute(sa.update(articles).where(articles.c.id.in_(chunk)).values(story_id=story_id))
 
     def list_articles(
@@ -338,6 +372,10 @@ class SqlStorage:
         with self.connection("counting articles") as connection:
             return int(connection.execute(sa.select(sa.func.count()).select_from(articles)).scalar_one())
 
+    def latest_article_id(self) -> int:
+        with self.connection("reading the newest article id") as connection:
+            return int(connection.execute(_LATEST_ARTICLE_ID).scalar_one())
+
     def unassigned_article_ids(self, limit: int) -> list[int]:
         # story_id is indexed (NULLs included in both engines' B-trees), so this reads only the unassigned rows.
         statement = sa.select(articles.c.id).where(articles.c.story_id.is_(None)).order_by(articles.c.id).limit(limit)
@@ -361,9 +399,9 @@ class SqlStorage:
     def save_story(self, story: Story, *, now: datetime) -> None:
         values = story_values(story, now)
         statement = self._insert(stories).values(**values)
-        statement = statement.on_conflict_do_update(
-            index_elements=[stories.c.id], set_={name: value for name, value in values.items() if name != "id"}
-        )
+        changes: dict[str, Any] = {name: value for name, value in values.items() if name != "id"}
+        changes["version"] = stories.c.version + 1
+        statement = statement.on_conflict_do_update(index_elements=[stories.c.id], set_=changes)
         with self.connection("saving a story", write=True) as connection:
             connection.execute(statement)
 
@@ -400,6 +438,9 @@ class SqlStorage:
             # A story id that comes back to life must not stay redirected away from itself.
             connection.execute(sa.delete(story_redirects).where(story_redirects.c.old_id == into_id))
             connection.execute(sa.delete(stories).where(stories.c.id == old_id))
+            connection.execute(sa.delete(story_pages).where(story_pages.c.story_id == old_id))
+            bump = sa.update(stories).where(stories.c.id == into_id).values(version=stories.c.version + 1)
+            connection.execute(bump)
 
     def list_stories(self, *, since: datetime | None = None, limit: int = 50, offset: int = 0) -> list[Story]:
         statement = (
@@ -418,6 +459,50 @@ class SqlStorage:
         with self.connection("counting stories") as connection:
             return int(connection.execute(sa.select(sa.func.count()).select_from(stories)).scalar_one())
 
+    # -- story pages -----------------------------------------------------------------------------------------
+
+    def story_with_page(self, story_id: str, *, with_payload: bool = True) -> StoryWithPage:
+        statement = _STORY_WITH_PAGE if with_payload else _STORY_WITH_PAGE_VERSION
+        with self.connection("reading a story page") as connection:
+            wanted = story_id
+            for _ in range(MAX_REDIRECT_HOPS):
+                row = connection.execute(statement, {"story_id": wanted}).mappings().first()
+                if row is not None:
+                    page = None
+                    if row["story_version"] is not None:
+                        page = StoredPage(row["story_version"], row["payload"], row["built_at"])
+                    return StoryWithPage(story_from_row(row), int(row["version"]), page)
+                target = connection.execute(
+                    sa.select(story_redirects.c.new_id).where(story_redirects.c.old_id == wanted)
+                ).scalar()
+                if target is None:
+                    break
+                wanted = target
+        raise NotFoundError(f"no story with id {story_id}")
+
+    def save_story_page(self, story_id: str, story_version: int, payload: str, *, now: datetime) -> datetime:
+        built_at = now.replace(microsecond=0) + timedelta(seconds=math.ceil(now.microsecond / 1e6))
+        with self.connection("saving a story page", write=True) as connection:
+            previous = connection.execute(
+                sa.select(story_pages.c.built_at).where(story_pages.c.story_id == story_id)
+            ).scalar()
+            if previous is not None:
+                built_at = max(built_at, previous + timedelta(seconds=1))
+            values = {"story_id": story_id, "story_version": story_version, "payload": without_nul(payload),
+                      "built_at": built_at}  # fmt: skip
+            statement = self._insert(story_pages).values(**values)
+            connection.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[story_pages.c.story_id], set_={k: v for k, v in values.items() if k != "story_id"}
+                )
+            )
+        return built_at
+
+    def touch_story(self, story_id: str) -> None:
+        bump = sa.update(stories).where(stories.c.id == story_id).values(version=stories.c.version + 1)
+        with self.connection("touching a story", write=True) as connection:
+            connection.execute(bump)
+
     # -- search ----------------------------------------------------------------------------------------------
 
     def search(
@@ -430,6 +515,46 @@ class SqlStorage:
         limit: int = 20,
         offset: int = 0,
     ) -> list[Article]:
+        statement = self._search_statement(query, (articles,), source_id=source_id, since=since, until=until,
+                                           limit=limit, offset=offset)  # fmt: skip
+        if statement is None:
+            return []
+        with self.connection("searching articles") as connection:
+            return self._articles(connection, statement)
+
+    def search_hits(
+        self,
+        query: str,
+        *,
+        source_id: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> list[SearchHit]:
+        statement = self._search_statement(query, _HIT_COLUMNS, source_id=source_id, since=since, until=until,
+                                           limit=limit, offset=offset)  # fmt: skip
+        if statement is None:
+            return []
+        with self.connection("searching articles") as connection:
+            rows = connection.execute(statement).mappings().all()
+            links = self._source_ids(connection, [row["id"] for row in rows])
+        return [
+            SearchHit(**{**row, "snippet": row["snippet"] or "", "source_ids": tuple(links[row["id"]])})
+            for row in rows
+        ]
+
+    def _search_statement(
+        self,
+        query: str,
+        columns: Sequence[Any],
+        *,
+        source_id: int | None,
+        since: datetime | None,
+        until: datetime | None,
+        limit: int,
+        offset: int,
+    ) -> sa.Select[Any] | None:
         def restrict(candidates: sa.Select[Any]) -> sa.Select[Any]:
             return _filtered(candidates, source_id=source_id, since=since, until=until)
 
@@ -437,16 +562,14 @@ class SqlStorage:
         cap = max(search.RANKED_CANDIDATES, offset + limit)
         ranked = search.ranked_matches(self._dialect, query, restrict=restrict, cap=cap)
         if ranked is None:
-            return []
-        statement = (
-            sa.select(articles)
+            return None
+        return (
+            sa.select(*columns)
             .select_from(articles.join(ranked, ranked.c.id == articles.c.id))
             .order_by(ranked.c.score.asc(), articles.c.id.desc())
             .limit(limit)
             .offset(offset)
         )
-        with self.connection("searching articles") as connection:
-            return self._articles(connection, statement)
 
     # -- originality (SQL in originality_sql.py) -------------------------------------------------------------
 

@@ -165,21 +165,21 @@ def event_day(text: str, published: date) -> int | None:
     would be in the future) in the lead."""
     for match in _WHEN_RE.finditer(text[:EVENT_DAY_CHARS]):
         weekday, relative, month, day = match.groups()
-        if weekday:
-            back = (published.weekday() - _WEEKDAYS.index(weekday.lower())) % 7
-            # the day after the publication date is that day, not six days before: dates are often the
-            # day (in another time zone) before a late report's event ("early Friday" dated Thursday)
-            resolved = published - timedelta(days=back) if back < 6 else published + timedelta(days=1)
-        elif relative:
-            resolved = published + timedelta(days=_RELATIVE[relative.lower()])
-        else:
-            number = int(day)
-            try:
+        try:
+            if weekday:
+                back = (published.weekday() - _WEEKDAYS.index(weekday.lower())) % 7
+                # the day after the publication date is that day, not six days before: dates are often the
+                # day (in another time zone) before a late report's event ("early Friday" dated Thursday)
+                resolved = published - timedelta(days=back) if back < 6 else published + timedelta(days=1)
+            elif relative:
+                resolved = published + timedelta(days=_RELATIVE[relative.lower()])
+            else:
+                number = int(day)
                 resolved = date(published.year, _MONTH_NUMBER[month.lower()], number)
                 if (resolved - published).days > _FUTURE_SLACK_DAYS:
                     resolved = date(published.year - 1, resolved.month, number)
-            except ValueError:  # "May 35", "February 30": no day
-                continue
+        except (ValueError, OverflowError):  # "May 35", "February 30", or a day before year 1 / after 9999
+            continue
         return (resolved - _EPOCH).days
     return None
 

@@ -19,6 +19,7 @@ from newsloom.errors import AuthError
 from newsloom.reader_service import ReaderService
 from newsloom.service import ORIGINALITY_DAYS
 from newsloom.storage.accounts_base import ArticleBrief, User
+from newsloom.storage.base import SearchHit
 from newsloom.stories.originality import OriginalityLabel, OutletShare, share_text
 from newsloom.types import Article, Source, Story
 from newsloom.web.csp import swagger_ui_page
@@ -68,6 +69,7 @@ class ArticleOut(BaseModel):
     story_id: str | None
     original_id: int | None
     text: str | None = None
+    snippet: str | None = None  # in search results: the start of the text
     originality: LabelOut | None = None
 
     @classmethod
@@ -76,6 +78,11 @@ class ArticleOut(BaseModel):
                    published_at=a.published_at, story_id=a.story_id, original_id=a.original_id,
                    text=a.text if full else None,
                    originality=LabelOut(kind=label.kind, wire=label.wire, copied_from=label.copied_from) if label else None)  # fmt: skip
+
+    @classmethod
+    def hit(cls, h: SearchHit) -> ArticleOut:
+        return cls(id=h.id, title=h.title, url=h.url, publisher=h.publisher, published_at=h.published_at,
+                   story_id=h.story_id, original_id=h.original_id, snippet=h.snippet)  # fmt: skip
 
     @classmethod
     def brief(cls, a: ArticleBrief) -> ArticleOut:
@@ -225,7 +232,7 @@ def create_api(reader: ReaderService) -> FastAPI:
 
     @api.get("/stories/{story_id}/comparison", summary="What outlets agree on, what only one has, where they differ")
     def comparison(story_id: str, r: ReaderService = Depends(get_reader)) -> dict[str, Any]:
-        view = r.comparison(r.story(story_id))
+        view = r.story_view(story_id).comparison
         if view is None:
             return {"story_id": story_id, "comparison": None, "agree": [], "only_here": [], "differs": []}
         return {"story_id": story_id, "agree": view.agree, "only_here": view.only_here, "differs": view.differs,
@@ -253,7 +260,7 @@ def create_api(reader: ReaderService) -> FastAPI:
         until = until.replace(tzinfo=UTC) if until and until.tzinfo is None else until
         found = r.search(q, source_id=source_id, since=since, until=until, entity=entity, limit=limit + 1, offset=offset)
         return SearchOut(
-            query=q, articles=[ArticleOut.of(a) for a in found.articles[:limit]],
+            query=q, articles=[ArticleOut.hit(a) for a in found.articles[:limit]],
             stories=[StoryOut.of(s) for s in found.stories], limit=limit, offset=offset,
             next_offset=offset + limit if len(found.articles) > limit else None,
         )  # fmt: skip

@@ -14,8 +14,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from newsloom.apps_service import AppService
 from newsloom.errors import (
@@ -26,17 +26,19 @@ from newsloom.errors import (
     NotFoundError,
     RateLimitedError,
 )
+from newsloom.lru import Lru
 from newsloom.notify_service import NotifyService
 from newsloom.reader_service import ReaderService
 from newsloom.service import Service
 from newsloom.settings import Settings
 from newsloom.web import auth, feeds, notify_pages, pages, websub
 from newsloom.web.api import create_api
+from newsloom.web.caching import PER_BROWSER_FLAG, HttpCache
 from newsloom.web.csp import CONTENT_SECURITY_POLICY
 from newsloom.web.csrf import CSRF_COOKIE, ensure_csrf_token, set_csrf_cookie
 from newsloom.web.fever import create_fever
 from newsloom.web.greader import create_greader
-from newsloom.web.render import STATIC_DIR, render
+from newsloom.web.render import RENDERED_MEMO_SIZE, STATIC_DIR, render
 
 # uvicorn closes an idle keep-alive connection after 5 s, the very idle time after which httpx (and other
 # clients) stop reusing one: a request sent at that moment meets a closing socket and fails (bench/load.py saw
@@ -60,21 +62,51 @@ def load_secret_key(settings: Settings) -> str:
     return key
 
 
-class SecurityHeaders(BaseHTTPMiddleware):
-    """Security headers on every response, and the CSRF cookie for browsers that have none yet."""
+# Headers every response gets unless the route set its own (the API docs page sets the same policy plus the
+# hash of its one inline script).
+SECURITY_HEADERS = (
+    ("content-security-policy", CONTENT_SECURITY_POLICY),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "same-origin"),
+    ("x-frame-options", "DENY"),
+    ("permissions-policy", "camera=(), microphone=(), geolocation=()"),
+)
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+
+class SecurityHeaders:
+    """Security headers on every response, and the CSRF cookie for browsers that have none yet.
+
+    A plain ASGI middleware: Starlette's BaseHTTPMiddleware runs each response through extra tasks and
+    streams, which cost about as much as the health check itself.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        scope.setdefault("state", {})
+        request = Request(scope)
         token, is_new = ensure_csrf_token(request)
-        response = await call_next(request)
-        # setdefault: the API docs page sets the same policy plus the hash of its one inline script.
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        if is_new and CSRF_COOKIE not in response.headers.get("set-cookie", ""):
-            set_csrf_cookie(response, token, secure=request.url.scheme == "https")
-        return response
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS:
+                    if name not in headers:
+                        headers[name] = value
+                # Only pages that carry the token need the cookie; the others stay free of Set-Cookie, so
+                # that a shared cache may keep them (web/caching.py).
+                per_browser = bool(getattr(request.state, PER_BROWSER_FLAG, False))
+                if is_new and per_browser and CSRF_COOKIE not in headers.get("set-cookie", ""):
+                    cookie = Response()
+                    set_csrf_cookie(cookie, token, secure=request.url.scheme == "https")
+                    headers.append("set-cookie", cookie.headers["set-cookie"])
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 class CollapseLeadingSlashes:
@@ -147,10 +179,12 @@ def create_app(reader: ReaderService) -> FastAPI:
     """The whole web app around ``reader``."""
     app = FastAPI(title="newsloom", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.reader = reader
+    app.state.rendered = Lru(RENDERED_MEMO_SIZE)  # render.render_shared
     apps = AppService(reader)
     app.state.apps = apps
     app.state.notify = NotifyService(reader)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(HttpCache)  # outside SecurityHeaders: it sees the final headers, Set-Cookie included
     app.add_middleware(CollapseLeadingSlashes)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

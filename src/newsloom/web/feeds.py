@@ -117,7 +117,7 @@ def story_feed(request: Request, story_id: str) -> Response:
         Entry(id=f"{base}/article/{row.article.id}", title=row.article.title or "(untitled)",
               link=_article_link(base, row.article.id, row.article.url),
               updated=row.article.published_at or row.article.fetched_at or _EPOCH,
-              summary=row.article.text[:400], author=row.outlet)
+              summary=row.excerpt, author=row.outlet)
         for row in reversed(view.articles)
     ]  # fmt: skip
     return _atom(build_atom(feed_id=f"{base}/story/{view.story.id}", title=f"newsloom: {view.story.headline}",

@@ -6,6 +6,7 @@ and read buttons swap in place (the partial templates under ``templates/partials
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -17,13 +18,15 @@ from newsloom.reader_service import ReaderService
 from newsloom.service import ORIGINALITY_DAYS
 from newsloom.storage.accounts_base import User
 from newsloom.web.auth import optional_user, reader_of, redirect, require_admin, require_user, safe_next
+from newsloom.web.caching import http_date
 from newsloom.web.chart import coverage_chart
 from newsloom.web.csrf import verify_csrf
-from newsloom.web.render import render
+from newsloom.web.render import render, render_shared
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])
 
 PAGE_SIZE = 30
+MAX_SEARCH_PAGE = 100
 
 
 def is_htmx(request: Request) -> bool:
@@ -42,21 +45,32 @@ def parse_day(value: str | None, *, end: bool = False) -> datetime | None:
 
 
 @router.get("/")
-def top(request: Request, page: int = Query(1, ge=1, le=1000)) -> Response:
+def top(request: Request, page: int = Query(1, ge=1, le=1000), q: str = "") -> Response:
+    if q.strip():  # the front page's search box, as a search engine would send it
+        return search(request, q=q, page=min(page, MAX_SEARCH_PAGE))
     reader = reader_of(request)
     ranked = reader.top_stories(limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
-    return render(request, "top.html", {"ranked": ranked[:PAGE_SIZE], "page": page, "more": len(ranked) > PAGE_SIZE,
-                                        "title": "Top stories"})  # fmt: skip
+    return render_shared(request, "top.html", ("top", reader.top_generation),
+                         lambda: {"ranked": ranked[:PAGE_SIZE], "page": page, "more": len(ranked) > PAGE_SIZE,
+                                  "title": "Top stories"})  # fmt: skip
 
 
 @router.get("/story/{story_id}")
 def story(request: Request, story_id: str) -> Response:
     reader = reader_of(request)
+    page, picked = reader.story_page(story_id)
+    if page.story.id != story_id:  # merged into another story: one canonical address
+        return redirect(f"/story/{page.story.id}")
     user = optional_user(request)
-    view = reader.story_view(story_id, user)
-    if view.story.id != story_id:  # merged into another story: one canonical address
-        return redirect(f"/story/{view.story.id}")
-    return render(request, "story.html", {"view": view, "chart": coverage_chart(view.timeline), "title": view.story.headline})
+
+    def context() -> dict[str, object]:
+        view = reader.view_of(page, picked, user)
+        return {"view": view, "chart": coverage_chart(view.timeline), "title": view.story.headline}
+
+    response = render_shared(request, "story.html", ("story", page.version, page.built_at), context)
+    if user is None:  # a reader's own page also changes with their own state
+        response.headers["Last-Modified"] = http_date(page.built_at.timestamp())
+    return response
 
 
 @router.get("/article/{article_id}")
@@ -78,7 +92,7 @@ def search(
     since: str = "",
     until: str = "",
     entity: str = "",
-    page: int = Query(1, ge=1, le=100),
+    page: int = Query(1, ge=1, le=MAX_SEARCH_PAGE),
 ) -> Response:
     reader = reader_of(request)
     source_id = int(source) if source.isdigit() else None
@@ -86,11 +100,20 @@ def search(
     if q.strip() or entity.strip():
         results = reader.search(
             q, source_id=source_id, since=parse_day(since), until=parse_day(until, end=True), entity=entity or None,
-            limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
+            limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE,
         )  # fmt: skip
-    context = {"q": q, "source": source, "since": since, "until": until, "entity": entity, "results": results,
-               "sources": reader.service.sources(), "page": page, "title": f"Search: {q}" if q else "Search"}  # fmt: skip
-    return render(request, "search.html", context)
+    more = results is not None and len(results.articles) > PAGE_SIZE and page < MAX_SEARCH_PAGE
+    if results is not None:
+        results = replace(results, articles=results.articles[:PAGE_SIZE])
+    shown = results
+
+    def context() -> dict[str, object]:
+        return {"q": q, "source": source, "since": since, "until": until, "entity": entity, "results": shown,
+                "more": more, "sources": reader.service.sources(), "page": page,
+                "title": f"Search: {q}" if q else "Search"}  # fmt: skip
+
+    # Without a query the page lists the sources only: keyed by the time period alone, like their names.
+    return render_shared(request, "search.html", ("search", results.key if results else reader.top_generation), context)
 
 
 @router.get("/entity/{name}")

@@ -122,6 +122,7 @@ class Assigner:
             # from the database rather than assign later articles against indexes that disagree with it.
             self._intake = None
             raise
+        intake.refresh_story_pages(now=datetime.now(UTC))  # after the commit: the pages of the touched stories
         stories = {result.article.id: result.story_id for result in results if result.article is not None}
         return [stories.get(article_id) for article_id in article_ids]
 
