@@ -207,6 +207,20 @@ def test_email_notifications_and_digest_arrive(notes: NotifyService, mail: MailS
     assert unsubscribe_user(notes.reader.secret_key, f"{user_id}.forged") is None
 
 
+def test_a_refused_digest_is_retried_on_the_next_run(notes: NotifyService, mail: MailSink) -> None:
+    """The claim taken before sending is given back when the send fails."""
+    user = notes.reader.accounts.add_user("sol", "h", now=T0)
+    notes.update_settings(user, email="sol@example.org", digest="hourly")
+    mail.refuse = True
+    failed = notes.send_due_digests()
+    assert failed.sent == 0 and failed.retrying == 1 and "refused the recipient" in failed.errors[0]
+    assert notes.notify_settings(user).last_digest_at is None and [s.user_id for s in notes.due_digests()] == [user.id]
+    mail.refuse = False
+    assert notes.send_due_digests().sent == 1 and notes.send_due_digests().sent == 0
+    assert [m["To"] for m in mail.messages] == ["sol@example.org"]
+    assert notes.notify_settings(user).last_digest_at == T0
+
+
 def test_digest_now_to_an_address(notes: NotifyService, mail: MailSink) -> None:
     notes.reader.service.intake.accept(fresh(first_report()), now=T0)
     digest = notes.send_digest_now("ops@example.org")
