@@ -588,7 +588,7 @@ def digest(
 ) -> None:
     """Send one digest of the current top stories to ADDRESS at once, to check the SMTP set-up."""
     if not now:
-        raise InputError("digest sends only with --now (scheduled digests are sent by `newsloom notify --watch` or `run`)")
+        raise InputError("digest sends only with --now (scheduled digests are sent by `newsloom notify --watch`, `run` or, in queue mode, `worker`)")
     with notifier() as notes:
         sent = notes.send_digest_now(to)
     out.print(f"sent “{sent.subject}” to {to}", markup=False, highlight=False)

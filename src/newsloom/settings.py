@@ -77,6 +77,7 @@ class Settings:
     smtp_user: str = field(default="", metadata={"help": "SMTP login; empty: no authentication."})
     smtp_password: str = field(default="", metadata={"help": "SMTP password."})
     smtp_tls: str = field(default="starttls", metadata={"help": "SMTP encryption: none, starttls or tls."})
+    smtp_ca_file: str = field(default="", metadata={"help": "PEM file of the CA certificates trusted for the SMTP server's certificate (a private CA); empty: the system's."})
     smtp_timeout_s: float = field(default=20.0, metadata={"help": "Seconds to wait for the SMTP server."})
     mail_from: str = field(default="", metadata={"help": "From address of notification e-mails and digests."})
     webhook_timeout_s: float = field(default=10.0, metadata={"help": "Seconds a webhook receiver has to answer."})

@@ -176,6 +176,10 @@ def ingest_file(ctx: WorkerContext, path: str) -> int:
 
 
 def deliver_notifications(ctx: WorkerContext) -> DeliveryReport:
-    """Queue mode's delivery of the notification outbox (see notify/deliver.py); digests stay with
-    ``newsloom notify --watch``, which ranks stories like the reader does."""
+    """Queue mode's delivery of the notification outbox (see notify/deliver.py)."""
     return deliver_due(SqlNotifyStore.for_storage(ctx.storage), ctx.settings, now=lambda: datetime.now(UTC))
+
+
+def send_digests(ctx: WorkerContext) -> DeliveryReport:
+    """Queue mode's e-mail digests: each is claimed in the database first, so racing workers send it once."""
+    return ctx.notes.send_due_digests()
