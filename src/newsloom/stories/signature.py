@@ -38,8 +38,10 @@ _STREET_RE = re.compile(
     r"(Street|Avenue|Road|Boulevard|Drive|Lane|Place|Court|Parkway|Highway|Terrace|St\.|Ave\.|Rd\.|Blvd\.)"
     r"(?!\w)"
 )
+# a street word after a space (group 1): a pattern that opens with a literal scans ~2.5x faster than one that
+# opens with a look-behind (tried at every character); the same matches, the space consumed
 _STREET_WORD_RE = re.compile(
-    r"(?<= )(?:Street|Avenue|Road|Boulevard|Drive|Lane|Place|Court|Parkway|Highway|Terrace|St\.|Ave\.|Rd\.|Blvd\.)(?!\w)"
+    r" (Street|Avenue|Road|Boulevard|Drive|Lane|Place|Court|Parkway|Highway|Terrace|St\.|Ave\.|Rd\.|Blvd\.)(?!\w)"
 )
 #: a street's name and direction fit in this many characters before its street word
 _STREET_LOOKBACK = 64
@@ -58,6 +60,10 @@ _AGE = r"\b(\d{1,2})-year-old\b|,\s(\d{1,2}),\s"
 # together ~2x faster, and the signature runs on every dated article)
 _AGE_RE = re.compile(rf"(?=[\d,])(?:{_AGE})")
 _ASCII_AGE_RE = re.compile(rf"(?=[0-9,])(?:{_AGE})", re.ASCII)
+# what either kind of age match holds, found by a substring test or a scan for a literal comma (fast):
+# a text without both has no age, and the full scan is skipped
+_YEAR_OLD = "-year-old"
+_COMMA_DIGIT_RE = re.compile(r",\s\d")
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _MONTHS = (
     "january",
@@ -118,11 +124,12 @@ def _street_matches(text: str) -> Iterator[re.Match[str]]:
     street, and trying the pattern at each costs ~4x this two-step search."""
     last_end = 0
     for suffix in _STREET_WORD_RE.finditer(text):
-        start = max(last_end, suffix.start() - _STREET_LOOKBACK)
+        word_start, word_end = suffix.span(1)
+        start = max(last_end, word_start - _STREET_LOOKBACK)
         match = None
-        for found in _STREET_RE.finditer(text, start, suffix.end()):
+        for found in _STREET_RE.finditer(text, start, word_end):
             match = found
-        if match is not None and match.end() == suffix.end():
+        if match is not None and match.end() == word_end:
             last_end = match.end()
             yield match
 
@@ -153,6 +160,8 @@ def _names(name_phrases: Iterable[str]) -> list[str]:
 
 
 def _ages(text: str) -> list[str]:
+    if _YEAR_OLD not in text and _COMMA_DIGIT_RE.search(text) is None:
+        return []
     pattern = _ASCII_AGE_RE if text.isascii() else _AGE_RE
     return ["age:" + (match.group(1) or match.group(2)) for match in pattern.finditer(text)]
 
