@@ -8,23 +8,24 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from newsloom.errors import InputError, NewsloomError
-from newsloom.service import (
-    ORIGINALITY_DAYS,
-    Service,
-    compare_inputs,
-    extract_target,
-    load_compare_inputs,
-    read_jsonl,
-)
 from newsloom.settings import Settings, describe_settings, load_settings
+from newsloom.stories.originality import ORIGINALITY_DAYS
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from newsloom.service import Service
+
+# Start-up budget: `newsloom --help` and `newsloom add URL` must answer in well under a second, so this module
+# imports only typer, rich's Console and the settings. Each command imports what it uses (the service layer,
+# trafilatura, the story engine, the web app, Celery) inside its body; tests/test_cli_startup.py checks it.
 
 app = typer.Typer(
     name="newsloom",
@@ -58,6 +59,8 @@ def main_options(
 
 @contextmanager
 def service() -> Iterator[Service]:
+    from newsloom.service import Service
+
     svc = Service(settings())
     try:
         yield svc
@@ -66,6 +69,8 @@ def service() -> Iterator[Service]:
 
 
 def progress_bar() -> Progress:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -76,6 +81,12 @@ def progress_bar() -> Progress:
         transient=False,
         disable=not err.is_terminal,
     )
+
+
+def new_table(*columns: str, **options: Any) -> Table:
+    from rich.table import Table
+
+    return Table(*columns, **options)
 
 
 def parse_since(value: str | None) -> datetime | None:
@@ -140,7 +151,7 @@ def sources(
     with service() as svc:
         rows = svc.sources()
         shares = svc.originality(days=days)
-    table = Table("id", "title", "category", "health", "last success", "next poll", "last error")
+    table = new_table("id", "title", "category", "health", "last success", "next poll", "last error")
     for s in rows:
         health = "ok" if not s.error_count else f"{s.error_count} failure{'s' if s.error_count > 1 else ''}"
         if s.last_success_at is None and not s.error_count:
@@ -151,7 +162,7 @@ def sources(
         )
     out.print(table)
     out.print(f"{len(rows)} sources")
-    originality = Table("id", "title", "articles", "own", "wire", "rewritten", "wires", title=f"originality, last {days:g} days")
+    originality = new_table("id", "title", "articles", "own", "wire", "rewritten", "wires", title=f"originality, last {days:g} days")
     for s in rows:
         share = shares.get(s.id)
         if share is None:
@@ -262,7 +273,7 @@ def articles(
         for a in rows:
             out.print_json(json.dumps(article_summary(a)), indent=None)
         return
-    table = Table("id", "published", "publisher", "title", "story")
+    table = new_table("id", "published", "publisher", "title", "story")
     for a in rows:
         table.add_row(str(a.id), fmt_time(a.published_at or a.fetched_at), a.publisher or "", a.title or "(untitled)", a.story_id or "")
     out.print(table)
@@ -310,6 +321,8 @@ def show(article_id: int, as_json: bool = typer.Option(False, "--json")) -> None
 @app.command()
 def extract(target: str = typer.Argument(..., help="File, folder or URL.")) -> None:
     """Extract clean article text and metadata as JSON (JSON Lines for a folder). Needs no database."""
+    from newsloom.service import extract_target
+
     items = list(extract_target(target, settings()))
     if Path(target).is_dir():
         for item in items:
@@ -332,6 +345,7 @@ def cluster(
     """Group articles into stories, online; prints one `id<TAB>story_id` line per article. Needs no database.
 
     Dated records are taken in date order, undated ones where the file puts them: the file order is read as publication order unless --unordered says it is not."""
+    from newsloom.service import read_jsonl
     from newsloom.stories.cluster import cluster_file
     from newsloom.stories.storymodel import EngineConfig
 
@@ -357,6 +371,7 @@ def compare(
     fmt: str = typer.Option("json", "--format", help="json or text."),
 ) -> None:
     """Compare coverage claim by claim: agreed, only in one outlet, differing. Needs no database."""
+    from newsloom.service import compare_inputs, load_compare_inputs
     from newsloom.stories.compare import compare_articles, comparison_to_dict, render_comparison_text
 
     if fmt not in {"json", "text"}:
@@ -374,7 +389,7 @@ def stories(limit: int = typer.Option(30, min=1, max=10_000)) -> None:
     """List stored stories with their counts."""
     with service() as svc:
         rows = svc.stories(limit=limit)
-    table = Table("story", "articles", "outlets", "original", "copies", "last seen", "headline")
+    table = new_table("story", "articles", "outlets", "original", "copies", "last seen", "headline")
     for s in rows:
         table.add_row(
             s.id, str(s.article_count), str(s.outlet_count), str(s.original_count), str(s.syndicated_count),
@@ -388,7 +403,10 @@ def worker(
     concurrency: int = typer.Option(2, min=1, help="Tasks run at once by this worker process."),
     queues: str | None = typer.Option(None, help="Comma-separated queues to consume (default: all)."),
 ) -> None:
-    """Run a task-queue worker (needs NEWSLOOM_QUEUE_URL)."""
+    """Run a task-queue worker (needs NEWSLOOM_QUEUE_URL and newsloom[queue])."""
+    from newsloom.workers import require_queue_extra
+
+    require_queue_extra()
     from newsloom.workers.runner import run_worker
 
     run_worker(settings(), concurrency=concurrency, queues=queues.split(",") if queues else None)
@@ -396,7 +414,10 @@ def worker(
 
 @app.command()
 def scheduler() -> None:
-    """Enqueue due sources periodically (needs NEWSLOOM_QUEUE_URL); run exactly one per deployment."""
+    """Enqueue due sources periodically (needs NEWSLOOM_QUEUE_URL and newsloom[queue]); run one per deployment."""
+    from newsloom.workers import require_queue_extra
+
+    require_queue_extra()
     from newsloom.workers.runner import run_scheduler
 
     run_scheduler(settings())
@@ -567,7 +588,7 @@ def digest(
 ) -> None:
     """Send one digest of the current top stories to ADDRESS at once, to check the SMTP set-up."""
     if not now:
-        raise InputError("digest sends only with --now (scheduled digests are sent by `newsloom notify --watch` or `run`)")
+        raise InputError("digest sends only with --now (scheduled digests are sent by `newsloom notify --watch`, `run` or, in queue mode, `worker`)")
     with notifier() as notes:
         sent = notes.send_digest_now(to)
     out.print(f"sent “{sent.subject}” to {to}", markup=False, highlight=False)
@@ -598,7 +619,11 @@ def guarded(func: Callable[[], T]) -> T:
     try:
         return func()
     except NewsloomError as exc:
-        err.print(f"[red]error:[/] {exc}", markup=True, highlight=False)
+        from rich.markup import escape
+
+        # escaped: messages hold brackets ("install newsloom[queue]") that rich would read as markup;
+        # soft_wrap keeps a message on one line that can be searched for
+        err.print(f"[red]error:[/] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
         raise SystemExit(exc.exit_code) from None
     except KeyboardInterrupt:
         err.print("interrupted")

@@ -20,6 +20,10 @@ class ConfigError(NewsloomError):
     exit_code = 2
 
 
+class MissingExtraError(ConfigError):
+    """A command needs an optional part (``pip install 'newsloom[EXTRA]'``) that is not installed."""
+
+
 class InputError(NewsloomError):
     """A file, URL or argument given by the user cannot be used."""
 

@@ -10,16 +10,19 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from newsloom.errors import DeliveryError, FetchError, InputError, NotFoundError
 from newsloom.ingest.netguard import AddressPolicy
 from newsloom.notify.deliver import DeliveryReport, deliver_due, story_url
 from newsloom.notify.digest import (
+    DIGEST_PERIODS,
     Digest,
     DigestChange,
     DigestStory,
     build_digest,
+    due_before,
+    is_due,
     unsubscribe_token,
     unsubscribe_user,
 )
@@ -31,10 +34,6 @@ from newsloom.storage.notify_store import SqlNotifyStore
 
 log = logging.getLogger(__name__)
 
-DIGEST_PERIODS = {"hourly": timedelta(hours=1), "daily": timedelta(days=1)}
-# A digest is sent when its period has passed, less this slack, so a notifier ticking every few seconds
-# does not slip a daily digest later by a tick every day.
-DIGEST_SLACK = timedelta(minutes=2)
 DIGEST_STORIES = 10
 
 
@@ -200,27 +199,36 @@ class NotifyService:
 
     def due_digests(self) -> list[NotifySettings]:
         now = self.now()
-        return [
-            s for s in self.store.digest_readers()
-            if s.last_digest_at is None or now - s.last_digest_at >= DIGEST_PERIODS[s.digest] - DIGEST_SLACK
-        ]  # fmt: skip
+        return [s for s in self.store.digest_readers() if is_due(s.digest, s.last_digest_at, now)]
 
     def send_due_digests(self, *, limit: int = 1000) -> DeliveryReport:
-        """Send every digest whose period has passed; a failure is logged and retried on the next run."""
+        """Send every digest whose period has passed; a failure is logged and retried on the next run.
+
+        Each digest is claimed in the database before it is built (``claim_digest``), so two notifiers or
+        workers running at once send it once; a failed send gives the claim back. A process killed between
+        claim and send skips that one period rather than risk sending it twice.
+        """
         report = DeliveryReport()
         for reader_settings in self.due_digests()[:limit]:
+            now = self.now()
+            user_id, previous = reader_settings.user_id, reader_settings.last_digest_at
+            if not self.store.claim_digest(user_id, now=now, due_before=due_before(reader_settings.digest, now)):
+                continue  # another sender has it
             try:
-                user = self.reader.accounts.get_user(reader_settings.user_id)
-                since = reader_settings.last_digest_at or self.now() - DIGEST_PERIODS[reader_settings.digest]
+                user = self.reader.accounts.get_user(user_id)
+                since = previous or now - DIGEST_PERIODS[reader_settings.digest]
                 digest = self.build_digest(user, period=reader_settings.digest, since=since)
                 assert reader_settings.email is not None  # digest_readers only lists readers with an address
                 self._send_digest(reader_settings.email, digest, unsubscribe_url=self.unsubscribe_url(user.id))
             except (DeliveryError, InputError, NotFoundError) as exc:
-                log.error("digest for reader %d failed: %s", reader_settings.user_id, exc)
-                report.errors.append(f"digest for reader {reader_settings.user_id}: {exc}")
+                self.store.release_digest(user_id, claimed_at=now, previous=previous)
+                log.error("digest for reader %d failed: %s", user_id, exc)
+                report.errors.append(f"digest for reader {user_id}: {exc}")
                 report.retrying += 1
                 continue
-            self.store.update_notify_settings(reader_settings.user_id, last_digest_at=self.now())
+            except BaseException:
+                self.store.release_digest(user_id, claimed_at=now, previous=previous)
+                raise
             report.sent += 1
         return report
 

@@ -14,29 +14,28 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from newsloom.errors import FeedParseError, FetchError, InputError, NewsloomError, NotFoundError
-from newsloom.ingest.discover import discover_feeds
-from newsloom.ingest.extract import article_to_json, extract_html
-from newsloom.ingest.feeds import default_sources, parse_feed, sniff_format
-from newsloom.ingest.fetch import Fetcher, fetch_sync
-from newsloom.ingest.intake import Intake, IntakeResult, file_url
-from newsloom.ingest.local import LocalDocument, expand_paths, read_documents
-from newsloom.ingest.opml import build_opml, parse_opml
-from newsloom.ingest.pipeline import PAGE_ACCEPT, Poller, PollOutcome, PreparedItems
+from newsloom.ingest.httpheaders import PAGE_ACCEPT
 from newsloom.ingest.subscriber import Delivery, MaintenanceReport, Subscriber, maintain_subscriptions
 from newsloom.ingest.websub import Verification
 from newsloom.settings import Settings, load_settings
-from newsloom.storage import open_storage
-from newsloom.storage.base import Storage
 from newsloom.storage.websub_base import Subscription
+from newsloom.stories.originality import (
+    ORIGINALITY_DAYS as ORIGINALITY_DAYS,  # re-exported: web and API use it
+)
 from newsloom.stories.originality import OriginalityLabel, OutletShare, outlet_share
 from newsloom.types import Article, ExtractedArticle, OpmlOutline, ParsedFeed, Source, Story
 
-# Outlet originality shares look at this many days by default: a month of a daily paper is a few hundred
-# articles, enough for a share to mean something, and recent enough to follow a change of habits.
-ORIGINALITY_DAYS = 30
+# The ingest stages are imported by the methods that use them: opening a Service for `newsloom add` must not
+# load trafilatura, the story engine (numpy, the embedder) or the polling pipeline (see cli.py's start-up note).
+if TYPE_CHECKING:
+    from newsloom.ingest.fetch import Fetcher
+    from newsloom.ingest.intake import Intake, IntakeResult
+    from newsloom.ingest.local import LocalDocument
+    from newsloom.ingest.pipeline import PollOutcome, PreparedItems
+    from newsloom.storage.base import Storage
 
 
 @dataclass
@@ -72,6 +71,8 @@ class Service:
 
     @property
     def storage(self) -> Storage:
+        from newsloom.storage import open_storage
+
         if self._storage is None:
             Path(self.settings.data_dir).mkdir(parents=True, exist_ok=True)
             self._storage = open_storage(self.settings.effective_database_url)
@@ -79,6 +80,8 @@ class Service:
 
     @property
     def intake(self) -> Intake:
+        from newsloom.ingest.intake import Intake
+
         if self._intake is None:
             if self.settings.queue_url:  # the single assigner of the workers owns the story indexes
                 self._intake = Intake(self.storage, self.settings, store_only=True)
@@ -99,6 +102,9 @@ class Service:
         now = now or self.now()
         if not self.settings.queue_url:
             return self.intake.accept(extracted, source_id=source_id, guid=guid, now=now)
+        from newsloom.workers import require_queue_extra
+
+        require_queue_extra()
         from newsloom.workers.queue import enqueue_assigns
 
         stored = self.intake.store(extracted, source_id=source_id, guid=guid, now=now)
@@ -154,6 +160,8 @@ class Service:
 
     def subscribe_defaults_once(self) -> int:
         """On a new install (no sources ever added), subscribe the bundled default list; returns how many."""
+        from newsloom.ingest.opml import default_sources
+
         marker = Path(self.settings.data_dir) / ".defaults-subscribed"
         if marker.exists() or self.storage.list_sources():
             return 0
@@ -166,6 +174,10 @@ class Service:
         existing = self.storage.find_source(url)
         if existing is not None:
             return AddResult(existing, False)
+        from newsloom.ingest.discover import discover_feeds
+        from newsloom.ingest.feeds import parse_feed, sniff_format
+        from newsloom.ingest.fetch import fetch_sync
+
         result = fetch_sync(url, self.settings)
         kind = sniff_format(result.content)
         if kind in {"rss", "atom", "rdf", "jsonfeed"}:
@@ -192,6 +204,8 @@ class Service:
                 category=category, now=self.now(),
             )
             return AddResult(source, created)
+        from newsloom.ingest.extract import extract_html
+
         page = extract_html(result.content, url=result.final_url, encoding=result.encoding)
         if not page.is_article:
             raise InputError(f"{url}: no feed found and the page is not an article ({page.not_article_reason})")
@@ -219,6 +233,8 @@ class Service:
         return self.storage.list_sources()
 
     def import_opml(self, path: str | Path) -> tuple[int, int]:
+        from newsloom.ingest.opml import parse_opml
+
         try:
             content = Path(path).read_bytes()
         except OSError as exc:
@@ -226,6 +242,8 @@ class Service:
         return self.subscribe(parse_opml(content))
 
     def export_opml(self) -> bytes:
+        from newsloom.ingest.opml import build_opml
+
         return build_opml(
             OpmlOutline(xml_url=s.url, title=s.title, html_url=s.site_url, category=s.category)
             for s in self.storage.list_sources()
@@ -253,6 +271,9 @@ class Service:
         if not self.settings.queue_url:  # in queue mode the scheduler keeps the leases
             self.websub_maintain()
         if self.settings.queue_url:
+            from newsloom.workers import require_queue_extra
+
+            require_queue_extra()
             from newsloom.workers.queue import enqueue_update
 
             enqueue_update(self.settings, [s.id for s in sources])
@@ -264,6 +285,9 @@ class Service:
         return asyncio.run(self._poll(sources, progress))
 
     async def _poll(self, sources: Sequence[Source], progress: Callable[[PollOutcome], None] | None) -> list[PollOutcome]:
+        from newsloom.ingest.fetch import Fetcher
+        from newsloom.ingest.pipeline import Poller
+
         async with Fetcher(self.settings) as fetcher:
             poller = Poller(self.storage, self.settings, self.intake, fetcher)
             return await poller.poll(sources, progress)
@@ -286,6 +310,10 @@ class Service:
         commit: a busy hub's pushes share one commit and one write lock instead of taking turns for them).
         One result per delivery, in order. If storing the batch fails, each is retried alone, so one bad
         delivery cannot keep the others out."""
+        from newsloom.ingest.feeds import parse_feed
+        from newsloom.ingest.fetch import Fetcher
+        from newsloom.ingest.pipeline import Poller
+
         subscriber = Subscriber(self.storage, self.settings)
         results: list[Delivery] = []
         ready: list[tuple[int, Subscription, Source, ParsedFeed]] = []
@@ -355,8 +383,14 @@ class Service:
 
         In queue mode the files are only checked to exist and enqueued (``IngestReport.queued``).
         """
+        from newsloom.ingest.intake import IntakeResult, file_url
+        from newsloom.ingest.local import expand_paths, read_documents
+
         report = IngestReport()
         if self.settings.queue_url:
+            from newsloom.workers import require_queue_extra
+
+            require_queue_extra()
             from newsloom.workers.queue import enqueue_paths
 
             report.queued = enqueue_paths(self.settings, [str(p) for p in expand_paths(paths)])
@@ -383,10 +417,15 @@ class Service:
         return report
 
     def count_files(self, paths: Sequence[str]) -> int:
+        from newsloom.ingest.local import expand_paths
+
         return len(expand_paths(paths))
 
     def ingest_url(self, url: str) -> IntakeResult:
         """Fetch one article page and store it (no subscription)."""
+        from newsloom.ingest.extract import extract_html
+        from newsloom.ingest.fetch import fetch_sync
+
         result = fetch_sync(url, self.settings, accept=PAGE_ACCEPT, robots=self.settings.respect_robots)
         page = extract_html(result.content, url=result.final_url, encoding=result.encoding)
         return self._accept(page)
@@ -433,6 +472,10 @@ class Service:
 
 def extract_target(target: str, settings: Settings) -> Iterator[dict[str, Any]]:
     """``newsloom extract``: one JSON object per file or URL (a folder gives one per file, with its path)."""
+    from newsloom.ingest.extract import article_to_json, extract_html
+    from newsloom.ingest.fetch import fetch_sync
+    from newsloom.ingest.local import read_documents
+
     if target.startswith(("http://", "https://")):
         result = fetch_sync(target, settings, accept=PAGE_ACCEPT)
         page = extract_html(result.content, url=result.final_url, encoding=result.encoding)
@@ -479,6 +522,10 @@ def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
 
 def load_compare_inputs(targets: Sequence[str], settings: Settings) -> list[ExtractedArticle]:
     """Extract each file, folder or URL given to ``newsloom compare``."""
+    from newsloom.ingest.extract import extract_html
+    from newsloom.ingest.fetch import fetch_sync
+    from newsloom.ingest.local import read_documents
+
     articles: list[ExtractedArticle] = []
     for target in targets:
         if target.startswith(("http://", "https://")):

@@ -44,6 +44,10 @@ class Settings:
     max_poll_interval_s: int = field(default=24 * 3600, metadata={"help": "Longest adaptive poll interval of a feed."})
     default_poll_interval_s: int = field(default=3600, metadata={"help": "Poll interval of a new feed."})
     max_backoff_s: int = field(default=7 * 24 * 3600, metadata={"help": "Longest wait after repeated failures."})
+    parse_processes: int = field(
+        default=0,
+        metadata={"help": "Processes that parse feeds and extract pages while polling: 0 one per core for large polls, 1 none (in the polling process)."},
+    )
     fetch_article_pages: bool = field(default=True, metadata={"help": "Fetch the page of feed items that carry only a summary."})
     respect_robots: bool = field(default=True, metadata={"help": "Honour robots.txt for article pages."})
     queue_url: str = field(default="", metadata={"help": "Task-queue broker URL (redis://...); empty runs everything in-process."})
@@ -73,6 +77,7 @@ class Settings:
     smtp_user: str = field(default="", metadata={"help": "SMTP login; empty: no authentication."})
     smtp_password: str = field(default="", metadata={"help": "SMTP password."})
     smtp_tls: str = field(default="starttls", metadata={"help": "SMTP encryption: none, starttls or tls."})
+    smtp_ca_file: str = field(default="", metadata={"help": "PEM file of the CA certificates trusted for the SMTP server's certificate (a private CA); empty: the system's."})
     smtp_timeout_s: float = field(default=20.0, metadata={"help": "Seconds to wait for the SMTP server."})
     mail_from: str = field(default="", metadata={"help": "From address of notification e-mails and digests."})
     webhook_timeout_s: float = field(default=10.0, metadata={"help": "Seconds a webhook receiver has to answer."})

@@ -119,6 +119,7 @@ class Source:
     next_poll_at: datetime | None = None
     poll_interval_s: int = 3600
     created_at: datetime | None = None
+    feed_digest: str | None = None  # of the last feed body parsed (an identical body is not parsed again)
 
 
 @dataclass(frozen=True, slots=True)

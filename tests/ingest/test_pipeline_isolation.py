@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from newsloom import OpmlOutline
-from newsloom.ingest import pipeline
+from newsloom.ingest import workpool
 from newsloom.ingest.fetch import Fetcher
 from newsloom.ingest.intake import Intake, IntakeResult
 from newsloom.ingest.pipeline import Poller, PollOutcome
@@ -37,10 +37,10 @@ def rss(base: str, slug: str, body: str | None) -> str:
 class PoisonedIntake(Intake):
     """A real intake, except that articles from ``/a/poison`` hit a (simulated) bug."""
 
-    def accept(self, extracted: Any, **kwargs: Any) -> IntakeResult:
+    def store(self, extracted: Any, **kwargs: Any) -> IntakeResult:  # the poller stores, then assigns in batches
         if "/a/poison" in (extracted.url or ""):
             raise KeyError("simulated bug in the story stage")
-        return super().accept(extracted, **kwargs)
+        return super().store(extracted, **kwargs)
 
 
 @pytest.fixture
@@ -86,8 +86,9 @@ def test_unexpected_extraction_error_keeps_the_feed_text(
     def extractor_with_a_bug(*args: object, **kwargs: object) -> None:
         raise IndexError("simulated extraction bug")
 
-    # replaced in the pipeline only: no real page is known to crash extract_html any more
-    monkeypatch.setattr(pipeline, "extract_html", extractor_with_a_bug)
+    # replaced in the polling jobs only (a one-source poll runs them in this process): no real page is known to
+    # crash extract_html any more
+    monkeypatch.setattr(workpool, "extract_html", extractor_with_a_bug)
     loopback.add("/teaser.xml", rss(loopback.base_url, "teaser", None), headers={"Content-Type": "application/rss+xml"})
     loopback.add("/a/teaser", "<html><body><p>The page.</p></body></html>", headers={"Content-Type": "text/html"})
     svc.subscribe([OpmlOutline(xml_url=loopback.url("/teaser.xml"))])

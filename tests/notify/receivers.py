@@ -12,7 +12,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+from tests.notify.certs import LoopbackCA
 
 
 @dataclass
@@ -79,13 +81,38 @@ def free_port() -> int:
 
 
 class MailSink:
-    """A real SMTP server (aiosmtpd) on loopback; ``refuse`` answers 550 to every recipient."""
+    """A real SMTP server (aiosmtpd) on loopback; ``refuse`` answers 550 to every recipient.
 
-    def __init__(self) -> None:
+    ``tls`` is "none", "starttls" (STARTTLS required before anything else) or "tls" (TLS from the first byte),
+    with the certificate of ``ca``; ``logins`` (user: password) makes SMTP AUTH required.
+    """
+
+    def __init__(self, *, tls: str = "none", ca: LoopbackCA | None = None, logins: dict[str, str] | None = None) -> None:
         self.messages: list[EmailMessage] = []
+        self.logged_in: list[str] = []
         self.refuse = False
         self.port = free_port()
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.logins = logins
+        options: dict[str, Any] = {}
+        if tls != "none":
+            assert ca is not None, "a TLS mail sink needs a certificate"
+            if tls == "starttls":
+                options.update(tls_context=ca.server_context(), require_starttls=True)
+            else:
+                # aiosmtpd counts only STARTTLS as encrypted for AUTH; this connection is TLS from the first byte.
+                options.update(ssl_context=ca.server_context(), auth_require_tls=False)
+        if logins is not None:
+            options.update(authenticator=self._authenticate, auth_required=True)
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port, **options)
+
+    def _authenticate(self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any) -> AuthResult:
+        assert self.logins is not None
+        if isinstance(auth_data, LoginPassword):
+            user, password = auth_data.login.decode(), auth_data.password.decode()
+            if self.logins.get(user) == password:
+                self.logged_in.append(user)
+                return AuthResult(success=True)
+        return AuthResult(success=False, handled=False)
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]

@@ -26,6 +26,7 @@ from newsloom.storage.engine import (
     head_revision,
     migrate,
     normalize_url,
+    scanned_head_revision,
 )
 from newsloom.storage.schema import metadata
 from tests.storage.conftest import postgres_unreachable
@@ -44,6 +45,29 @@ def test_open_creates_the_database_and_migrates(database_url: str) -> None:
     engine = create_engine(database_url)
     try:
         assert current_revision(engine) == head_revision() is not None
+    finally:
+        engine.dispose()
+
+
+def test_scanned_head_is_alembics_head() -> None:
+    """The start-up shortcut reads the scripts without Alembic; it must name the head Alembic would."""
+    assert scanned_head_revision() == head_revision() is not None
+
+
+def test_a_database_behind_the_head_is_migrated_on_open(database_url: str) -> None:
+    storage = open_storage(database_url)
+    storage.close()
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            command.downgrade(alembic_config(connection), "-1")
+        assert current_revision(engine) != head_revision()
+    finally:
+        engine.dispose()
+    open_storage(database_url).close()
+    engine = create_engine(database_url)
+    try:
+        assert current_revision(engine) == head_revision()
     finally:
         engine.dispose()
 

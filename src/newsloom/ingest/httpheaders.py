@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-__all__ = ["MAX_RETRY_AFTER_S", "parse_content_type", "parse_retry_after"]
+__all__ = ["FEED_ACCEPT", "MAX_RETRY_AFTER_S", "PAGE_ACCEPT", "parse_content_type", "parse_retry_after"]
+
+# What polling asks for: feeds first, then generic XML/JSON (many servers label feeds loosely), then anything.
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
+    "application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
+)
+# What fetching an article page asks for.
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 
 # Retry-After values beyond a year are clamped to it: no server means longer, and the scheduler caps any delay
 # at max_backoff_s anyway; the clamp only keeps absurd values (400 digits) a finite number.

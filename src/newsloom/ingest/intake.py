@@ -107,6 +107,13 @@ class Intake:
         if not store_only:
             self._rebuild(now or datetime.now(UTC))
 
+    def reset(self, *, now: datetime) -> None:
+        """Rebuild the indexes from the database: after a rolled-back transaction they no longer match it."""
+        self.near_duplicates = NearDuplicateIndex()
+        self.engine = StoryEngine(EngineConfig(window_days=self.settings.story_window_days), new_story_id=story_id_for)
+        self._unassigned = []
+        self._rebuild(now)
+
     def _rebuild(self, now: datetime) -> None:
         since = now - timedelta(days=self.settings.story_window_days)
         for article in self.storage.iter_articles_since(since):

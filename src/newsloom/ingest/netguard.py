@@ -10,6 +10,7 @@ resolves names itself (:func:`resolve_checked`), checks every address, and conne
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
 import ssl
@@ -271,12 +272,22 @@ class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
+@functools.cache
+def shared_ssl_context() -> ssl.SSLContext:
+    """The verifying TLS context of every fetcher in this process (an SSLContext is safe to share).
+
+    Building one loads the whole CA bundle, 30-100 ms here; each poll and each ``newsloom add`` built two.
+    """
+    context: ssl.SSLContext = httpx.create_ssl_context(trust_env=False)
+    return context
+
+
 class GuardedTransport(httpx.AsyncHTTPTransport):
     """httpx transport whose connections all go through :class:`GuardedNetworkBackend`; never uses a proxy."""
 
     def __init__(self, policy: AddressPolicy, *, limits: httpx.Limits, http2: bool = False) -> None:
-        super().__init__(trust_env=False, limits=limits, http2=http2)
-        ssl_context: ssl.SSLContext = httpx.create_ssl_context(trust_env=False)
+        ssl_context = shared_ssl_context()
+        super().__init__(verify=ssl_context, trust_env=False, limits=limits, http2=http2)
         # httpx (0.28) has no public hook for the network backend, so we swap the pool it built for one with
         # the same settings and our backend. ``_pool`` is the attribute every handle_async_request goes through.
         self._pool = httpcore.AsyncConnectionPool(

@@ -1,39 +1,48 @@
-"""Due sources -> fetch -> parse -> extract -> intake (store, dedupe, story) -> fetch state.
+"""Due sources -> fetch -> parse -> extract -> intake (store, dedupe, story) -> fetch state, as a pipeline.
 
-Network work runs concurrently under the fetcher's per-host limits; parsing, extraction and storage run
-one source at a time on the calling thread, so SQLite sees a single writer. A failure of one source is
-recorded in that source's fetch state and never stops the others.
+Three kinds of work overlap, each where it runs best:
+
+* network: every source's fetch (and its pages') is in flight at once on the event loop, under the
+  fetcher's per-host politeness and global limits;
+* CPU: parsing feeds, deciding which items carry their full text, building articles from feed items and
+  extracting pages run on a process pool sized to the cores for large polls (workpool.py), in this process for
+  small ones; items that carry their full text are never fetched or extracted again;
+* storage: one thread owns the storage for the poll (storewriter.py) and writes whatever has queued up in one
+  transaction: the articles of several sources, their stories assigned in one ``assign_many`` (each touched
+  story saved once per batch), and their fetch states. A 304 is one request and one row update in a shared
+  commit.
+
+A failure of one source is recorded in that source's fetch state and never stops the others; a source's fetch
+state is written only after its items were stored.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from newsloom.errors import FeedParseError, FetchError, InputError, NewsloomError
-from newsloom.ingest.extract import extract_html
-from newsloom.ingest.feeds import carries_full_text, parse_feed
 from newsloom.ingest.fetch import Fetcher
+from newsloom.ingest.httpheaders import FEED_ACCEPT, PAGE_ACCEPT
 from newsloom.ingest.intake import Intake, IntakeResult
 from newsloom.ingest.items import item_to_article, merge_page_with_item
 from newsloom.ingest.schedule import adaptive_interval, backoff_delay, next_poll_at
+from newsloom.ingest.storewriter import StoreWriter
 from newsloom.ingest.subscriber import Subscriber
 from newsloom.ingest.urls import canonical_url
+from newsloom.ingest.workpool import WorkPool, extract_page_job, parse_feed_job, pool_size, prepare_items_job
 from newsloom.settings import Settings
 from newsloom.storage.base import Storage
-from newsloom.types import ExtractedArticle, FeedItem, FetchResult, ParsedFeed, Source
-
-FEED_ACCEPT = (
-    "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
-    "application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
-)
-PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+from newsloom.types import Article, ExtractedArticle, FeedItem, FetchResult, ParsedFeed, Source
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -90,48 +99,116 @@ class Poller:
         *,
         accept: AcceptItem | None = None,
     ) -> None:
+        """``accept`` replaces the in-process store-then-assign-per-batch (queue mode stores and queues)."""
         self.storage = storage
         self.settings = settings
         self.intake = intake
         self.fetcher = fetcher
-        self.accept: AcceptItem = accept or intake.accept
+        self.accept: AcceptItem | None = accept
         self.subscriber = Subscriber(storage, settings, fetcher)
+        self.work = WorkPool(1)
+        self.writer: StoreWriter | None = None
+        self._to_assign: list[Article] = []  # stored in the open transaction, assigned at its end
+        self._assigning = False
 
     async def poll(self, sources: Sequence[Source], progress: ProgressCallback | None = None) -> list[PollOutcome]:
-        tasks = [asyncio.ensure_future(self._fetch_source(source)) for source in sources]
+        self.work = WorkPool(pool_size(self.settings.parse_processes, len(sources)))
+        self.writer = StoreWriter(
+            self.storage,
+            on_begin=self._begin_batch,
+            before_commit=self._assign_stored,
+            on_rollback=self._after_rollback,
+        )
         outcomes: list[PollOutcome] = []
-        for next_done in asyncio.as_completed(tasks):
-            source, result, error = await next_done
-            outcome = await self._process(source, result, error)
-            outcomes.append(outcome)
-            if progress is not None:
-                progress(outcome)
+        tasks = [asyncio.ensure_future(self._poll_source(source)) for source in sources]
+        try:
+            for next_done in asyncio.as_completed(tasks):
+                outcome = await next_done
+                outcomes.append(outcome)
+                if progress is not None:
+                    progress(outcome)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await self.writer.aclose()
         return outcomes
 
-    async def _fetch_source(self, source: Source) -> tuple[Source, FetchResult | None, FetchError | None]:
+    # -- storage-thread work (inside the writer's transactions) ------------------------------------------------
+
+    def _begin_batch(self) -> None:
+        self._to_assign = []
+
+    def _assign_stored(self) -> None:
+        """End of a write transaction: the stories of every article it stored, in one batch."""
+        stored, self._to_assign = self._to_assign, []
+        if stored:
+            self._assigning = True
+            self.intake.assign_many(stored, now=datetime.now(UTC))
+            self._assigning = False
+
+    def _after_rollback(self) -> None:
+        """A transaction was rolled back. If its articles had met the story indexes, those no longer match
+        the database: rebuild them (a failure before assignment leaves them untouched)."""
+        self._to_assign = []
+        if self._assigning:
+            self._assigning = False
+            self.intake.reset(now=datetime.now(UTC))
+
+    def _store_items(
+        self,
+        source: Source,
+        linked: list[tuple[str, str | None]],
+        prepared: list[tuple[FeedItem, ExtractedArticle]],
+        now: datetime,
+    ) -> tuple[int, list[str]]:
+        """Link the known items, store the new ones (assigned at commit); returns (new articles, skipped)."""
+        for canonical, guid in linked:
+            existing = self.storage.find_article(canonical_url=canonical)
+            if existing is not None:
+                self.storage.link_source(existing.id, source.id, guid=guid, now=now)
+        new = 0
+        skipped: list[str] = []
+        for item, extracted in prepared:
+            if self.accept is not None:
+                result = self.accept(extracted, source_id=source.id, guid=item.guid, now=now)
+            else:
+                result = self.intake.store(extracted, source_id=source.id, guid=item.guid, now=now)
+                if result.created and result.article is not None:
+                    self._to_assign.append(result.article)
+            if result.created:
+                new += 1
+            elif result.skipped_reason:
+                skipped.append(f"{item.url}: {result.skipped_reason}")
+        return new, skipped
+
+    # -- one source ----------------------------------------------------------------------------------------------
+
+    async def _write(self, job: Callable[[], object]) -> None:
+        assert self.writer is not None
+        await self.writer.write(job)
+
+    async def _poll_source(self, source: Source) -> PollOutcome:
+        outcome = PollOutcome(source)
+        now = datetime.now(UTC)
         try:
             result = await self.fetcher.fetch(
                 source.url, etag=source.etag, last_modified=source.last_modified, accept=FEED_ACCEPT
             )
-        except FetchError as exc:
-            return source, None, exc
-        return source, result, None
-
-    async def _process(self, source: Source, result: FetchResult | None, error: FetchError | None) -> PollOutcome:
-        now = datetime.now(UTC)
-        outcome = PollOutcome(source)
-        try:
-            if error is not None:
-                raise error
-            assert result is not None
-            if result.not_modified:
+            now = datetime.now(UTC)
+            digest = None if result.not_modified else hashlib.sha256(result.content).hexdigest()
+            # A 304, or the very body parsed last time. With WebSub on, a body is parsed again unless the feed
+            # is pushed already: the poll is where its hub is found (again, after a lapsed lease).
+            unchanged = digest == source.feed_digest and (
+                not self.subscriber.enabled or self.subscriber.pushing(source.id, now)
+            )
+            if result.not_modified or unchanged:
                 outcome.status = "not-modified"
                 interval = source.poll_interval_s
                 if self.subscriber.pushing(source.id, now):
                     interval = max(interval, self.settings.websub_safety_poll_s)
-                self._record_success(source, now, result, interval_s=interval)
+                await self._write(lambda: self._record_success(source, now, result, interval_s=interval))
                 return outcome
-            feed = parse_feed(result.content, url=result.final_url, content_type=result.content_type)
+            feed = await self.work.run(parse_feed_job, result.content, result.final_url, result.content_type)
             outcome.items = len(feed.items)
             await self._ingest_items(source, feed, outcome, now)
             interval = adaptive_interval(
@@ -143,15 +220,17 @@ class Poller:
             )
             if await self._after_poll(source, feed, result, outcome, now):
                 interval = max(interval, self.settings.websub_safety_poll_s)  # pushed: a daily safety poll
-            self._record_success(source, now, result, interval_s=interval, feed=feed)
+            await self._write(
+                lambda: self._record_success(source, now, result, interval_s=interval, feed=feed, digest=digest)
+            )
         except (FetchError, FeedParseError) as exc:
             outcome.status = "error"
             outcome.error = exc.reason if isinstance(exc, FetchError) else str(exc)
-            self._record_failure(source, now, outcome.error, exc)
+            await self._fail(source, now, outcome.error, exc)
         except NewsloomError as exc:  # storage and extraction failures are recorded the same way
             outcome.status = "error"
             outcome.error = str(exc)
-            self._record_failure(source, now, outcome.error, exc)
+            await self._fail(source, now, outcome.error, exc)
         except Exception as exc:  # a bug on one source's data must not abort the whole update
             # Every expected failure is a NewsloomError; anything else is a bug in our code triggered by this
             # source's bytes. Recording it on the source (and backing off) keeps the other sources polling and
@@ -159,8 +238,11 @@ class Poller:
             log.exception("unexpected error while processing source %s (%s)", source.id, source.url)
             outcome.status = "error"
             outcome.error = unexpected_error_reason(exc)
-            self._record_failure(source, now, outcome.error, exc)
+            await self._fail(source, now, outcome.error, exc)
         return outcome
+
+    async def _fail(self, source: Source, now: datetime, reason: str, exc: Exception) -> None:
+        await self._write(lambda: self._record_failure(source, now, reason, exc))
 
     async def _after_poll(
         self, source: Source, feed: ParsedFeed, result: FetchResult, outcome: PollOutcome, now: datetime
@@ -181,25 +263,36 @@ class Poller:
 
     def accept_prepared(self, prepared: PreparedItems) -> PollOutcome:
         now = datetime.now(UTC)
+        accept = self.accept or self.intake.accept
         for item, extracted in prepared.items:
-            self._accept_one(prepared.outcome, item, extracted, now)
+            result = accept(extracted, source_id=prepared.outcome.source.id, guid=item.guid, now=now)
+            if result.created:
+                prepared.outcome.new_articles += 1
+            elif result.skipped_reason:
+                prepared.outcome.skipped.append(f"{item.url}: {result.skipped_reason}")
         return prepared.outcome
 
     async def _ingest_items(self, source: Source, feed: ParsedFeed, outcome: PollOutcome, now: datetime) -> None:
-        for item, extracted in await self._prepare_items(source, feed, outcome, now):
-            self._accept_one(outcome, item, extracted, now)
-
-    def _accept_one(self, outcome: PollOutcome, item: FeedItem, extracted: ExtractedArticle, now: datetime) -> None:
-        result = self.accept(extracted, source_id=outcome.source.id, guid=item.guid, now=now)
-        if result.created:
-            outcome.new_articles += 1
-        elif result.skipped_reason:
-            outcome.skipped.append(f"{item.url}: {result.skipped_reason}")
+        assert self.writer is not None
+        linked: list[tuple[str, str | None]] = []
+        prepared = await self._prepare_items(source, feed, outcome, now, linked=linked)
+        if not prepared and not linked:
+            return
+        new, skipped = await self.writer.write(lambda: self._store_items(source, linked, prepared, now))
+        outcome.new_articles += new
+        outcome.skipped.extend(skipped)
 
     async def _prepare_items(
-        self, source: Source, feed: ParsedFeed, outcome: PollOutcome, now: datetime
+        self,
+        source: Source,
+        feed: ParsedFeed,
+        outcome: PollOutcome,
+        now: datetime,
+        *,
+        linked: list[tuple[str, str | None]] | None = None,
     ) -> list[tuple[FeedItem, ExtractedArticle]]:
-        """The feed's new items as articles to accept; items already stored are linked to the source here."""
+        """The feed's new items as articles to store. Items already stored are linked to the source: listed in
+        ``linked`` (canonical URL, guid) for the caller's write when given, else linked here."""
         urls: dict[str, str] = {}
         for item in feed.items:
             if item.url:
@@ -207,52 +300,68 @@ class Poller:
                     urls[item.url] = canonical_url(item.url)
                 except InputError:  # a relative or javascript: link: the item is skipped below, not the feed
                     outcome.skipped.append(f"{item.title or item.guid or '?'}: unusable link {item.url[:80]!r}")
-        known = self.storage.known_urls(urls.values())
+        known = await self._read(self.storage.known_urls, list(urls.values())) if urls else set()
         pending: list[FeedItem] = []
         for item in feed.items:
             if item.url and item.url not in urls:
                 continue
             if item.url and urls[item.url] in known:
-                existing = self.storage.find_article(canonical_url=urls[item.url])
-                if existing is not None:
-                    self.storage.link_source(existing.id, source.id, guid=item.guid, now=now)
+                if linked is not None:
+                    linked.append((urls[item.url], item.guid))
+                else:
+                    existing = self.storage.find_article(canonical_url=urls[item.url])
+                    if existing is not None:
+                        self.storage.link_source(existing.id, source.id, guid=item.guid, now=now)
                 continue
             pending.append(item)
+        if not pending:
+            return []
 
-        pages = await asyncio.gather(*(self._page_for(item) for item in pending))
-        ready: list[tuple[FeedItem, ExtractedArticle]] = []
-        for item, page in zip(pending, pages, strict=True):
-            extracted = merge_page_with_item(page, item, feed) if page is not None else item_to_article(item, feed)
-            if not extracted.url and not extracted.text.strip():
+        # The feed's own articles (None where the page must be fetched), then the pages, all at once.
+        from_feed = await self.work.run(prepare_items_job, pending, feed, self.settings.fetch_article_pages)
+        pages = await asyncio.gather(
+            *(self._page_for(item) for item, article in zip(pending, from_feed, strict=True) if article is None)
+        )
+        page_of = iter(pages)
+        prepared: list[tuple[FeedItem, ExtractedArticle]] = []
+        for item, article in zip(pending, from_feed, strict=True):
+            if article is None:
+                page = next(page_of)
+                article = merge_page_with_item(page, item, feed) if page is not None else item_to_article(item, feed)
+            if not article.url and not article.text.strip():
                 continue
-            if extracted.url is None:  # feeds without item links: the guid or the feed URL identify the item
-                extracted = replace(extracted, url=item.guid if (item.guid or "").startswith("http") else None)
-            if extracted.url is None:
+            if article.url is None:  # feeds without item links: the guid or the feed URL identify the item
+                article = replace(article, url=item.guid if (item.guid or "").startswith("http") else None)
+            if article.url is None:
                 outcome.skipped.append(f"{item.title or item.guid or '?'}: item has no link")
                 continue
-            ready.append((item, extracted))
-        return ready
+            prepared.append((item, article))
+        return prepared
+
+    async def _read(self, fn: Callable[..., T], *args: object) -> T:
+        """A storage query: on the poll's storage thread during a poll, directly otherwise (pushed items)."""
+        if self.writer is not None:
+            return await self.writer.read(fn, *args)
+        return fn(*args)
 
     async def _page_for(self, item: FeedItem) -> ExtractedArticle | None:
-        """Fetch and extract the item's page when the feed carries only a teaser; None keeps the feed's text."""
-        if not self.settings.fetch_article_pages or not item.url or carries_full_text(item):
-            return None
+        """Fetch and extract the item's page; None keeps the feed's text (the page failed or said nothing)."""
+        assert item.url is not None  # prepare_items_job asks for pages of linked items only
         try:
             page = await self.fetcher.fetch(item.url, accept=PAGE_ACCEPT, robots=self.settings.respect_robots)
         except NewsloomError:
             return None  # the feed's own summary still makes a (short) article
-        try:
-            return extract_html(page.content, url=page.final_url, encoding=page.encoding)
-        except NewsloomError:
-            return None
-        except Exception:  # one bad page must never crash an update
-            # Any other exception is an extraction bug triggered by this page's bytes; the page is optional
-            # (the feed's text still makes an article), so it is dropped rather than failing the source.
-            log.exception("unexpected error while extracting %s", page.final_url)
-            return None
+        return await self.work.run(extract_page_job, page.content, page.final_url, page.encoding)
 
     def _record_success(
-        self, source: Source, now: datetime, result: FetchResult, *, interval_s: int, feed: ParsedFeed | None = None
+        self,
+        source: Source,
+        now: datetime,
+        result: FetchResult,
+        *,
+        interval_s: int,
+        feed: ParsedFeed | None = None,
+        digest: str | None = None,
     ) -> None:
         changes: dict[str, object] = {
             "etag": result.etag or source.etag,
@@ -264,6 +373,8 @@ class Poller:
             "poll_interval_s": interval_s,
             "next_poll_at": next_poll_at(now, interval_s),
         }
+        if digest is not None:
+            changes["feed_digest"] = digest
         if feed is not None:
             if not source.title and feed.title:
                 changes["title"] = feed.title

@@ -10,10 +10,15 @@ import hashlib
 import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from html import escape
 
 from newsloom.ingest.sanitize import sanitize_html
+
+DIGEST_PERIODS = {"hourly": timedelta(hours=1), "daily": timedelta(days=1)}
+# A digest is sent when its period has passed, less this slack, so a notifier ticking every few seconds
+# does not slip a daily digest later by a tick every day.
+DIGEST_SLACK = timedelta(minutes=2)
 
 # Stories and changes per digest: a digest is a glance, not a feed.
 MAX_STORIES = 10
@@ -40,6 +45,15 @@ class Digest:
     subject: str
     text: str
     html: str
+
+
+def due_before(frequency: str, now: datetime) -> datetime:
+    """A digest of ``frequency`` last sent at or before this time is due at ``now``."""
+    return now - DIGEST_PERIODS[frequency] + DIGEST_SLACK
+
+
+def is_due(frequency: str, last_sent: datetime | None, now: datetime) -> bool:
+    return frequency in DIGEST_PERIODS and (last_sent is None or last_sent <= due_before(frequency, now))
 
 
 def unsubscribe_token(secret_key: str, user_id: int) -> str:

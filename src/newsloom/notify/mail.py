@@ -68,7 +68,7 @@ def send_message(settings: Settings, message: EmailMessage) -> None:
     if mode not in TLS_MODES:
         raise ConfigError(f"smtp_tls is {settings.smtp_tls!r}: use none, starttls or tls")
     where = f"SMTP server {settings.smtp_host}:{settings.smtp_port}"
-    context = ssl.create_default_context()
+    context = tls_context(settings)
     try:
         smtp: smtplib.SMTP
         if mode == "tls":
@@ -81,6 +81,13 @@ def send_message(settings: Settings, message: EmailMessage) -> None:
             if settings.smtp_user:
                 smtp.login(settings.smtp_user, settings.smtp_password)
             refused = smtp.send_message(message)
+    except ssl.SSLCertVerificationError as exc:
+        raise DeliveryError(
+            f"{where}: its TLS certificate is not trusted ({exc.verify_message}); to trust a private CA, set "
+            "smtp_ca_file (NEWSLOOM_SMTP_CA_FILE)"
+        ) from exc
+    except smtplib.SMTPAuthenticationError as exc:
+        raise DeliveryError(f"{where} refused the login of {settings.smtp_user!r}: {exc.smtp_code} {_text(exc.smtp_error)}") from exc
     except smtplib.SMTPRecipientsRefused as exc:
         reasons = "; ".join(f"{rcpt}: {code} {_text(msg)}" for rcpt, (code, msg) in exc.recipients.items())
         raise DeliveryError(f"{where} refused the recipient ({reasons})") from exc
@@ -98,6 +105,16 @@ def send_message(settings: Settings, message: EmailMessage) -> None:
         raise DeliveryError(f"{where}: {type(exc).__name__}: {exc}") from exc
     if refused:
         raise DeliveryError(f"{where} refused {', '.join(sorted(refused))}")
+
+
+def tls_context(settings: Settings) -> ssl.SSLContext:
+    """Certificates are always verified (host name included): against ``smtp_ca_file`` when set, else the system CAs."""
+    if not settings.smtp_ca_file:
+        return ssl.create_default_context()
+    try:
+        return ssl.create_default_context(cafile=settings.smtp_ca_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(f"smtp_ca_file {settings.smtp_ca_file!r} cannot be used: {exc}") from exc
 
 
 def _text(raw: bytes | str) -> str:

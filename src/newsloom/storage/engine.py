@@ -8,24 +8,26 @@ goes through psycopg 3 with a connection pool.
 from __future__ import annotations
 
 import functools
+import re
 import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from newsloom.errors import StorageError
+
+# Alembic (and psycopg, for SQLite databases) cost more start-up time than the rest of storage together, and
+# an up-to-date database needs neither: they are imported only when a migration runs or PostgreSQL is used.
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -46,9 +48,24 @@ PG_MIGRATION_LOCK_KEY = 0x6E6C6D67  # "nlmg"
 # the write lock up front and wait (busy timeout) instead of failing on a lock upgrade halfway through.
 SQLITE_BEGIN_OPTION = "newsloom_sqlite_begin"
 
-DRIVER_ERRORS: tuple[type[Exception], ...] = (SQLAlchemyError, sqlite3.Error, psycopg.Error)
-# Also raised while parsing a URL (bad port) or creating the SQLite directory.
-URL_ERRORS: tuple[type[Exception], ...] = (*DRIVER_ERRORS, ValueError, OSError)
+ALEMBIC_VERSION_TABLE = "alembic_version"
+# A migration script's own ids, as written in versions/*.py (``revision = "0002_accounts"``, maybe annotated).
+_REVISION_LINE = re.compile(r"^revision(?:\s*:\s*[\w\[\], |]+)?\s*=\s*['\"]([^'\"]+)['\"]\s*$", re.MULTILINE)
+_DOWN_REVISION_LINE = re.compile(
+    r"^down_revision(?:\s*:\s*[\w\[\], |]+)?\s*=\s*(?:None|['\"]([^'\"]+)['\"])\s*$", re.MULTILINE
+)
+
+
+def driver_errors() -> tuple[type[Exception], ...]:
+    """The driver exceptions to wrap: psycopg's only once it is loaded (before that none can be raised)."""
+    psycopg = sys.modules.get("psycopg")
+    base: tuple[type[Exception], ...] = (SQLAlchemyError, sqlite3.Error)
+    return (*base, psycopg.Error) if psycopg is not None else base
+
+
+def url_errors() -> tuple[type[Exception], ...]:
+    """Also raised while parsing a URL (bad port) or creating the SQLite directory."""
+    return (*driver_errors(), ValueError, OSError)
 
 
 @contextmanager
@@ -56,7 +73,9 @@ def wrap_errors(action: str) -> Iterator[None]:
     """Turn driver and SQLAlchemy errors into ``StorageError`` (the original stays as ``__cause__``)."""
     try:
         yield
-    except DRIVER_ERRORS as exc:
+    except Exception as exc:
+        if not isinstance(exc, driver_errors()):
+            raise
         message = str(getattr(exc, "orig", None) or exc).strip()
         detail = message.splitlines()[0] if message else type(exc).__name__
         raise StorageError(f"{action} failed: {detail}") from exc
@@ -64,7 +83,11 @@ def wrap_errors(action: str) -> Iterator[None]:
 
 def dialect_insert(dialect_name: str, table: sa.Table) -> Any:
     """INSERT with ``on_conflict_do_nothing`` / ``on_conflict_do_update`` (and RETURNING) for this engine."""
-    return (sqlite.insert if dialect_name == "sqlite" else postgresql.insert)(table)
+    if dialect_name == "sqlite":
+        return sqlite.insert(table)
+    from sqlalchemy.dialects import postgresql  # ~40 ms to import: SQLite users never pay it
+
+    return postgresql.insert(table)
 
 
 def normalize_url(url: str) -> sa.URL:
@@ -130,7 +153,9 @@ def create_engine(url: str) -> sa.Engine:
             return _sqlite_engine(parsed)
         if parsed.get_backend_name() == "postgresql":
             return _postgres_engine(parsed)
-    except URL_ERRORS as exc:
+    except Exception as exc:
+        if not isinstance(exc, url_errors()):
+            raise
         raise StorageError(f"cannot use database URL {_redacted(url)}: {exc}") from exc
     raise StorageError(f"unsupported database URL {_redacted(url)}: use sqlite:///path or postgresql://...")
 
@@ -144,6 +169,8 @@ def _redacted(url: str) -> str:
 
 def alembic_config(connection: sa.Connection | None = None) -> Config:
     """Alembic configuration built in code (no alembic.ini); ``connection`` is what env.py migrates."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = connection
@@ -153,13 +180,40 @@ def alembic_config(connection: sa.Connection | None = None) -> Config:
 @functools.cache
 def head_revision() -> str | None:
     """The newest revision in ``migrations/versions`` (read once per process: the files do not change)."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+@functools.cache
+def scanned_head_revision() -> str | None:
+    """``head_revision`` read from the scripts' ``revision =`` lines, without importing Alembic.
+
+    None when the scan is not sure (a script without exactly one of each line, a merge revision, several
+    heads): the caller then asks Alembic. A wrong answer could only make ``migrate`` skip a migration, so
+    anything unusual gives up rather than guessing.
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        text = script.read_text(encoding="utf-8")
+        own = _REVISION_LINE.findall(text)
+        down = _DOWN_REVISION_LINE.findall(text)
+        if len(own) != 1 or len(down) != 1:
+            return None
+        revisions.add(own[0])
+        if down[0]:
+            parents.add(down[0])
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 and parents <= revisions else None
 
 
 def migrate(engine: sa.Engine, revision: str = "head") -> None:
     """Bring the database to ``revision`` in one transaction; a no-op when it is already there."""
-    if revision == "head" and current_revision(engine) == head_revision():
-        return  # one SELECT instead of loading every migration script on each open
+    if revision == "head" and current_revision(engine) == (scanned_head_revision() or head_revision()):
+        return  # one SELECT instead of loading Alembic and every migration script on each open
+    from alembic import command
+
     with wrap_errors("migrating the database"), engine.connect() as connection:
         if engine.dialect.name == "sqlite":
             connection.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
@@ -172,4 +226,12 @@ def migrate(engine: sa.Engine, revision: str = "head") -> None:
 def current_revision(engine: sa.Engine) -> str | None:
     """The Alembic revision the database is at (None for an empty database)."""
     with wrap_errors("reading the schema version"), engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        if not sa.inspect(connection).has_table(ALEMBIC_VERSION_TABLE):
+            return None
+        versions = connection.execute(sa.text(f"SELECT version_num FROM {ALEMBIC_VERSION_TABLE}")).scalars().all()
+    if len(versions) > 1:  # branches stamped at once: only Alembic knows what that means; let it decide
+        from alembic.runtime.migration import MigrationContext
+
+        with wrap_errors("reading the schema version"), engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    return str(versions[0]) if versions else None

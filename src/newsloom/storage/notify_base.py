@@ -89,6 +89,14 @@ class NotifyStorage(Protocol):
     def digest_readers(self) -> list[NotifySettings]:
         """Settings of every reader with an e-mail address and a digest other than ``off``, by user id."""
 
+    def claim_digest(self, user_id: int, *, now: datetime, due_before: datetime) -> bool:
+        """Take this reader's digest for sending: set ``last_digest_at`` to ``now`` if it is empty or at or
+        before ``due_before`` (and the digest is not off), in one statement. True for the one caller that
+        changed it; every concurrent or later caller gets False until the next period."""
+
+    def release_digest(self, user_id: int, *, claimed_at: datetime, previous: datetime | None) -> None:
+        """Undo a claim whose sending failed (``last_digest_at`` back to ``previous``), unless it changed since."""
+
     def followers(self, kind: str, values: Iterable[str]) -> list[tuple[int, str, Channel]]:
         """``(user_id, value, channel)`` of every enabled reader following one of ``values`` of ``kind``.
 

@@ -112,6 +112,28 @@ class SqlNotifyStore:
             row = connection.execute(sa.select(notify_settings).where(notify_settings.c.user_id == user_id)).mappings().first()
         return _settings(user_id, row)
 
+    def claim_digest(self, user_id: int, *, now: datetime, due_before: datetime) -> bool:
+        # One conditional UPDATE: of two senders racing for the same digest only one sees its row change.
+        statement = (
+            sa.update(notify_settings)
+            .where(
+                notify_settings.c.user_id == user_id, notify_settings.c.digest != "off",
+                sa.or_(notify_settings.c.last_digest_at.is_(None), notify_settings.c.last_digest_at <= due_before),
+            )
+            .values(last_digest_at=now)
+        )  # fmt: skip
+        with self._storage.connection("claiming a digest", write=True) as connection:
+            return connection.execute(statement).rowcount == 1
+
+    def release_digest(self, user_id: int, *, claimed_at: datetime, previous: datetime | None) -> None:
+        statement = (
+            sa.update(notify_settings)
+            .where(notify_settings.c.user_id == user_id, notify_settings.c.last_digest_at == claimed_at)
+            .values(last_digest_at=previous)
+        )
+        with self._storage.connection("releasing a digest", write=True) as connection:
+            connection.execute(statement)
+
     def digest_readers(self) -> list[NotifySettings]:
         statement = (
             sa.select(notify_settings)

@@ -79,6 +79,7 @@ sources = sa.Table(
     sa.Column("next_poll_at", UTCDateTime, index=True),
     sa.Column("poll_interval_s", sa.Integer, nullable=False, server_default="3600"),
     sa.Column("created_at", UTCDateTime),
+    sa.Column("feed_digest", sa.String(64)),  # of the last feed body parsed: an unchanged body is not parsed again
 )
 
 articles = sa.Table(

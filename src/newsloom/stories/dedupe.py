@@ -256,6 +256,9 @@ class NearDuplicateIndex:
         self._entries: dict[str, _Entry] = {}
         self._by_words: dict[str, list[str]] = {}
         self._sequence = 0
+        # Intake asks find_original(text) and then add(key, text) for each article: the second call reuses
+        # the first one's sketch (a third of the index's cost per article) instead of hashing the text again.
+        self._last_sketch: tuple[str, _Sketch] | None = None
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -352,6 +355,14 @@ class NearDuplicateIndex:
         return LeanMinHash(seed=PERMUTATION_SEED, hashvalues=signature, scheme="affine32")
 
     def _sketch(self, text: str) -> _Sketch:
+        last = self._last_sketch
+        if last is not None and last[0] == text:
+            return last[1]
+        sketch = self._new_sketch(text)
+        self._last_sketch = (text, sketch)
+        return sketch
+
+    def _new_sketch(self, text: str) -> _Sketch:
         composed = unicodedata.normalize("NFKC", text)
         words = _word_bytes(_fold_marks(composed)).split()
         words_key = hashlib.blake2b(b" ".join(words), digest_size=16).hexdigest()

@@ -23,6 +23,7 @@ TASK_FETCH = "newsloom.fetch_article"
 TASK_FILE = "newsloom.ingest_file"
 TASK_ASSIGN = "newsloom.assign_article"
 TASK_NOTIFY = "newsloom.deliver_notifications"
+TASK_DIGESTS = "newsloom.send_digests"
 
 
 def is_redis_url(url: str) -> bool:
@@ -83,6 +84,7 @@ def celery_conf(settings: Settings, config: QueueConfig) -> dict[str, Any]:
         TASK_FILE: {"queue": queue_name(config, "fetch")},
         TASK_ASSIGN: {"queue": queue_name(config, "assign")},
         TASK_NOTIFY: {"queue": queue_name(config, "fetch")},
+        TASK_DIGESTS: {"queue": queue_name(config, "fetch")},
     }
     return dict(
         broker_url=settings.queue_url,

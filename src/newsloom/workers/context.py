@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import redis.asyncio as aioredis
 
@@ -21,6 +21,9 @@ from newsloom.storage import open_storage
 from newsloom.workers.app import state_url
 from newsloom.workers.config import QueueConfig, queue_config, redis_key
 from newsloom.workers.queue import Producer
+
+if TYPE_CHECKING:
+    from newsloom.notify_service import NotifyService
 
 T = TypeVar("T")
 
@@ -39,6 +42,7 @@ class WorkerContext:
         self.producer = Producer(settings, self.config)
         self.loop = asyncio.new_event_loop()
         self._fetcher: Fetcher | None = None
+        self._notes: NotifyService | None = None
 
     @property
     def fetcher(self) -> Fetcher:
@@ -51,10 +55,23 @@ class WorkerContext:
             self._fetcher = Fetcher(self.settings, limiter=limiter)
         return self._fetcher
 
+    @property
+    def notes(self) -> NotifyService:
+        """The notification service, for digests: they rank stories the way the reader does."""
+        if self._notes is None:
+            from newsloom.notify_service import NotifyService  # the web stack, loaded by digest tasks only
+            from newsloom.web.app import build_reader
+
+            self._notes = NotifyService(build_reader(self.settings))
+        return self._notes
+
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         return self.loop.run_until_complete(coroutine)
 
     def close(self) -> None:
+        if self._notes is not None:
+            self._notes.reader.service.close()
+            self._notes = None
         if self._fetcher is not None:
             self.run(self._fetcher.aclose())
             self._fetcher = None

@@ -24,6 +24,7 @@ from newsloom.errors import QueueError
 from newsloom.settings import Settings
 from newsloom.workers.app import (
     TASK_ASSIGN,
+    TASK_DIGESTS,
     TASK_FETCH,
     TASK_FILE,
     TASK_NOTIFY,
@@ -146,26 +147,34 @@ class Producer:
     def enqueue_assign(self, article_id: int) -> None:
         self.send(TASK_ASSIGN, ASSIGN_QUEUE, [article_id])
 
-    def notify_marker(self) -> str:
-        return redis_key(self.config, "queued", "notify")
+    def notify_marker(self, kind: str = "notify") -> str:
+        return redis_key(self.config, "queued", kind)
 
     def enqueue_notify(self) -> bool:
         """One delivery task for the notification outbox unless one is waiting already; True if sent."""
+        return self._enqueue_once(TASK_NOTIFY, "notify")
+
+    def enqueue_digests(self) -> bool:
+        """One task sending the due e-mail digests unless one is waiting already; True if sent."""
+        return self._enqueue_once(TASK_DIGESTS, "digests")
+
+    def _enqueue_once(self, task: str, kind: str) -> bool:
+        marker = self.notify_marker(kind)
         try:
-            if not self.redis.set(self.notify_marker(), "1", nx=True, ex=int(self.config.queue_visibility_timeout_s * 2)):
+            if not self.redis.set(marker, "1", nx=True, ex=int(self.config.queue_visibility_timeout_s * 2)):
                 return False
         except RedisError as exc:
             raise QueueError(f"cannot reach Redis for the queue state: {exc}") from exc
         try:
-            self.send(TASK_NOTIFY, FETCH_QUEUE, [])
+            self.send(task, FETCH_QUEUE, [])
         except QueueError:
-            self.redis.delete(self.notify_marker())
+            self.redis.delete(marker)
             raise
         return True
 
-    def clear_notify_marker(self) -> None:
+    def clear_notify_marker(self, kind: str = "notify") -> None:
         with contextlib.suppress(RedisError):
-            self.redis.delete(self.notify_marker())
+            self.redis.delete(self.notify_marker(kind))
 
     def close(self) -> None:
         if self._redis is not None:

@@ -25,6 +25,8 @@ from types import FrameType
 
 from newsloom.errors import ConfigError, QueueError
 from newsloom.ingest.subscriber import maintain_subscriptions
+from newsloom.notify.digest import is_due
+from newsloom.notify.mail import mail_configured
 from newsloom.settings import Settings
 from newsloom.storage import open_storage
 from newsloom.storage.base import Storage
@@ -170,11 +172,15 @@ def sweep_unassigned(storage: Storage, producer: Producer, settings: Settings, *
 def scheduler_tick(storage: Storage, producer: Producer, *, now: datetime) -> int:
     """Enqueue a poll of every due feed not already waiting for one; returns how many were enqueued.
 
-    Also enqueues a delivery of the notification outbox when any delivery is due (at most one waits).
+    Also enqueues a delivery of the notification outbox when any delivery is due, and a digest run when any
+    e-mail digest is due and mail is configured (at most one of each waits).
     """
     due = [source.id for source in storage.due_sources(now) if source.kind == "feed"]
-    if SqlNotifyStore.for_storage(storage).pending_deliveries(now=now, limit=1):
+    notify_store = SqlNotifyStore.for_storage(storage)
+    if notify_store.pending_deliveries(now=now, limit=1):
         producer.enqueue_notify()
+    if mail_configured(producer.settings) and any(is_due(s.digest, s.last_digest_at, now) for s in notify_store.digest_readers()):
+        producer.enqueue_digests()
     return producer.enqueue_polls(due)
 
 

@@ -20,9 +20,10 @@ from pathlib import Path
 from newsloom.errors import InputError, NewsloomError, NotFoundError
 from newsloom.ingest.extract import extract_file, extract_html, recurring_lines
 from newsloom.ingest.feeds import carries_full_text
+from newsloom.ingest.httpheaders import PAGE_ACCEPT
 from newsloom.ingest.items import item_to_article, merge_page_with_item
 from newsloom.ingest.local import PAGE_SUFFIXES, TEXT_SUFFIXES, read_documents
-from newsloom.ingest.pipeline import PAGE_ACCEPT, Poller, PollOutcome
+from newsloom.ingest.pipeline import Poller, PollOutcome
 from newsloom.ingest.urls import canonical_url
 from newsloom.notify.deliver import DeliveryReport, deliver_due
 from newsloom.storage.notify_store import SqlNotifyStore
@@ -175,6 +176,10 @@ def ingest_file(ctx: WorkerContext, path: str) -> int:
 
 
 def deliver_notifications(ctx: WorkerContext) -> DeliveryReport:
-    """Queue mode's delivery of the notification outbox (see notify/deliver.py); digests stay with
-    ``newsloom notify --watch``, which ranks stories like the reader does."""
+    """Queue mode's delivery of the notification outbox (see notify/deliver.py)."""
     return deliver_due(SqlNotifyStore.for_storage(ctx.storage), ctx.settings, now=lambda: datetime.now(UTC))
+
+
+def send_digests(ctx: WorkerContext) -> DeliveryReport:
+    """Queue mode's e-mail digests: each is claimed in the database first, so racing workers send it once."""
+    return ctx.notes.send_due_digests()

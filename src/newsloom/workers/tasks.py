@@ -19,7 +19,7 @@ from celery.exceptions import Reject
 
 from newsloom.errors import QueueError, StorageError
 from newsloom.workers import stages
-from newsloom.workers.app import TASK_ASSIGN, TASK_FETCH, TASK_FILE, TASK_NOTIFY, TASK_POLL, app
+from newsloom.workers.app import TASK_ASSIGN, TASK_DIGESTS, TASK_FETCH, TASK_FILE, TASK_NOTIFY, TASK_POLL, app
 from newsloom.workers.assigner import LeaseLostError, current_assigner
 from newsloom.workers.context import worker_context
 
@@ -103,3 +103,15 @@ def deliver_notifications(self: Task) -> str:
     except TRANSIENT as exc:
         raise _retry(self, exc) from exc
     return f"{report.sent} sent, {report.retrying} to retry, {report.failed} failed"
+
+
+@_task(TASK_DIGESTS)
+def send_digests(self: Task) -> str:
+    """Send the due e-mail digests; the scheduler enqueues this while any are due (one waits at a time)."""
+    ctx = worker_context()
+    ctx.producer.clear_notify_marker("digests")
+    try:
+        report = stages.send_digests(ctx)
+    except TRANSIENT as exc:
+        raise _retry(self, exc) from exc
+    return f"{report.sent} digests sent, {report.retrying} to retry"
