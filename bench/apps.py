@@ -4,13 +4,15 @@
 
 1. Builds (or reuses, ``--data-dir``) the synthetic database of ``bench/web.py`` (stories of 1-15 articles from 40
    outlets over 7 days), adds a reader with an API password, signs in through ClientLogin for a token, and
-   primes the story comparisons the first pages show (an app's first sync computes them once; see
-   ``apps_service.COMPARISONS_PER_PAGE``).
+   with ``--prime N`` builds the stored story pages of the newest N stories with ``refresh_story_pages`` (what
+   the ingest intake does after each commit; the loader bypasses the intake). An API read never computes a
+   comparison: a story without a built page shows its headline and links only.
 2. Serves the app with uvicorn in another process (one worker, as ``newsloom serve``).
 3. Runs ``wrk`` (Debian's, installed by scripts/install-tools.sh) for ``--duration`` seconds per endpoint:
    ``/healthz`` (the reference), Google Reader ``stream/contents`` of the reading list with ``n=1000``, and Fever
    ``items`` (50 a page), in both item modes (one item per story, and every article). Prints requests/s and the
-   ratio to /healthz; the target is >= 0.5x.
+   ratio to /healthz; the target is >= 0.5x. Before each mode's endpoints it measures the floor: the same
+   server sending a prebuilt body as large as that mode's n=1000 page (no reads, no encoding).
 """
 
 from __future__ import annotations
@@ -36,12 +38,23 @@ USER = "bench"
 
 def serve(data_dir: str, port: int) -> None:
     import uvicorn
+    from fastapi.responses import Response
 
     from newsloom.settings import load_settings
     from newsloom.web.app import KEEP_ALIVE_TIMEOUT_S, build_reader, create_app
 
     reader = build_reader(load_settings(env={"NEWSLOOM_DATA_DIR": data_dir}))
-    uvicorn.run(create_app(reader), host="127.0.0.1", port=port, log_level="warning", access_log=False,
+    app = create_app(reader)
+    bodies: dict[int, bytes] = {}
+
+    # The floor of a big JSON answer on this server: a prebuilt body of the same size, sent as is (no reads,
+    # no encoding). What stream/contents n=1000 could reach if everything before the send cost nothing.
+    @app.get("/bench-floor")
+    def floor(size: int) -> Response:
+        body = bodies.setdefault(size, b'{"items":["' + b"x" * max(0, size - 13) + b'"]}')
+        return Response(body, media_type="application/json")
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
                 timeout_keep_alive=KEEP_ALIVE_TIMEOUT_S)  # fmt: skip
 
 
@@ -78,7 +91,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--data-dir", help="reuse or create the database here (default: a temp dir)")
     parser.add_argument("--prime", type=int, default=0, metavar="N",
-                        help="compute the comparisons of the newest N stories first (steady state; ~0.1-0.3 s each)")
+                        help="build the story pages of the newest N stories first, as ingest does (~0.1-0.3 s each)")
     parser.add_argument("--serve", nargs=2, metavar=("DATA_DIR", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -98,7 +111,7 @@ def main() -> None:
     if args.prime:
         started = time.perf_counter()
         prime(data_dir, args.prime)
-        print(f"primed the comparisons of {args.prime} stories in {time.perf_counter() - started:.0f} s")
+        print(f"built the story pages of {args.prime} stories in {time.perf_counter() - started:.0f} s")
 
     import httpx
 
@@ -130,10 +143,14 @@ def main() -> None:
         print(f"{'/healthz':44} {reference:8.1f} {1.0:10.2f}")
         for mode in ("stories", "articles"):
             set_mode(data_dir, mode)
-            # Warm-up: the first pages compute and cache the comparisons an app's first sync would.
+            # Warm-up: the first pages read the stored story pages and keep the rendered items in memory.
             for _ in range(3):
-                httpx.get(stream, headers=auth, timeout=600).raise_for_status()
+                page = httpx.get(stream, headers=auth, timeout=600)
+                page.raise_for_status()
             httpx.get(fever, timeout=120).raise_for_status()
+            size = len(page.content)
+            rps = wrk(f"{base}/bench-floor?size={size}", args.duration, args.connections, {})
+            print(f"{f'prebuilt body of {size / 1e6:.1f} MB (floor)':44} {rps:8.1f} {rps / reference:10.2f}")
             for name, url, headers in ((f"stream/contents n=1000 ({mode})", stream, auth), (f"fever items ({mode})", fever, {})):
                 rps = wrk(url, args.duration, args.connections, headers)
                 print(f"{name:44} {rps:8.1f} {rps / reference:10.2f}")
@@ -145,6 +162,7 @@ def main() -> None:
 def prime(data_dir: Path, stories: int) -> None:
     from newsloom.apps_service import AppService, StreamSpec
     from newsloom.settings import load_settings
+    from newsloom.story_pages import refresh_story_pages
     from newsloom.web.app import build_reader
 
     reader = build_reader(load_settings(env={"NEWSLOOM_DATA_DIR": str(data_dir)}))
@@ -154,9 +172,8 @@ def prime(data_dir: Path, stories: int) -> None:
         assert user is not None
         rows = apps.stream(user, apps.query(user, StreamSpec(), limit=stories, mode="stories"))
         found = apps.store.item_articles([r.item_id for r in rows])
-        names = reader.source_names()
-        for story in apps.store.stories_by_id([a.story_id for a in found.values() if a.story_id]).values():
-            reader.comparison(story, names=names)
+        story_ids = [a.story_id for a in found.values() if a.story_id]
+        refresh_story_pages(reader.service.storage, reader.accounts, story_ids, now=reader.now())
     finally:
         reader.service.close()
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 import threading
 import time
@@ -23,16 +22,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
 
-from newsloom import accounts
+from newsloom import accounts, story_pages
 from newsloom.errors import AccessDeniedError, AuthError, InputError, NotFoundError, RateLimitedError
-from newsloom.reader_service import (
-    ComparisonView,
-    ReaderService,
-    compared_articles,
-    comparison_fingerprint,
-    comparison_view,
-)
-from newsloom.storage.accounts_base import ArticleBrief, User
+from newsloom.lru import Lru
+from newsloom.reader_service import ComparisonView, ReaderService, comparison_view
+from newsloom.storage.accounts_base import User
 from newsloom.storage.apps_base import (
     ITEM_MODES,
     AppStorage,
@@ -53,9 +47,8 @@ FOR_YOU = "For you"
 CURATED_LABELS = (TOP_STORIES, FOR_YOU)
 # How many stories the curated labels hold: a front page's worth.
 CURATED_LIMIT = 50
-# Computing a story comparison aligns every pair of sentences (~0.1-1 s for a big story): a page of items shows
-# the cached ones and computes at most this many more, so a 1,000-item page never takes minutes.
-COMPARISONS_PER_PAGE = 10
+# Story items kept in memory (a few KB each): a few full 1,000-item pages.
+STORY_ITEMS_MEMO = 4096
 # Fever sends total_items with every page of items; counting a 100k-article reading list takes ~50 ms, so the
 # count is kept this long (as the top-stories ranking is): new items show in the total within half a minute.
 TOTAL_CACHE_TTL_S = 30.0
@@ -89,6 +82,37 @@ class ItemView:
     folders: tuple[str, ...] = ()
     story_id: str | None = None
     outlet_links: tuple[tuple[str, str], ...] = field(default=())
+    # What the item's rendering depends on besides the reader's state, when it can be cached: (item id, story
+    # id, story version, page built). None (articles) means render it each time.
+    cache_key: tuple[int, str, int, bool] | None = None
+
+
+# A story item is the same for every reader at one story version: (story id, version, page built).
+StoryItemKey = tuple[str, int, bool]
+
+
+@dataclass(frozen=True, slots=True)
+class StoryItem:
+    """What a story item shows, the same for every reader: kept in memory per story version."""
+
+    title: str
+    html: str
+    links: tuple[tuple[str, str], ...]
+    source_ids: tuple[int, ...]  # every source that carried one of its articles, in coverage order
+    published: datetime | None
+    updated: datetime | None
+
+
+def story_item_of_page(page: story_pages.StoryPage) -> StoryItem:
+    """The story item of a stored story page: its summary, agreed claims, what each outlet adds, its links."""
+    story = page.story
+    links = tuple((a.outlet, a.url) for a in page.articles if a.url)
+    comparison = comparison_view(page.comparison, page.compared_outlets) if page.comparison else None
+    return StoryItem(
+        title=story.headline, html=story_html(story, comparison, links), links=links,
+        source_ids=tuple(s for a in page.articles for s in a.source_ids), published=story.first_seen,
+        updated=story.last_seen,
+    )  # fmt: skip
 
 
 def fever_key(username: str, password: str) -> str:
@@ -103,6 +127,7 @@ class AppService:
         self.reader = reader
         self.store: AppStorage = SqlAppStore.for_storage(reader.service.storage)
         self._totals: dict[tuple[int, str], tuple[float, int]] = {}
+        self._story_items: Lru[StoryItem] = Lru(STORY_ITEMS_MEMO)
         self._lock = threading.Lock()
 
     def now(self) -> datetime:
@@ -310,32 +335,29 @@ class AppService:
         return per_source, total
 
     def items(self, user: User, item_ids: Sequence[int], mode: ItemMode | None = None) -> list[ItemView]:
-        """Views of these items, in the given order; unknown ids are left out."""
+        """Views of these items, in the given order; unknown ids are left out.
+
+        A page of items is a fixed number of batched reads whatever its size (articles, their members, read and
+        starred state, story versions); a story item is rendered from the story's stored page (built at ingest,
+        see ``story_pages``) and kept in memory per story version, so no comparison is ever computed here.
+        """
         mode = mode or self.item_mode(user)
-        found = self.store.item_articles(item_ids)
+        found = self.store.item_articles(item_ids, story_bodies=mode != "stories")
         ids = [i for i in dict.fromkeys(item_ids) if i in found]
         members = self.store.expand_items(ids, mode)
         everything = [a for i in ids for a in members.get(i, [i])]
-        read = self.reader.accounts.read_ids(user.id, everything)
-        starred = self.reader.accounts.saved_ids(user.id, everything)
+        read, starred = self.store.item_state(user.id, everything)
         subs = {s.source_id: s for s in self.subscriptions(user)}
-        stories: dict[str, Story] = {}
-        coverage: dict[str, list[ArticleBrief]] = {}
-        story_ids = [found[i].story_id for i in ids if found[i].story_id]
-        if mode == "stories" and story_ids:
-            stories = self.store.stories_by_id([s for s in story_ids if s])
-            coverage = self.reader.accounts.coverage(list(stories))
-        names = self.reader.source_names() if stories else {}
-        cached = self.store.cached_comparisons(list(stories)) if stories else {}
-        budget = [COMPARISONS_PER_PAGE]
+        stories: dict[str, tuple[StoryItemKey, StoryItem]] = {}
+        if mode == "stories":
+            stories = self.story_items([sid for i in ids if (sid := found[i].story_id)])
         views = []
         for item_id in ids:
             article = found[item_id]
             group = members.get(item_id, [item_id])
-            story = stories.get(article.story_id) if article.story_id else None
-            briefs = coverage.get(story.id, []) if story is not None else []
+            held = stories.get(article.story_id) if article.story_id else None
             # The item's feed: the first of the reader's subscriptions that carried it (or any of its story).
-            carriers = [*article.source_ids, *(s for b in briefs for s in b.source_ids)]
+            carriers = [*article.source_ids, *(held[1].source_ids if held is not None else ())]
             source = next((subs[s] for s in carriers if s in subs), None)
             common = {
                 "id": item_id, "url": article.url, "author": article.author, "source": source,
@@ -343,13 +365,11 @@ class AppService:
                 "folders": (source.folder,) if source is not None and source.folder else (),
                 "story_id": article.story_id, "crawled": article.added_at,
             }  # fmt: skip
-            if story is not None:
-                links = tuple((self.reader.outlet_of(b, names), b.url) for b in briefs if b.url)
-                comparison = self._comparison(story, briefs, names, cached.get(story.id), budget)
+            if held is not None:
+                key, item = held
                 views.append(ItemView(
-                    title=story.headline, html=story_html(story, comparison, links), outlet_links=links,
-                    published=story.first_seen or article.dated_at, updated=story.last_seen or article.dated_at,
-                    **common,  # type: ignore[arg-type]
+                    title=item.title, html=item.html, outlet_links=item.links, published=item.published or article.dated_at,
+                    updated=item.updated or article.dated_at, cache_key=(item_id, *key), **common,  # type: ignore[arg-type]
                 ))  # fmt: skip
             else:
                 views.append(ItemView(
@@ -358,18 +378,46 @@ class AppService:
                 ))  # fmt: skip
         return views
 
-    def _comparison(self, story: Story, briefs: list[ArticleBrief], names: dict[int, str],
-                    cached: tuple[str, str] | None, budget: list[int]) -> ComparisonView | None:  # fmt: skip
-        """The cached comparison of the story's articles, else (within this page's budget) a new one."""
-        chosen = compared_articles(briefs)
-        if len(chosen) < 2:
-            return None
-        if cached is not None and cached[0] == comparison_fingerprint(chosen):
-            return comparison_view(json.loads(cached[1]), [self.reader.outlet_of(a, names) for a in chosen])
-        if budget[0] <= 0:
-            return None
-        budget[0] -= 1
-        return self.reader.comparison(story, names=names)
+    def story_items(self, story_ids: Sequence[str]) -> dict[str, tuple[StoryItemKey, StoryItem]]:
+        """Each story as an item, from its stored page; a story whose page is not built yet (or is older than
+        the story) shows its headline, summary and links only until the page is built (at ingest, or on its
+        first view on the web) — a page read here never runs a comparison.
+
+        One read of the stories' versions; the stories and pages are read (one batched query) only for those
+        not in memory at that version.
+        """
+        out: dict[str, tuple[StoryItemKey, StoryItem]] = {}
+        missing = []
+        for story_id, (version, page_version) in self.store.story_page_versions(story_ids).items():
+            key = (story_id, version, page_version == version)
+            hit = self._story_items.get(key)
+            if hit is not None:
+                out[story_id] = (key, hit)
+            else:
+                missing.append(story_id)
+        if not missing:
+            return out
+        current = self.store.stories_with_pages(missing)
+        pages = {sid: story_pages.decode_page(c) if c.fresh else None for sid, c in current.items()}
+        bare = [sid for sid, page in pages.items() if page is None]
+        coverage = self.reader.accounts.coverage(bare) if bare else {}
+        names = self.reader.source_names() if bare else {}
+        for story_id, c in current.items():
+            page = pages[story_id]
+            if page is not None:
+                item = story_item_of_page(page)
+            else:
+                briefs = coverage.get(story_id, [])
+                links = tuple((self.reader.outlet_of(b, names), b.url) for b in briefs if b.url)
+                item = StoryItem(
+                    title=c.story.headline, html=story_html(c.story, None, links), links=links,
+                    source_ids=tuple(s for b in briefs for s in b.source_ids),
+                    published=c.story.first_seen, updated=c.story.last_seen,
+                )  # fmt: skip
+            key = (story_id, c.version, page is not None)
+            self._story_items.put(key, item)
+            out[story_id] = (key, item)
+        return out
 
     def set_state(self, user: User, item_ids: Sequence[int], *, read: bool | None = None,
                   starred: bool | None = None) -> int:  # fmt: skip

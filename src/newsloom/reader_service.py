@@ -229,6 +229,17 @@ class ReaderService:
         finally:
             self._ranking.release()
 
+    def fresh_top_generation(self) -> int | None:
+        """The generation of the ranking ``top_stories`` answers with now, or None when it would rank again.
+
+        Cheap (no database read): lets a cache of what is computed from the ranking be checked in place.
+        """
+        with self._lock:
+            cached = self._top_cache
+            if cached is not None and time.monotonic() - cached[0] < self._top_ttl:
+                return self.top_generation
+        return None
+
     def invalidate(self) -> None:
         with self._lock:
             self._top_cache = None

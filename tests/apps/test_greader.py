@@ -6,13 +6,16 @@ Fixture news (see conftest): story s-one (Alpha, Beta and Wire's copy of Alpha's
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fastapi.testclient import TestClient
 
 from newsloom.apps_service import AppService
 from newsloom.reader_service import ReaderService
 from newsloom.storage.accounts_base import User
+from newsloom.story_pages import encode_page, refresh_story_page
 from tests.apps.conftest import API_PASSWORD, FEED_A, FEED_B, action_token, login
-from tests.web.conftest import PASSWORD
+from tests.web.conftest import NOW, PASSWORD
 
 API = "/reader/api/0"
 READING_LIST = "user/-/state/com.google/reading-list"
@@ -131,6 +134,36 @@ def test_story_items_by_default(client: TestClient, auth: dict[str, str], app_re
     assert [i["title"] for i in contents(client, auth, "user/-/label/News")["items"]] == ["Council votes", "Bridge opens"]
     top = [i["title"] for i in contents(client, auth, "user/-/label/Top stories")["items"]]
     assert set(top) == {"Council votes", "Bridge opens"}  # stories only: the lone article is in none
+
+
+def test_story_items_show_the_stored_story_page_and_never_compare_on_read(
+    client: TestClient, auth: dict[str, str], app_reader: ReaderService, apps: AppService
+) -> None:
+    storage, accounts = app_reader.service.storage, app_reader.accounts
+
+    def bridge() -> str:
+        items = contents(client, auth, n=10)["items"]
+        return next(i["content"]["content"] for i in items if i["title"] == "Bridge opens")  # type: ignore[no-any-return]
+
+    # No page built yet: headline, summary and links only, and reading it computed no comparison.
+    body = bridge()
+    assert "Coverage (3)" in body and "agree on" not in body
+    assert apps.store.cached_comparisons(["s-one"]) == {}
+    # Once the page is built (as ingest does), the item shows the page's comparison, in the page's outlets.
+    page = refresh_story_page(storage, accounts, "s-one", now=NOW)
+    comparison = {"claims": [
+        {"id": 0, "consensus": True, "outlets": [0, 1], "sentences": [{"text": "The bridge opened on Monday."}]},
+        {"id": 1, "consensus": False, "outlets": [1], "sentences": [{"text": "It cost two million."}]},
+    ], "differences": []}  # fmt: skip
+    stored = replace(page, comparison=comparison, compared_outlets=["Alpha", "Beta"])
+    storage.save_story_page("s-one", page.version, encode_page(stored), now=NOW)
+    body = bridge()
+    assert "The bridge opened on Monday. <em>(Alpha, Beta)</em>" in body
+    assert "<strong>Beta:</strong> It cost two million." in body and "Coverage (3)" in body
+    assert body == bridge()  # the second read comes from memory, the same
+    # A change to the story bumps its version: the stale page is not shown (headline and links again).
+    storage.touch_story("s-one")
+    assert "The bridge opened on Monday." not in bridge()
 
 
 def test_marking_a_story_read_marks_its_articles_for_the_web_reader(

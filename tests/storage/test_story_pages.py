@@ -47,6 +47,24 @@ def test_every_write_that_changes_a_page_bumps_the_story_version(storage: Storag
     storage.touch_story("nope")  # unknown: nothing happens
 
 
+def test_writes_move_the_process_change_count_and_reads_do_not(storage: Storage) -> None:
+    """Web caches trust a held page while the count is unchanged (storage.changes): every write must move it."""
+    from newsloom.storage import changes
+
+    first, _ = storage.add_article(article(1), now=T0)
+    storage.save_story(story("s1"), now=T0)
+    count = changes.generation()
+    storage.get_story("s1")
+    storage.story_with_page("s1", with_payload=False)
+    storage.list_stories(limit=5)
+    assert changes.generation() == count, "reads"
+    for write in (lambda: storage.set_story([first.id], "s1"), lambda: storage.save_story(story("s1", headline="G"), now=T0),
+                  lambda: storage.touch_story("s1"), lambda: storage.save_story_page("s1", 3, "{}", now=T0)):  # fmt: skip
+        write()
+        assert changes.generation() > count
+        count = changes.generation()
+
+
 def test_moving_articles_bumps_the_story_they_left(storage: Storage) -> None:
     a, _ = storage.add_article(article(1), now=T0)
     storage.save_story(story("s1"), now=T0)

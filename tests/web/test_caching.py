@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from newsloom.reader_service import ReaderService
 from newsloom.types import ExtractedArticle, NewArticle, Story
-from newsloom.web.caching import PRIVATE_CACHE_CONTROL, PUBLIC_CACHE_CONTROL
-from tests.web.conftest import NOW, make_admin, post, sign_up
+from newsloom.web.caching import PRIVATE_CACHE_CONTROL, PUBLIC_CACHE_CONTROL, body_etag
+from tests.web.conftest import NOW, add_story, make_admin, post, sign_up
 
 WIRE = (
     "Heavy rain flooded the old town of Valencia on Tuesday, officials said. Firefighters rescued forty people "
@@ -153,3 +155,60 @@ def test_cached_searches_still_see_every_new_article(stocked: ReaderService) -> 
     after = reader.search("late report")
     assert [a.id for a in after.articles] == [late]
     assert [s.id for s in after.stories] == ["s-old"]
+
+
+def rename_as_another_process(reader: ReaderService, story_id: str, headline: str) -> None:
+    """A write this process's storage never saw (as a worker's): raw SQL on the same database."""
+    with reader.service.storage.engine.begin() as connection:  # type: ignore[attr-defined]
+        connection.execute(
+            sa.text("UPDATE stories SET headline = :h, version = version + 1 WHERE id = :id"), {"h": headline, "id": story_id}
+        )
+
+
+def test_a_write_of_another_process_shows_once_the_freshness_bound_passed(
+    client: TestClient, stocked: ReaderService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from newsloom.web import pages
+
+    monkeypatch.setattr(pages, "STORY_FRESH_S", 60.0)
+    client.get("/story/s-big")  # builds the stored page (a write of this process)
+    seen = client.get("/story/s-big")
+    assert seen.headers["etag"] == body_etag(seen.content)
+    rename_as_another_process(stocked, "s-big", "Valencia floods recede")
+    held = client.get("/story/s-big")
+    assert held.content == seen.content  # within the bound the page is answered from memory, no database read
+    assert client.get("/story/s-big", headers={"If-None-Match": held.headers["etag"]}).status_code == 304
+    monkeypatch.setattr(pages, "STORY_FRESH_S", 0.0)  # the bound has passed: the next view reads the version
+    fresh = client.get("/story/s-big", headers={"If-None-Match": held.headers["etag"]})
+    assert fresh.status_code == 200 and "Valencia floods recede" in fresh.text
+    assert fresh.headers["etag"] == body_etag(fresh.content) != held.headers["etag"]
+
+
+def test_a_write_of_this_process_shows_at_once_whatever_the_bound(
+    client: TestClient, stocked: ReaderService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from newsloom.web import pages
+
+    monkeypatch.setattr(pages, "STORY_FRESH_S", 3600.0)
+    client.get("/story/s-small")
+    before = client.get("/story/s-small")
+    stocked.service.storage.touch_story("s-small")  # a version bump alone: the page is rebuilt, one second later
+    after = client.get("/story/s-small", headers={"If-Modified-Since": before.headers["last-modified"]})
+    assert after.status_code == 200 and after.headers["last-modified"] != before.headers["last-modified"]
+    with_query = client.get("/story/s-small?x=1")  # any query string takes the full path, never the held page
+    assert with_query.status_code == 200 and with_query.content == after.content
+
+
+def test_the_api_story_list_is_held_per_ranking(client: TestClient, stocked: ReaderService) -> None:
+    stocked._top_ttl = 60.0  # a ranking is reused for a minute, as served
+    first = client.get("/api/v1/stories")
+    assert first.headers["content-type"] == "application/json"
+    ids = [s["id"] for s in first.json()["items"]]
+    assert "s-big" in ids and first.json()["next_offset"] is None
+    assert client.get("/api/v1/stories").content == first.content
+    assert [s["id"] for s in client.get("/api/v1/stories", params={"limit": 1}).json()["items"]] == ids[:1]
+    add_story(stocked, "s-new", "Bridge reopens in Valencia", [("Reuters", 0.1), ("AP", 0.1)])
+    stocked.invalidate()  # a new ranking is a new key
+    again = client.get("/api/v1/stories").json()
+    assert "s-new" in [s["id"] for s in again["items"]]
+    assert client.get("/api/v1/stories", headers={"If-None-Match": first.headers["etag"]}).status_code == 200

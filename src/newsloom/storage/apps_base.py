@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from newsloom.storage.accounts_base import User
+from newsloom.storage.base import StoryWithPage
 from newsloom.types import Story
 
 ItemMode = Literal["stories", "articles"]
@@ -164,8 +165,12 @@ class AppStorage(Protocol):
     def unread_counts(self, user_id: int, mode: ItemMode) -> list[UnreadCount]:
         """Unread items per subscribed source."""
 
-    def item_articles(self, item_ids: Sequence[int]) -> dict[int, ItemArticle]:
-        """The articles with these ids (missing ids absent)."""
+    def item_articles(self, item_ids: Sequence[int], *, story_bodies: bool = True) -> dict[int, ItemArticle]:
+        """The articles with these ids (missing ids absent).
+
+        ``story_bodies=False`` leaves ``html`` and ``text`` empty for articles of a story (a story item shows
+        its stored page, not its head article's body: a 1,000-item page then reads no article bodies).
+        """
 
     def expand_items(self, item_ids: Sequence[int], mode: ItemMode) -> dict[int, list[int]]:
         """The article ids behind each item: its story's articles (stories mode) or itself and its copies."""
@@ -175,6 +180,15 @@ class AppStorage(Protocol):
 
     def cached_comparisons(self, story_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         """The stored comparison of each story as (fingerprint, payload); stories without one are absent."""
+
+    def item_state(self, user_id: int, article_ids: Sequence[int]) -> tuple[set[int], set[int]]:
+        """Which of these articles the reader has read, and which saved (starred): one read for a whole page."""
+
+    def story_page_versions(self, story_ids: Sequence[str]) -> dict[str, tuple[int, int | None]]:
+        """Each story's version and the version its stored page was built from (None: no page); missing absent."""
+
+    def stories_with_pages(self, story_ids: Sequence[str]) -> dict[str, StoryWithPage]:
+        """The stories with these ids and their stored pages (as ``Storage.story_with_page``, without redirects)."""
 
     def set_read(self, user_id: int, article_ids: Sequence[int], read: bool, *, now: datetime) -> int:
         """Mark existing articles read or unread; returns how many changed. Unknown ids are ignored."""

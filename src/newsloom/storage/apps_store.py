@@ -5,6 +5,7 @@ Build it with ``SqlAppStore.for_storage(storage)``; it follows the contract of `
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -28,9 +29,10 @@ from newsloom.storage.apps_base import (
     UnreadCount,
 )
 from newsloom.storage.apps_schema import app_accounts, app_subscriptions
+from newsloom.storage.base import StoredPage, StoryWithPage
 from newsloom.storage.engine import SQLITE_BEGIN_OPTION, wrap_errors
 from newsloom.storage.rows import story_from_row
-from newsloom.storage.schema import article_sources, articles, sources, stories
+from newsloom.storage.schema import article_sources, articles, sources, stories, story_pages
 from newsloom.types import Story
 
 SUBSCRIPTION_CHANGES = frozenset({"title", "folder"})
@@ -45,6 +47,8 @@ HEAD_ID = sa.case(
 # The story walk reads matching articles in batches of this many per wanted item (stories average 2-5
 # articles; a second batch is rare) and at least WALK_BATCH_MIN rows.
 WALK_BATCH_FACTOR = 4
+# Most items a stream in id order (Fever's pages) is walked for; longer ones are grouped (see ``stream``).
+ID_WALK_MAX = 1000
 WALK_BATCH_MIN = 200
 STORY_KEY = sa.func.coalesce(articles.c.story_id, sa.cast(articles.c.id, sa.String))
 
@@ -220,12 +224,12 @@ class SqlAppStore:
 
     # -- streams ---------------------------------------------------------------------------------------------
 
-    def _conditions(self, user_id: int, q: StreamQuery) -> list[sa.ColumnElement[bool]]:
-        """Row filters on ``articles`` (before grouping into stories)."""
+    def _conditions(self, user_id: int, q: StreamQuery, table: Any = articles) -> list[sa.ColumnElement[bool]]:
+        """Row filters on ``articles`` (or an alias of it: ``table``), before grouping into stories."""
         subscribed = (
             sa.select(article_sources.c.article_id)
             .join(app_subscriptions, app_subscriptions.c.source_id == article_sources.c.source_id)
-            .where(article_sources.c.article_id == articles.c.id, app_subscriptions.c.user_id == user_id)
+            .where(article_sources.c.article_id == table.c.id, app_subscriptions.c.user_id == user_id)
         )
         if q.source_ids is not None:
             subscribed = subscribed.where(article_sources.c.source_id.in_(q.source_ids))
@@ -233,21 +237,21 @@ class SqlAppStore:
         if q.mode == "articles":
             # Not ``original_id IS NULL``: SQLite would then scan that index (nearly every row matches) and sort,
             # where walking the dated_at index newest first stops after ``limit`` rows.
-            conditions.append(sa.func.coalesce(articles.c.original_id, 0) == 0)
+            conditions.append(sa.func.coalesce(table.c.original_id, 0) == 0)
         if q.story_ids is not None:
-            conditions.append(articles.c.story_id.in_(q.story_ids))
-        for table, wanted in ((reads, q.read), (saved_items, q.starred)):
+            conditions.append(table.c.story_id.in_(q.story_ids))
+        for state, wanted in ((reads, q.read), (saved_items, q.starred)):
             if wanted is not None:
                 mine = (
-                    sa.select(table.c.article_id)
-                    .where(table.c.user_id == user_id, table.c.article_id == articles.c.id)
+                    sa.select(state.c.article_id)
+                    .where(state.c.user_id == user_id, state.c.article_id == table.c.id)
                     .exists()
                 )
                 conditions.append(mine if wanted else ~mine)
         if q.since is not None:
-            conditions.append(articles.c.dated_at >= q.since)
+            conditions.append(table.c.dated_at >= q.since)
         if q.until is not None:
-            conditions.append(articles.c.dated_at < q.until)
+            conditions.append(table.c.dated_at < q.until)
         return conditions
 
     def _item_bounds(self, key: Any, q: StreamQuery) -> list[sa.ColumnElement[bool]]:
@@ -292,9 +296,41 @@ class SqlAppStore:
         q = query
         if q.mode == "stories" and q.order == "newest" and q.item_ids is None and q.min_id is None and q.max_id is None:
             return self._walk_stories(user_id, q)
+        # The id-order walk pays off for a page (it stops after ``limit`` items); sparse filters (starred, read)
+        # and whole-list reads (Fever's unread_item_ids) visit most rows, where the GROUP BY is ~2x faster.
+        dense = q.starred is None and q.read is not True and q.limit <= ID_WALK_MAX
+        if q.mode == "stories" and q.order in ("id_asc", "id_desc") and q.item_ids is None and q.after is None and dense:
+            return self._stories_in_id_order(user_id, q)
         statement = self._stream_select(user_id, query).limit(max(0, query.limit))
         with self._connect("reading a stream") as connection:
             rows = connection.execute(statement).all()
+        return [StreamRow(item_id=int(r.item_id), dated_at=_aware(r.dated_at)) for r in rows]
+
+    def _stories_in_id_order(self, user_id: int, q: StreamQuery) -> list[StreamRow]:
+        """Stories in item id order (Fever's since_id/max_id pages) without grouping the whole stream.
+
+        An item id is its story's head (smallest article id), so walking articles in id order and keeping the
+        heads whose story has a matching article (and matching lone articles) gives the ``GROUP BY`` of
+        ``_stream_select`` in the same order, and stops after ``limit`` items instead of reading every row.
+        """
+        members = articles.alias("members")
+        head = sa.select(sa.func.min(_heads.c.id)).where(_heads.c.story_id == articles.c.story_id).scalar_subquery()
+        matched = sa.select(members.c.id).where(members.c.story_id == articles.c.story_id,
+                                                *self._conditions(user_id, q, members))  # fmt: skip
+        newest = sa.select(sa.func.max(members.c.dated_at)).where(
+            members.c.story_id == articles.c.story_id, *self._conditions(user_id, q, members)
+        )
+        when = sa.case((articles.c.story_id.is_(None), articles.c.dated_at), else_=newest.scalar_subquery())
+        statement = sa.select(articles.c.id.label("item_id"), when.label("dated_at")).where(
+            sa.or_(
+                sa.and_(articles.c.story_id.is_(None), *self._conditions(user_id, q)),
+                sa.and_(articles.c.story_id.is_not(None), articles.c.id == head, matched.exists()),
+            ),
+            *self._item_bounds(articles.c.id, q),
+        )
+        order = articles.c.id.asc() if q.order == "id_asc" else articles.c.id.desc()
+        with self._connect("reading a stream") as connection:
+            rows = connection.execute(statement.order_by(order).limit(max(0, q.limit))).all()
         return [StreamRow(item_id=int(r.item_id), dated_at=_aware(r.dated_at)) for r in rows]
 
     def _walk_stories(self, user_id: int, q: StreamQuery) -> list[StreamRow]:
@@ -390,11 +426,17 @@ class SqlAppStore:
             rows = connection.execute(statement).all()
         return [UnreadCount(source_id=r.source_id, count=int(r.n), newest=_aware(r.newest)) for r in rows]
 
-    def item_articles(self, item_ids: Sequence[int]) -> dict[int, ItemArticle]:
+    def item_articles(self, item_ids: Sequence[int], *, story_bodies: bool = True) -> dict[int, ItemArticle]:
         found: dict[int, ItemArticle] = {}
+        html: sa.ColumnElement[Any] = articles.c.html
+        text: sa.ColumnElement[Any] = articles.c.text
+        if not story_bodies:
+            storied = articles.c.story_id.is_not(None)
+            html = sa.case((storied, ""), else_=articles.c.html).label("html")
+            text = sa.case((storied, ""), else_=articles.c.text).label("text")
         columns = (
             articles.c.id, articles.c.title, articles.c.url, articles.c.author, articles.c.publisher,
-            articles.c.published_at, articles.c.dated_at, articles.c.added_at, articles.c.html, articles.c.text,
+            articles.c.published_at, articles.c.dated_at, articles.c.added_at, html, text,
             articles.c.story_id, articles.c.original_id,
         )  # fmt: skip
         with self._connect("reading items") as connection:
@@ -456,6 +498,51 @@ class SqlAppStore:
                 )
                 for r in rows:
                     found[r.story_id] = (r.fingerprint, r.payload)
+        return found
+
+    def item_state(self, user_id: int, article_ids: Sequence[int]) -> tuple[set[int], set[int]]:
+        # The ids go as one array parameter (json_each on SQLite, ANY on PostgreSQL): a 1,000-story page has
+        # ~10k member articles, and SQLAlchemy's expanding IN costs more than the lookups themselves.
+        ids = list(dict.fromkeys(article_ids))
+        if not ids:
+            return set(), set()
+        if self._dialect == "sqlite":
+            wanted = "article_id IN (SELECT value FROM json_each(:ids))"
+            value: object = json.dumps(ids)
+        else:
+            wanted = "article_id = ANY(CAST(:ids AS integer[]))"
+            value = ids
+        found: list[set[int]] = []
+        with self._connect("reading read and starred state") as connection:
+            for table in (reads, saved_items):
+                statement = sa.text(f"SELECT article_id FROM {table.name} WHERE user_id = :user_id AND {wanted}")
+                found.append({int(i) for i in connection.execute(statement, {"user_id": user_id, "ids": value}).scalars()})
+        return found[0], found[1]
+
+    def story_page_versions(self, story_ids: Sequence[str]) -> dict[str, tuple[int, int | None]]:
+        found: dict[str, tuple[int, int | None]] = {}
+        joined = stories.outerjoin(story_pages, story_pages.c.story_id == stories.c.id)
+        with self._connect("reading story versions") as connection:
+            for chunk in _chunks(list(dict.fromkeys(story_ids)), IN_CHUNK):
+                rows = connection.execute(
+                    sa.select(stories.c.id, stories.c.version, story_pages.c.story_version)
+                    .select_from(joined).where(stories.c.id.in_(chunk))
+                )  # fmt: skip
+                for r in rows:
+                    found[r.id] = (int(r.version), r.story_version)
+        return found
+
+    def stories_with_pages(self, story_ids: Sequence[str]) -> dict[str, StoryWithPage]:
+        found: dict[str, StoryWithPage] = {}
+        joined = stories.outerjoin(story_pages, story_pages.c.story_id == stories.c.id)
+        columns = (stories, story_pages.c.story_version, story_pages.c.payload, story_pages.c.built_at)
+        with self._connect("reading story pages") as connection:
+            for chunk in _chunks(list(dict.fromkeys(story_ids)), IN_CHUNK):
+                statement = sa.select(*columns).select_from(joined).where(stories.c.id.in_(chunk))
+                for r in connection.execute(statement).mappings():
+                    built = r["story_version"] is not None
+                    page = StoredPage(r["story_version"], r["payload"], r["built_at"]) if built else None
+                    found[r["id"]] = StoryWithPage(story_from_row(r), int(r["version"]), page)
         return found
 
     def _set_flag(self, table: sa.Table, time_columns: tuple[str, ...], user_id: int, ids: Sequence[int], on: bool,

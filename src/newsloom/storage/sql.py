@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from newsloom.errors import InputError, NotFoundError, StorageError
-from newsloom.storage import originality_sql, search
+from newsloom.storage import changes, originality_sql, search
 from newsloom.storage.base import SearchHit, StoredPage, StoryWithPage
 from newsloom.storage.engine import SQLITE_BEGIN_OPTION, dialect_insert, wrap_errors
 from newsloom.storage.rows import (
@@ -121,11 +121,15 @@ class SqlStorage:
             return
         if self._closed:
             raise StorageError(f"{action} failed: storage is closed")
-        with wrap_errors(action), self._engine.connect() as connection:
-            if write and self._dialect == "sqlite":
-                connection.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
-            with connection.begin():
-                yield connection
+        try:
+            with wrap_errors(action), self._engine.connect() as connection:
+                if write and self._dialect == "sqlite":
+                    connection.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+                with connection.begin():
+                    yield connection
+        finally:
+            if write:  # after the commit: a cache that reads the count before its data sees this write
+                changes.bump()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -11,22 +11,26 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from fastapi import Depends, FastAPI, Query, Request, Security
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from newsloom.errors import AuthError
+from newsloom.lru import Lru
 from newsloom.reader_service import ReaderService
 from newsloom.service import ORIGINALITY_DAYS
 from newsloom.storage.accounts_base import ArticleBrief, User
 from newsloom.storage.base import SearchHit
 from newsloom.stories.originality import OriginalityLabel, OutletShare, share_text
 from newsloom.types import Article, Source, Story
+from newsloom.web.caching import body_etag
 from newsloom.web.csp import swagger_ui_page
 from newsloom.web.webhook_schema import document_webhooks
 
 T = TypeVar("T")
 MAX_LIMIT = 100
+HELD_LISTS = 256  # serialised list bodies kept (about 10 KB each at limit=100)
 
 bearer = HTTPBearer(auto_error=False, description="A personal token from the account page")
 
@@ -198,9 +202,18 @@ def create_api(reader: ReaderService) -> FastAPI:
         root = request.scope.get("root_path", "").rstrip("/")
         return swagger_ui_page(f"{root}/openapi.json", f"{api.title} - docs")
 
-    def get_reader(request: Request) -> ReaderService:
+    async def get_reader(request: Request) -> ReaderService:  # async: a sync one would cost a thread pool hop
         value: ReaderService = request.app.state.reader
         return value
+
+    # Serialised list bodies, keyed by what they were computed from (the ranking's generation, a story's
+    # version and build) and the page asked for: a hit skips pydantic and, for /stories, the thread pool.
+    held: Lru[tuple[bytes, dict[str, str]]] = Lru(HELD_LISTS)
+
+    def hold(key: tuple[object, ...], body: bytes) -> tuple[bytes, dict[str, str]]:
+        entry = (body, {"ETag": body_etag(body)})  # the tag computed once, not on every answer (web/caching.py)
+        held.put(key, entry)
+        return entry
 
     def token_user(
         credentials: HTTPAuthorizationCredentials | None = Security(bearer), r: ReaderService = Depends(get_reader)
@@ -213,10 +226,19 @@ def create_api(reader: ReaderService) -> FastAPI:
     limit_q = Query(20, ge=1, le=MAX_LIMIT)
     offset_q = Query(0, ge=0, le=100_000)
 
-    @api.get("/stories", response_model=Page[StoryOut], summary="Top stories, best first")
-    def stories(limit: int = limit_q, offset: int = offset_q, r: ReaderService = Depends(get_reader)) -> dict[str, Any]:
+    def stories_body(limit: int, offset: int, r: ReaderService) -> tuple[bytes, dict[str, str]]:
+        generation = r.top_generation  # before the ranking is read: a newer ranking is a new key
         ranked = r.top_stories(limit=limit + 1, offset=offset)
-        return _page([StoryOut.of(x.story, why=x.why) for x in ranked[:limit]], limit, offset, len(ranked))
+        page = _page([StoryOut.of(x.story, why=x.why) for x in ranked[:limit]], limit, offset, len(ranked))
+        return hold(("stories", generation, limit, offset), Page[StoryOut](**page).model_dump_json().encode())
+
+    @api.get("/stories", response_model=Page[StoryOut], summary="Top stories, best first")
+    async def stories(limit: int = limit_q, offset: int = offset_q, r: ReaderService = Depends(get_reader)) -> Response:
+        generation = r.fresh_top_generation()
+        entry = held.get(("stories", generation, limit, offset)) if generation is not None else None
+        if entry is None:
+            entry = await run_in_threadpool(stories_body, limit, offset, r)
+        return Response(entry[0], media_type="application/json", headers=entry[1])
 
     @api.get("/stories/{story_id}", response_model=StoryOut)
     def story(story_id: str, r: ReaderService = Depends(get_reader)) -> StoryOut:
@@ -226,9 +248,15 @@ def create_api(reader: ReaderService) -> FastAPI:
     @api.get("/stories/{story_id}/articles", response_model=Page[ArticleOut], summary="A story's coverage, oldest first")
     def story_articles(
         story_id: str, limit: int = limit_q, offset: int = offset_q, r: ReaderService = Depends(get_reader)
-    ) -> dict[str, Any]:
-        rows = r.story_view(story_id, with_comparison=False).articles[offset : offset + limit + 1]
-        return _page([ArticleOut.of(x.article) for x in rows[:limit]], limit, offset, len(rows))
+    ) -> Response:
+        page, _ = r.story_page(story_id)  # one indexed version read when the page is in memory
+        key = ("articles", story_id, page.story.id, page.version, page.built_at, limit, offset)
+        entry = held.get(key)
+        if entry is None:
+            rows = r.view_of(page, False, with_comparison=False).articles[offset : offset + limit + 1]
+            listed = _page([ArticleOut.of(x.article) for x in rows[:limit]], limit, offset, len(rows))
+            entry = hold(key, Page[ArticleOut](**listed).model_dump_json().encode())
+        return Response(entry[0], media_type="application/json", headers=entry[1])
 
     @api.get("/stories/{story_id}/comparison", summary="What outlets agree on, what only one has, where they differ")
     def comparison(story_id: str, r: ReaderService = Depends(get_reader)) -> dict[str, Any]:

@@ -180,6 +180,7 @@ def create_app(reader: ReaderService) -> FastAPI:
     app = FastAPI(title="newsloom", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.reader = reader
     app.state.rendered = Lru(RENDERED_MEMO_SIZE)  # render.render_shared
+    app.state.held_pages = Lru(pages.HELD_PAGES)  # pages.story
     apps = AppService(reader)
     app.state.apps = apps
     app.state.notify = NotifyService(reader)
@@ -211,6 +212,7 @@ def create_app(reader: ReaderService) -> FastAPI:
 
     app.include_router(auth.router)
     app.include_router(pages.router)
+    app.include_router(pages.story_router)
     app.include_router(notify_pages.router)
     app.include_router(notify_pages.unsubscribe_router)
     app.include_router(feeds.router)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -36,6 +37,7 @@ from newsloom.errors import (
     NotFoundError,
     RateLimitedError,
 )
+from newsloom.lru import Lru
 from newsloom.storage.accounts_base import User
 from newsloom.storage.apps_base import StreamQuery, StreamRow, Subscription
 from newsloom.web.feeds import ATOM_MEDIA_TYPE, ATOM_NS, xml_text
@@ -53,6 +55,8 @@ MAX_DB_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL; larger ones cann
 _STATE_RE = re.compile(r"user/(-|\d+)/state/com\.google/([a-z-]+)")
 _LABEL_RE = re.compile(r"user/(-|\d+)/label/(.+)", re.S)
 _GR_SCHEME = "http://www.google.com/reader/"
+# Encoded story items kept in memory: a few full 1,000-item pages.
+ITEM_JSON_MEMO = 4096
 
 Params = dict[str, list[str]]
 
@@ -180,14 +184,9 @@ def _feed_id(sub: Subscription) -> str:
     return f"feed/{sub.url}"
 
 
-def item_json(view: ItemView, user: User) -> dict[str, Any]:
-    categories = [f"user/{user.id}/state/com.google/reading-list"]
-    categories += [f"user/{user.id}/label/{f}" for f in view.folders]
-    if view.read:
-        categories.append(f"user/{user.id}/state/com.google/read")
-    if view.starred:
-        categories.append(f"user/{user.id}/state/com.google/starred")
-    out: dict[str, Any] = {
+def item_static(view: ItemView) -> dict[str, Any]:
+    """The part of an item that is the same for every reader (cached per ``view.cache_key``)."""
+    return {
         "id": long_id(view.id),
         "crawlTimeMsec": str(int(view.crawled.timestamp() * 1000)),
         "timestampUsec": _usec(view.published),
@@ -195,17 +194,54 @@ def item_json(view: ItemView, user: User) -> dict[str, Any]:
         "updated": int(view.updated.timestamp()),
         "title": view.title,
         "author": view.author or "",
-        "categories": categories,
         "summary": {"direction": "ltr", "content": view.html},
         "content": {"direction": "ltr", "content": view.html},
         "alternate": [{"href": view.url, "type": "text/html"}] if view.url else [],
         "canonical": [{"href": view.url}] if view.url else [],
     }
+
+
+def item_state(view: ItemView, user: User) -> dict[str, Any]:
+    """The reader's part of an item: its labels, read and starred state, and the subscription it came from."""
+    categories = [f"user/{user.id}/state/com.google/reading-list"]
+    categories += [f"user/{user.id}/label/{f}" for f in view.folders]
+    if view.read:
+        categories.append(f"user/{user.id}/state/com.google/read")
+    if view.starred:
+        categories.append(f"user/{user.id}/state/com.google/starred")
     if view.source is not None:
-        out["origin"] = {"streamId": _feed_id(view.source), "title": view.source.title, "htmlUrl": view.source.site_url or ""}
+        origin = {
+            "streamId": _feed_id(view.source),
+            "title": view.source.title,
+            "htmlUrl": view.source.site_url or "",
+        }
     else:
-        out["origin"] = {"streamId": "feed/newsloom", "title": "newsloom", "htmlUrl": ""}
-    return out
+        origin = {"streamId": "feed/newsloom", "title": "newsloom", "htmlUrl": ""}
+    return {"categories": categories, "origin": origin}
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON, as JSONResponse writes it."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+class ItemEncoder:
+    """Items as JSON text: the reader-independent part of a story item is encoded once per story version.
+
+    A 1,000-item page is mostly the items' HTML; encoding it is most of the page's cost once the reads are
+    batched, so the encoded text of each story item is kept (keyed by item id, story id and version).
+    """
+
+    def __init__(self, size: int = ITEM_JSON_MEMO) -> None:
+        self._static: Lru[str] = Lru(size)
+
+    def encode(self, view: ItemView, user: User) -> str:
+        static = self._static.get(view.cache_key) if view.cache_key is not None else None
+        if static is None:
+            static = dumps(item_static(view))[1:-1]
+            if view.cache_key is not None:
+                self._static.put(view.cache_key, static)
+        return "{" + static + "," + dumps(item_state(view, user))[1:]
 
 
 def _atom_document(views: list[ItemView], title: str, self_url: str) -> bytes:
@@ -273,6 +309,7 @@ async def _params(request: Request) -> Params:
 def create_greader(apps: AppService) -> tuple[FastAPI, Callable[[Request], Any]]:
     """The app mounted at ``/reader`` and the ClientLogin endpoint (routed at ``/accounts/ClientLogin``)."""
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    encoder = ItemEncoder()
 
     async def call(request: Request, handler: Callable[[User, Params, str], Response], *, post: bool) -> Response:
         if post and request.method != "POST":
@@ -313,13 +350,15 @@ def create_greader(apps: AppService) -> tuple[FastAPI, Callable[[Request], Any]]
         return rows, encode_continuation(rows[-1]) if more and rows else None, query
 
     def contents_json(user: User, stream_id: str, views: list[ItemView], continuation: str | None) -> Response:
-        body: dict[str, Any] = {
+        head: dict[str, Any] = {
             "direction": "ltr", "id": stream_id, "title": stream_id, "author": user.username,
-            "updated": int(apps.now().timestamp()), "items": [item_json(v, user) for v in views],
+            "updated": int(apps.now().timestamp()),
         }  # fmt: skip
         if continuation:
-            body["continuation"] = continuation
-        return JSONResponse(body)
+            head["continuation"] = continuation
+        items = ",".join(encoder.encode(v, user) for v in views)
+        body = dumps(head)[:-1] + ',"items":[' + items + "]}"
+        return Response(body.encode(), media_type="application/json")
 
     @route("/api/0/token")
     def token(user: User, params: Params, auth: str) -> Response:

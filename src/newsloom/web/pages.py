@@ -6,24 +6,30 @@ and read buttons swap in place (the partial templates under ``templates/partials
 
 from __future__ import annotations
 
-from dataclasses import replace
+import time
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from newsloom.errors import InputError
 from newsloom.ingest.sanitize import sanitize_html
+from newsloom.lru import Lru
 from newsloom.reader_service import ReaderService
 from newsloom.service import ORIGINALITY_DAYS
+from newsloom.storage import changes
 from newsloom.storage.accounts_base import User
 from newsloom.web.auth import optional_user, reader_of, redirect, require_admin, require_user, safe_next
-from newsloom.web.caching import http_date
+from newsloom.web.caching import body_etag, http_date, is_personal
 from newsloom.web.chart import coverage_chart
 from newsloom.web.csrf import verify_csrf
-from newsloom.web.render import render, render_shared
+from newsloom.web.render import render, render_period, render_shared
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])
+# Reads that need no CSRF check (every GET skips it) and whose hit path must stay free of dependencies.
+story_router = APIRouter()
 
 PAGE_SIZE = 30
 MAX_SEARCH_PAGE = 100
@@ -55,8 +61,49 @@ def top(request: Request, page: int = Query(1, ge=1, le=1000), q: str = "") -> R
                                   "title": "Top stories"})  # fmt: skip
 
 
-@router.get("/story/{story_id}")
-def story(request: Request, story_id: str) -> Response:
+# An anonymous story page is answered from memory, with no database read and no thread pool hop, while
+# no write of this process happened since its story's version was last read (storage.changes) and for at most
+# this many seconds after that read: the bound on how long a change made by another process (a worker) may
+# take to show. The shared-cache lifetime (caching.PUBLIC_MAX_AGE_S) is ten times longer.
+STORY_FRESH_S = 1.0
+HELD_PAGES = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class HeldPage:
+    generation: int  # storage.changes.generation() read before the story's version was
+    checked_at: float  # time.monotonic() of that read
+    period: int  # render.render_period(): the page says "5 minutes ago"
+    body: bytes
+    headers: dict[str, str]  # ETag (computed once here, not per answer) and Last-Modified
+
+
+def held_pages(request: Request) -> Lru[HeldPage]:
+    held: Lru[HeldPage] = request.app.state.held_pages  # set by create_app
+    return held
+
+
+def _anonymous_plain(request: Request) -> bool:
+    """No session, no token, no query string: the request every anonymous reader of the page sends."""
+    return not request.scope.get("query_string") and not is_personal(request.headers)
+
+
+@story_router.get("/story/{story_id}")
+async def story(request: Request, story_id: str) -> Response:
+    if _anonymous_plain(request):
+        held = held_pages(request).get(story_id)
+        if (
+            held is not None
+            and held.generation == changes.generation()
+            and time.monotonic() - held.checked_at < STORY_FRESH_S
+            and held.period == render_period()
+        ):
+            return HTMLResponse(held.body, headers=held.headers)
+    return await run_in_threadpool(story_page, request, story_id)
+
+
+def story_page(request: Request, story_id: str) -> Response:
+    generation, checked_at = changes.generation(), time.monotonic()  # before the version read
     reader = reader_of(request)
     page, picked = reader.story_page(story_id)
     if page.story.id != story_id:  # merged into another story: one canonical address
@@ -67,9 +114,15 @@ def story(request: Request, story_id: str) -> Response:
         view = reader.view_of(page, picked, user)
         return {"view": view, "chart": coverage_chart(view.timeline), "title": view.story.headline}
 
+    period = render_period()
     response = render_shared(request, "story.html", ("story", page.version, page.built_at), context)
     if user is None:  # a reader's own page also changes with their own state
         response.headers["Last-Modified"] = http_date(page.built_at.timestamp())
+        if _anonymous_plain(request) and response.status_code == 200:
+            body = bytes(response.body)
+            headers = {"ETag": body_etag(body), "Last-Modified": response.headers["Last-Modified"]}
+            response.headers["ETag"] = headers["ETag"]
+            held_pages(request).put(story_id, HeldPage(generation, checked_at, period, body, headers))
     return response
 
 

@@ -88,6 +88,11 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
     return templates.TemplateResponse(request, name, ctx, status_code=status_code)
 
 
+def render_period() -> int:
+    """The current ``RENDER_PERIOD_S`` period: a page rendered in an earlier one may show a stale "ago"."""
+    return int(time.time() // RENDER_PERIOD_S)
+
+
 def render_shared(
     request: Request, name: str, key: Hashable, context: Callable[[], dict[str, Any]], status_code: int = 200
 ) -> Response:
@@ -103,7 +108,7 @@ def render_shared(
     memo = getattr(request.app.state, "rendered", None)
     if memo is None or optional_user(request) is not None:
         return render(request, name, context(), status_code)
-    full_key = (name, request.url.path, request.url.query, key, status_code, int(time.time() // RENDER_PERIOD_S))
+    full_key = (name, request.url.path, request.url.query, key, status_code, render_period())
     body = memo.get(full_key)
     if body is None:
         response = render(request, name, context(), status_code)
