@@ -38,8 +38,10 @@ _STREET_RE = re.compile(
     r"(Street|Avenue|Road|Boulevard|Drive|Lane|Place|Court|Parkway|Highway|Terrace|St\.|Ave\.|Rd\.|Blvd\.)"
     r"(?!\w)"
 )
+# a street word after a space (group 1): a pattern that opens with a literal scans ~2.5x faster than one that
+# opens with a look-behind (tried at every character); the same matches, the space consumed
 _STREET_WORD_RE = re.compile(
-    r"(?<= )(?:Street|Avenue|Road|Boulevard|Drive|Lane|Place|Court|Parkway|Highway|Terrace|St\.|Ave\.|Rd\.|Blvd\.)(?!\w)"
+    r" (Street|Avenue|Road|Boulevard|Drive|Lane|Place|Court|Parkway|Highway|Terrace|St\.|Ave\.|Rd\.|Blvd\.)(?!\w)"
 )
 #: a street's name and direction fit in this many characters before its street word
 _STREET_LOOKBACK = 64
@@ -52,7 +54,16 @@ _NOT_NAME_WORDS = frozenset(
     ["Police", "Department", "County", "City", "Street", "Avenue", "Road", "Boulevard", "Drive", "Lane", "Court", "Park", "Parkway", "Highway", "School", "High", "Middle", "Elementary", "University", "College", "Hospital", "Medical", "Center", "Office", "Sheriff", "Sheriff's", "Chief", "Officer", "Officers", "Deputy", "Detective", "Sgt", "Lt", "Capt", "Mayor", "Governor", "Gov", "President", "Senator", "Judge", "Attorney", "District", "State", "States", "United", "North", "South", "East", "West", "New", "Fort", "Saint", "St", "Lake", "River", "Mount", "Beach", "Valley", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December", "Christmas", "Day", "Eve", "Year", "Years", "News", "Channel", "Press", "Associated", "Facebook", "Twitter", "Copyright", "All", "Rights", "Reserved", "Related", "Stories", "Story", "Photo", "Video", "Click", "Read", "More", "Getty", "Images", "Crime", "Stoppers", "Department's", "Police's", "Community", "Church", "Baptist", "Memorial", "Funeral", "Home", "Homicide", "Unit", "Division", "Bureau", "Federal", "Investigation", "Special", "Agent", "Emergency", "Services", "Fire", "Rescue", "Metro", "Metropolitan", "Advertisement", "Continue", "Reading", "Eastern", "Western", "Northern", "Southern", "Central", "God", "Lord", "Jesus", "Black", "White", "American", "African", "Hispanic", "Latino", "Democrat", "Republican", "Sen", "Rep", "Mr", "Mrs", "Ms", "Dr"]
 )
 _DATELINE_RE = re.compile(r"^\W*([A-Z][A-Z.'\-]+(?:\s[A-Z][A-Z.'\-]+){0,3})\b(?:,\s*[A-Za-z. ]{2,20})?\s*(?:\([^)]{0,40}\))?\s*(?:—|–|--|-)")
-_AGE_RE = re.compile(r"\b(\d{1,2})-year-old\b|,\s(\d{1,2}),\s")
+_AGE = r"\b(\d{1,2})-year-old\b|,\s(\d{1,2}),\s"
+# (the look-ahead, a character class every match starts with, lets the scan skip to where a match can
+# start; the ASCII twin, for ASCII text, finds the very same matches without Unicode class look-ups:
+# together ~2x faster, and the signature runs on every dated article)
+_AGE_RE = re.compile(rf"(?=[\d,])(?:{_AGE})")
+_ASCII_AGE_RE = re.compile(rf"(?=[0-9,])(?:{_AGE})", re.ASCII)
+# what either kind of age match holds, found by a substring test or a scan for a literal comma (fast):
+# a text without both has no age, and the full scan is skipped
+_YEAR_OLD = "-year-old"
+_COMMA_DIGIT_RE = re.compile(r",\s\d")
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _MONTHS = (
     "january",
@@ -68,11 +79,14 @@ _MONTHS = (
     "november",
     "december",
 )
-_WHEN_RE = re.compile(
+_WHEN = (
     r"\b(?:(" + "|".join(_WEEKDAYS) + r")|(yesterday|last night|today|this morning|tonight|this afternoon)|"
-    r"(" + "|".join(_MONTHS) + r"|jan|feb|aug|sept|sep|oct|nov|dec)\.?\s(\d{1,2})(?:st|nd|rd|th)?\b)",
-    re.IGNORECASE,
+    r"(" + "|".join(_MONTHS) + r"|jan|feb|aug|sept|sep|oct|nov|dec)\.?\s(\d{1,2})(?:st|nd|rd|th)?\b)"
 )
+# the first letters of the alternatives as a look-ahead (case-insensitive like them): the scan skips to
+# where a match can start instead of trying the alternation at every word (~3x faster); ASCII twin as above
+_WHEN_RE = re.compile(rf"(?=[mtwfsylajond]){_WHEN}", re.IGNORECASE)
+_ASCII_WHEN_RE = re.compile(rf"(?=[mtwfsylajond]){_WHEN}", re.IGNORECASE | re.ASCII)
 _RELATIVE = {"yesterday": -1, "last night": -1, "today": 0, "this morning": 0, "tonight": 0, "this afternoon": 0}
 _MONTH_NUMBER = {name: number for number, name in enumerate(_MONTHS, start=1)} | {
     "jan": 1,
@@ -110,11 +124,12 @@ def _street_matches(text: str) -> Iterator[re.Match[str]]:
     street, and trying the pattern at each costs ~4x this two-step search."""
     last_end = 0
     for suffix in _STREET_WORD_RE.finditer(text):
-        start = max(last_end, suffix.start() - _STREET_LOOKBACK)
+        word_start, word_end = suffix.span(1)
+        start = max(last_end, word_start - _STREET_LOOKBACK)
         match = None
-        for found in _STREET_RE.finditer(text, start, suffix.end()):
+        for found in _STREET_RE.finditer(text, start, word_end):
             match = found
-        if match is not None and match.end() == suffix.end():
+        if match is not None and match.end() == word_end:
             last_end = match.end()
             yield match
 
@@ -145,7 +160,10 @@ def _names(name_phrases: Iterable[str]) -> list[str]:
 
 
 def _ages(text: str) -> list[str]:
-    return ["age:" + (match.group(1) or match.group(2)) for match in _AGE_RE.finditer(text)]
+    if _YEAR_OLD not in text and _COMMA_DIGIT_RE.search(text) is None:
+        return []
+    pattern = _ASCII_AGE_RE if text.isascii() else _AGE_RE
+    return ["age:" + (match.group(1) or match.group(2)) for match in pattern.finditer(text)]
 
 
 def dateline_place(text: str) -> str | None:
@@ -163,7 +181,8 @@ def event_day(text: str, published: date) -> int | None:
     the first weekday ("Saturday night": the last Saturday on or before it), relative day ("yesterday")
     or month and day ("on March 3": that day in the publication's year, or the year before when that
     would be in the future) in the lead."""
-    for match in _WHEN_RE.finditer(text[:EVENT_DAY_CHARS]):
+    lead = text[:EVENT_DAY_CHARS]
+    for match in (_ASCII_WHEN_RE if lead.isascii() else _WHEN_RE).finditer(lead):
         weekday, relative, month, day = match.groups()
         try:
             if weekday:
@@ -193,7 +212,9 @@ def event_signature(
     strong = dict.fromkeys(_streets(head))
     strong.update(dict.fromkeys(_names(name_phrases)))
     place = dateline_place(text)
-    day = event_day(f"{title or ''}\n{text}", published.date()) if published is not None else None
+    # (event_day reads the first EVENT_DAY_CHARS only: no need to copy the whole text)
+    lead = f"{title or ''}\n{text[:EVENT_DAY_CHARS]}"
+    day = event_day(lead, published.date()) if published is not None else None
     supporting = dict.fromkeys(_ages(head))
     if place:
         supporting["pl:" + place] = None

@@ -366,12 +366,14 @@ def _repeated_sums(weight: float, times: np.ndarray) -> np.ndarray:
     return sums
 
 
-def _field_counts(words: Sequence[str], spellings: list[str]) -> np.ndarray:
-    """How often each of ``spellings`` is in ``words`` (as floats: whole numbers, exact)."""
-    if not words:
-        return np.zeros(len(spellings))
-    times = Counter(words)
-    return np.fromiter(map(times.get, spellings, repeat(0)), dtype=np.float64, count=len(spellings))
+def _field_counts(words: Sequence[str], spellings: list[str], size: int) -> np.ndarray:
+    """How often each of the article's ``size`` spellings is in ``words`` (as floats: whole numbers, exact),
+    given ``spellings``, the first of them, which hold every word of ``words``: the rest count 0."""
+    counts = np.zeros(size)
+    if words:
+        times = Counter(words)
+        counts[: len(spellings)] = np.fromiter(map(times.get, spellings, repeat(0)), dtype=np.float64, count=len(spellings))
+    return counts
 
 
 def term_counts(parts: TextParts, vocabulary: StreamVocabulary, config: EngineConfig) -> TermCounts:
@@ -390,8 +392,11 @@ def term_counts(parts: TextParts, vocabulary: StreamVocabulary, config: EngineCo
     words, place = vocabulary.first_mentions(vocabulary.word_ids(spellings))
     places = len(words) + 1  # the last place takes the words that are no evidence
     total = np.fromiter(written.values(), dtype=np.float64, count=len(spellings))
-    in_title = _field_counts(parts.title_words, spellings)
-    in_lead = _field_counts(parts.lead_words, spellings)
+    # spellings come title first, then lead, then body: the title's and lead's are the first ``head`` ones,
+    # so their per-field counts look up those only (a 500-word article: ~50 of ~200)
+    head = len(set(parts.title_words).union(parts.lead_words))
+    in_title = _field_counts(parts.title_words, spellings[:head], len(spellings))
+    in_lead = _field_counts(parts.lead_words, spellings[:head], len(spellings))
     weights = (config.title_weight, config.lead_weight, 1.0)
     if all(float(weight).is_integer() for weight in weights):
         # whole weights: every partial sum is a whole number, exact in any order, so one weighted count
