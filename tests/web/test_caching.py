@@ -212,3 +212,22 @@ def test_the_api_story_list_is_held_per_ranking(client: TestClient, stocked: Rea
     again = client.get("/api/v1/stories").json()
     assert "s-new" in [s["id"] for s in again["items"]]
     assert client.get("/api/v1/stories", headers={"If-None-Match": first.headers["etag"]}).status_code == 200
+
+
+def test_an_anonymous_search_is_held_and_still_sees_a_new_article(
+    client: TestClient, stocked: ReaderService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from newsloom.web import pages
+
+    monkeypatch.setattr(pages, "STORY_FRESH_S", 3600.0)
+    first = client.get("/", params={"q": "late report"})
+    assert first.status_code == 200 and "Late report (Levante)" not in first.text
+    held = client.get("/", params={"q": "late report"})
+    assert held.content == first.content and held.headers["etag"] == body_etag(held.content)
+    assert client.get("/", params={"q": "late report"}, headers={"If-None-Match": held.headers["etag"]}).status_code == 304
+    add_to_story(stocked, "s-old", "Levante")  # a write of this process: the held answer is not used again
+    after = client.get("/", params={"q": "late report"}, headers={"If-None-Match": held.headers["etag"]})
+    assert after.status_code == 200 and "Late report (Levante)" in after.text
+    assert client.get("/search", params={"q": "late report"}).text.count("Late report (Levante)") >= 1
+    rename_as_another_process(stocked, "s-old", "Renamed elsewhere")  # unseen by this process's write counter
+    assert client.get("/", params={"q": "late report"}).content == after.content  # held within the bound

@@ -21,8 +21,8 @@ def test_badge_and_notifications_page(server: tuple[str, ReaderService], page: A
     base, reader = server
     sign_up(page, base, "nina")
     page.goto(f"{base}/story/s-big")
-    page.locator("form.follow-form:has(input[value='story']) button").click()
-    page.wait_for_load_state("load")
+    with page.expect_navigation():  # the follow form posts, then redirects: wait for that, not the page already loaded
+        page.locator("form.follow-form:has(input[value='story']) button").click()
     page.goto(f"{base}/following")
     assert "Floods hit Valencia" in page.locator("ul.follows").inner_text()
     user = reader.accounts.find_user("nina")

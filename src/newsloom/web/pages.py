@@ -7,6 +7,7 @@ and read buttons swap in place (the partial templates under ``templates/partials
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
@@ -51,9 +52,13 @@ def parse_day(value: str | None, *, end: bool = False) -> datetime | None:
 
 
 @router.get("/")
-def top(request: Request, page: int = Query(1, ge=1, le=1000), q: str = "") -> Response:
+async def top(request: Request, page: int = Query(1, ge=1, le=1000), q: str = "") -> Response:
     if q.strip():  # the front page's search box, as a search engine would send it
-        return search(request, q=q, page=min(page, MAX_SEARCH_PAGE))
+        return await held_search(request, lambda: search_page(request, q=q, page=min(page, MAX_SEARCH_PAGE)))
+    return await run_in_threadpool(top_page, request, page)
+
+
+def top_page(request: Request, page: int) -> Response:
     reader = reader_of(request)
     ranked = reader.top_stories(limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
     return render_shared(request, "top.html", ("top", reader.top_generation),
@@ -88,18 +93,41 @@ def _anonymous_plain(request: Request) -> bool:
     return not request.scope.get("query_string") and not is_personal(request.headers)
 
 
+def held_answer(request: Request, key: str) -> Response | None:
+    """The page held under ``key`` if nothing this process wrote, and no more than STORY_FRESH_S, passed since."""
+    held = held_pages(request).get(key)
+    if (
+        held is not None
+        and held.generation == changes.generation()
+        and time.monotonic() - held.checked_at < STORY_FRESH_S
+        and held.period == render_period()
+    ):
+        return HTMLResponse(held.body, headers=held.headers)
+    return None
+
+
 @story_router.get("/story/{story_id}")
 async def story(request: Request, story_id: str) -> Response:
-    if _anonymous_plain(request):
-        held = held_pages(request).get(story_id)
-        if (
-            held is not None
-            and held.generation == changes.generation()
-            and time.monotonic() - held.checked_at < STORY_FRESH_S
-            and held.period == render_period()
-        ):
-            return HTMLResponse(held.body, headers=held.headers)
+    if _anonymous_plain(request) and (answer := held_answer(request, story_id)) is not None:
+        return answer
     return await run_in_threadpool(story_page, request, story_id)
+
+
+async def held_search(request: Request, build: Callable[[], Response]) -> Response:
+    """An anonymous search answered like an anonymous story page: held per query string, same bounds."""
+    if is_personal(request.headers):
+        return await run_in_threadpool(build)
+    key = f"search?{request.url.path}?{request.scope.get('query_string', b'').decode('latin-1')}"
+    if (answer := held_answer(request, key)) is not None:
+        return answer
+    generation, checked_at, period = changes.generation(), time.monotonic(), render_period()  # before the reads
+    response = await run_in_threadpool(build)
+    if response.status_code == 200 and isinstance(response.body, bytes):
+        body = bytes(response.body)
+        headers = {"ETag": body_etag(body)}
+        response.headers["ETag"] = headers["ETag"]
+        held_pages(request).put(key, HeldPage(generation, checked_at, period, body, headers))
+    return response
 
 
 def story_page(request: Request, story_id: str) -> Response:
@@ -138,7 +166,7 @@ def article(request: Request, article_id: int) -> Response:
 
 
 @router.get("/search")
-def search(
+async def search(
     request: Request,
     q: str = "",
     source: str = "",
@@ -146,6 +174,12 @@ def search(
     until: str = "",
     entity: str = "",
     page: int = Query(1, ge=1, le=MAX_SEARCH_PAGE),
+) -> Response:
+    return await held_search(request, lambda: search_page(request, q, source, since, until, entity, page))
+
+
+def search_page(
+    request: Request, q: str = "", source: str = "", since: str = "", until: str = "", entity: str = "", page: int = 1
 ) -> Response:
     reader = reader_of(request)
     source_id = int(source) if source.isdigit() else None
