@@ -21,8 +21,9 @@ def test_badge_and_notifications_page(server: tuple[str, ReaderService], page: A
     base, reader = server
     sign_up(page, base, "nina")
     page.goto(f"{base}/story/s-big")
-    with page.expect_navigation():  # the follow form posts, then redirects: wait for that, not the page already loaded
-        page.locator("form.follow-form:has(input[value='story']) button").click()
+    page.locator("form.follow-form:has(input[value='story']) button").click()
+    # htmx posts the form and swaps the button in place: wait for the swap, not for the page already loaded
+    page.wait_for_selector("form.follow-form:has(input[value='story']) button[aria-pressed='true']")
     page.goto(f"{base}/following")
     assert "Floods hit Valencia" in page.locator("ul.follows").inner_text()
     user = reader.accounts.find_user("nina")
