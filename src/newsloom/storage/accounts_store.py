@@ -7,14 +7,12 @@ and connection pool and follows the contract of ``accounts_base.py``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
-from newsloom.errors import InputError, NotFoundError, StorageError
+from newsloom.errors import InputError, NotFoundError
 from newsloom.storage.accounts_base import (
     FOLLOW_CHANNELS,
     FOLLOW_KINDS,
@@ -43,7 +41,7 @@ from newsloom.storage.accounts_schema import (
     story_visits,
     users,
 )
-from newsloom.storage.engine import SQLITE_BEGIN_OPTION, wrap_errors
+from newsloom.storage.engine_store import SqlEngineStore
 from newsloom.storage.schema import article_sources, articles
 
 # Ids per IN (...) list, as in sql.py: far below SQLite's and PostgreSQL's bound-parameter limits.
@@ -74,31 +72,10 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
-class SqlAccountStore:
+class SqlAccountStore(SqlEngineStore):
     """``AccountStorage`` on a SQLAlchemy engine. Thread-safe: each call takes a pooled connection."""
 
-    def __init__(self, engine: sa.Engine) -> None:
-        self._engine = engine
-        self._dialect = engine.dialect.name
-
-    @classmethod
-    def for_storage(cls, storage: object) -> SqlAccountStore:
-        """The account store sharing an open ``SqlStorage``'s engine."""
-        engine = getattr(storage, "engine", None)
-        if not isinstance(engine, sa.Engine):
-            raise StorageError("account storage needs a SQL storage (SQLite or PostgreSQL)")
-        return cls(engine)
-
-    @contextmanager
-    def _connect(self, action: str, *, write: bool = False) -> Iterator[sa.Connection]:
-        with wrap_errors(action), self._engine.connect() as connection:
-            if write and self._dialect == "sqlite":
-                connection.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
-            with connection.begin():
-                yield connection
-
-    def _insert(self, table: sa.Table) -> Any:
-        return (sqlite.insert if self._dialect == "sqlite" else postgresql.insert)(table)
+    needs = "account storage"
 
     # -- users -----------------------------------------------------------------------------------------------
 

@@ -6,15 +6,13 @@ Build it with ``SqlAppStore.for_storage(storage)``; it follows the contract of `
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
-from newsloom.errors import InputError, NotFoundError, StorageError
+from newsloom.errors import InputError, NotFoundError
 from newsloom.storage.accounts_base import User
 from newsloom.storage.accounts_schema import api_tokens, reads, saved_items, story_comparisons, users
 from newsloom.storage.accounts_store import IN_CHUNK, _chunks, _user
@@ -30,7 +28,7 @@ from newsloom.storage.apps_base import (
 )
 from newsloom.storage.apps_schema import app_accounts, app_subscriptions
 from newsloom.storage.base import StoredPage, StoryWithPage
-from newsloom.storage.engine import SQLITE_BEGIN_OPTION, wrap_errors
+from newsloom.storage.engine_store import SqlEngineStore
 from newsloom.storage.rows import story_from_row
 from newsloom.storage.schema import article_sources, articles, sources, stories, story_pages
 from newsloom.types import Story
@@ -53,30 +51,10 @@ WALK_BATCH_MIN = 200
 STORY_KEY = sa.func.coalesce(articles.c.story_id, sa.cast(articles.c.id, sa.String))
 
 
-class SqlAppStore:
+class SqlAppStore(SqlEngineStore):
     """``AppStorage`` on a SQLAlchemy engine. Thread-safe: each call takes a pooled connection."""
 
-    def __init__(self, engine: sa.Engine) -> None:
-        self._engine = engine
-        self._dialect = engine.dialect.name
-
-    @classmethod
-    def for_storage(cls, storage: object) -> SqlAppStore:
-        engine = getattr(storage, "engine", None)
-        if not isinstance(engine, sa.Engine):
-            raise StorageError("app storage needs a SQL storage (SQLite or PostgreSQL)")
-        return cls(engine)
-
-    @contextmanager
-    def _connect(self, action: str, *, write: bool = False) -> Iterator[sa.Connection]:
-        with wrap_errors(action), self._engine.connect() as connection:
-            if write and self._dialect == "sqlite":
-                connection.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
-            with connection.begin():
-                yield connection
-
-    def _insert(self, table: sa.Table) -> Any:
-        return (sqlite.insert if self._dialect == "sqlite" else postgresql.insert)(table)
+    needs = "app storage"
 
     def _require_user(self, connection: sa.Connection, user_id: int) -> None:
         if connection.execute(sa.select(users.c.id).where(users.c.id == user_id)).first() is None:
