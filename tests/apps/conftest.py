@@ -59,6 +59,16 @@ def add_articles(reader: ReaderService, story_id: str | None, headline: str, ite
     return ids
 
 
+def add_stock(reader: ReaderService) -> None:
+    """Two sources and three stories: one of three articles (one a syndicated copy), one of one, one lone report."""
+    storage = reader.service.storage
+    a, _ = storage.add_source(FEED_A, title="Alpha News", site_url="https://alpha.example/", category="News", now=NOW)
+    b, _ = storage.add_source(FEED_B, title="Beta Times", site_url="https://beta.example/", now=NOW)
+    add_articles(reader, "s-one", "Bridge opens", [(a.id, "Alpha", 5), (b.id, "Beta", 4), (b.id, "Wire", 3)], copy_of={2: 0})
+    add_articles(reader, "s-two", "Council votes", [(a.id, "Alpha", 2)])
+    add_articles(reader, None, "Lone report", [(b.id, "Beta", 1)])
+
+
 @pytest.fixture(params=ENGINES)
 def app_reader(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ReaderService]:
     """Sources A (folder News) and B; story s-one (A, B, and a copy of A's in B), story s-two (A), a lone article."""
@@ -71,12 +81,7 @@ def app_reader(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Reade
         (tmp_path / "data").mkdir()
         shutil.copyfile(request.getfixturevalue("migrated_sqlite_file"), tmp_path / "data" / "newsloom.db")
     reader = make_reader(tmp_path / "data", **options)
-    storage = reader.service.storage
-    a, _ = storage.add_source(FEED_A, title="Alpha News", site_url="https://alpha.example/", category="News", now=NOW)
-    b, _ = storage.add_source(FEED_B, title="Beta Times", site_url="https://beta.example/", now=NOW)
-    add_articles(reader, "s-one", "Bridge opens", [(a.id, "Alpha", 5), (b.id, "Beta", 4), (b.id, "Wire", 3)], copy_of={2: 0})
-    add_articles(reader, "s-two", "Council votes", [(a.id, "Alpha", 2)])
-    add_articles(reader, None, "Lone report", [(b.id, "Beta", 1)])
+    add_stock(reader)
     try:
         yield reader
     finally:

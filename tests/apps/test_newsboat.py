@@ -22,8 +22,8 @@ import httpx
 import pytest
 
 from newsloom.reader_service import ReaderService
-from tests.apps.conftest import API_PASSWORD, FEED_A, FEED_B, add_articles
-from tests.web.conftest import NOW, PASSWORD, make_reader
+from tests.apps.conftest import API_PASSWORD, add_stock
+from tests.web.conftest import PASSWORD, make_reader
 
 NEWSBOAT = shutil.which("newsboat")
 TMUX = shutil.which("tmux")
@@ -43,12 +43,7 @@ def free_port() -> int:
 
 def stock(data_dir: Path) -> None:
     reader = make_reader(data_dir)
-    storage = reader.service.storage
-    a, _ = storage.add_source(FEED_A, title="Alpha News", site_url="https://alpha.example/", category="News", now=NOW)
-    b, _ = storage.add_source(FEED_B, title="Beta Times", site_url="https://beta.example/", now=NOW)
-    add_articles(reader, "s-one", "Bridge opens", [(a.id, "Alpha", 5), (b.id, "Beta", 4), (b.id, "Wire", 3)], copy_of={2: 0})
-    add_articles(reader, "s-two", "Council votes", [(a.id, "Alpha", 2)])
-    add_articles(reader, None, "Lone report", [(b.id, "Beta", 1)])
+    add_stock(reader)
     reader.signup("alice", PASSWORD)
     reader.service.close()
 
