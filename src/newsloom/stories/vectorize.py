@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from operator import add, itemgetter, mul
@@ -97,8 +97,6 @@ class StreamVocabulary:
         self._ids = _TermIds()
         #: document frequency by term id (a float array, since idf is computed on floats)
         self._frequency = np.zeros(_FIRST_SIZE)
-        #: scratch for ``first_mentions``: a term id's first position in an article, _UNSEEN between calls
-        self._first = np.full(_FIRST_SIZE, _UNSEEN, dtype=np.intp)
         self._stems: dict[str, str] = {}
         #: a word's term id (its lower-case stem's), or 0 for a word that is no evidence (stop word, one
         #: letter, figure); keyed by the word as written, so a look-up needs no str.lower
@@ -118,12 +116,13 @@ class StreamVocabulary:
         return self._ids[self.stem(word)]
 
     def _lookup(self, table: Mapping[str, int], items: Sequence[str]) -> np.ndarray:
-        ids = np.fromiter(map(table.__getitem__, items), dtype=np.intp, count=len(items))
+        return np.fromiter(self._lookup_list(table, items), dtype=np.intp, count=len(items))
+
+    def _lookup_list(self, table: Mapping[str, int], items: Iterable[str]) -> list[int]:
+        """The ids of ``items`` as a list (what the dict-based passes of ``term_counts`` read)."""
+        ids = list(map(table.__getitem__, items))
         if self.size > len(self._frequency):
             self._frequency = _grown(self._frequency, self.size)
-            self._first = np.concatenate(
-                (self._first, np.full(len(self._frequency) - len(self._first), _UNSEEN, dtype=np.intp))
-            )
         return ids
 
     def ids(self, terms: Sequence[str]) -> np.ndarray:
@@ -142,19 +141,22 @@ class StreamVocabulary:
         """The id of each figure's "#figure" term."""
         return self._lookup(self._figures, figures)
 
-    def first_mentions(self, mentions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    # the same look-ups as lists, for the dict-based passes of ``term_counts``
+    def word_id_list(self, words: Iterable[str]) -> list[int]:
+        return self._lookup_list(self._words, words)
+
+    def name_id_list(self, names: Iterable[str]) -> list[int]:
+        return self._lookup_list(self._names, names)
+
+    def figure_id_list(self, figures: Iterable[str]) -> list[int]:
+        return self._lookup_list(self._figures, figures)
+
+    def first_mentions(self, mentions: np.ndarray | Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         """The distinct term ids of ``mentions`` in order of first mention (0, no term, left out), and for
         each mention the position of its id among them (a 0 mention: the position after the last)."""
-        positions = np.arange(len(mentions))
-        np.minimum.at(self._first, mentions, positions)  # each id's first position (ufunc.at: in order)
-        first = self._first[mentions]
-        self._first[mentions] = _UNSEEN
-        is_term = mentions != 0
-        opens = (first == positions) & is_term
-        rank = opens.cumsum() - 1
-        distinct: np.ndarray = mentions[opens]
-        place: np.ndarray = np.where(is_term, rank[first], len(distinct))
-        return distinct, place
+        ids = mentions.tolist() if isinstance(mentions, np.ndarray) else mentions
+        distinct, place = _first_mentions(ids)
+        return np.fromiter(distinct, dtype=np.intp, count=len(distinct)), np.fromiter(place, dtype=np.intp, count=len(ids))
 
     def terms(self, ids: np.ndarray) -> list[str]:
         """The terms with these ids."""
@@ -194,7 +196,17 @@ class StreamVocabulary:
 
 
 _FIRST_SIZE = 1 << 12
-_UNSEEN = np.iinfo(np.intp).max
+
+
+def _first_mentions(ids: Sequence[int]) -> tuple[list[int], list[int]]:
+    """``first_mentions`` over lists: dicts in C (a few hundred ids per article: numpy's per-call cost and
+    a scatter into a vocabulary-sized scratch array cost more than these passes)."""
+    seen = dict.fromkeys(ids)  # distinct ids in order of first mention
+    seen.pop(0, None)
+    distinct = list(seen)
+    rank = dict(zip(distinct, range(len(distinct)), strict=True))
+    rank[0] = len(distinct)
+    return distinct, list(map(rank.__getitem__, ids))
 
 
 def _grown(array: np.ndarray, size: int) -> np.ndarray:
@@ -389,30 +401,41 @@ def term_counts(parts: TextParts, vocabulary: StreamVocabulary, config: EngineCo
     # CPU caches, and the first-mention pass run per spelling, not per token. Spellings come in order of
     # first mention, so the stems' order of first mention is the same as over all tokens.
     spellings = list(written)
-    words, place = vocabulary.first_mentions(vocabulary.word_ids(spellings))
+    distinct, place_list = _first_mentions(vocabulary.word_id_list(spellings))
+    words = np.fromiter(distinct, dtype=np.intp, count=len(distinct))
+    place = np.fromiter(place_list, dtype=np.intp, count=len(place_list))
     places = len(words) + 1  # the last place takes the words that are no evidence
-    total = np.fromiter(written.values(), dtype=np.float64, count=len(spellings))
     # spellings come title first, then lead, then body: the title's and lead's are the first ``head`` ones,
     # so their per-field counts look up those only (a 500-word article: ~50 of ~200)
     head = len(set(parts.title_words).union(parts.lead_words))
-    in_title = _field_counts(parts.title_words, spellings[:head], len(spellings))
-    in_lead = _field_counts(parts.lead_words, spellings[:head], len(spellings))
     weights = (config.title_weight, config.lead_weight, 1.0)
     if all(float(weight).is_integer() for weight in weights):
         # whole weights: every partial sum is a whole number, exact in any order, so one weighted count
-        # per spelling gives the very floats of weight x count summed over the fields
-        weighted = total + (weights[0] - 1.0) * in_title + (weights[1] - 1.0) * in_lead
-        word_counts: np.ndarray = np.bincount(place, weights=weighted, minlength=places)
+        # per spelling (Python ints) gives the very floats of weight x count summed over the fields
+        weighted = list(written.values())
+        if head:
+            in_title, in_lead = Counter(parts.title_words).get, Counter(parts.lead_words).get
+            extra_title, extra_lead = int(weights[0]) - 1, int(weights[1]) - 1
+            weighted[:head] = [
+                times + extra_title * in_title(spelling, 0) + extra_lead * in_lead(spelling, 0)
+                for spelling, times in zip(spellings[:head], weighted[:head], strict=True)
+            ]
+        word_counts: np.ndarray = np.bincount(
+            place, weights=np.fromiter(weighted, dtype=np.float64, count=len(weighted)), minlength=places
+        )
     else:
         # weight x the field's (whole) count, added field by field: the floats of the per-field sums
+        total = np.fromiter(written.values(), dtype=np.float64, count=len(spellings))
+        title_counts = _field_counts(parts.title_words, spellings[:head], len(spellings))
+        lead_counts = _field_counts(parts.lead_words, spellings[:head], len(spellings))
         word_counts = np.zeros(places)
         fields = (parts.title_words, parts.lead_words, parts.body_words)
-        in_fields = (in_title, in_lead, total - in_title - in_lead)
+        in_fields = (title_counts, lead_counts, total - title_counts - lead_counts)
         for words_in_field, times, weight in zip(fields, in_fields, weights, strict=True):
             if words_in_field:
                 word_counts += weight * np.bincount(place, weights=times, minlength=places)
-    names, name_times = _counted(vocabulary.name_ids(parts.names).tolist())
-    figures, figure_times = _counted(vocabulary.figure_ids(parts.figures).tolist())
+    names, name_times = _counted(vocabulary.name_id_list(parts.names))
+    figures, figure_times = _counted(vocabulary.figure_id_list(parts.figures))
     return TermCounts(
         ids=np.concatenate((words, names, figures)),
         counts=np.concatenate(
