@@ -197,7 +197,15 @@ def export_opml(output: Path | None = typer.Option(None, "--output", "-o", help=
 # -- polling and ingest ---------------------------------------------------------------------------------------------
 
 
+def background_priority(svc: Service) -> None:
+    """Ingestion yields the CPU to the web server (the ``ingest_nice`` setting; see newsloom/priority.py)."""
+    from newsloom.priority import lower_priority
+
+    lower_priority(svc.settings.ingest_nice)
+
+
 def poll_with_progress(svc: Service, *, all_sources: bool) -> list[Any]:
+    background_priority(svc)  # before the parse processes are forked: they inherit it
     with progress_bar() as bar:
         task = bar.add_task("polling", total=0, note="")
 
@@ -233,6 +241,7 @@ def update(all_sources: bool = typer.Option(False, "--all", help="Poll every sou
 def ingest(paths: list[str] = typer.Argument(..., help="Files (.html .htm .txt .xml .rss .atom .json) or folders.")) -> None:
     """Store articles from local files and folders."""
     with service() as svc:
+        background_priority(svc)
         total = svc.count_files(paths)
         with progress_bar() as bar:
             task = bar.add_task("ingesting", total=total, note="")
@@ -439,11 +448,15 @@ def toml_value(value: object) -> str:
     return json.dumps(str(value))
 
 
+WORKERS_HELP = "Web server processes (else the web_workers setting; 0 one per core, at most 8)."
+
+
 @app.command()
 def run(
     once: bool = typer.Option(False, "--once", help="Poll once and exit instead of running continuously."),
     host: str | None = typer.Option(None, help="Address the reader binds (else the host setting)."),
     port: int | None = typer.Option(None, help="Port the reader listens on (else the port setting)."),
+    workers: int | None = typer.Option(None, min=0, help=WORKERS_HELP),
 ) -> None:
     """Initialise, subscribe the default sources on first run, then serve the reader while polling in the background."""
     with service() as svc:
@@ -456,14 +469,14 @@ def run(
             return
     import threading
 
-    from newsloom.web.app import serve as serve_reader
+    from newsloom.web.server import serve as serve_reader
 
     stop = threading.Event()
     poller = threading.Thread(target=poll_forever, args=(stop,), name="newsloom-poller", daemon=True)
     poller.start()
     threading.Thread(target=notify_forever, args=(stop,), name="newsloom-notifier", daemon=True).start()
     try:
-        serve_reader(settings(), host=host, port=port)
+        serve_reader(settings(), host=host, port=port, workers=workers, config_file=State.config)
     finally:
         stop.set()
 
@@ -478,6 +491,7 @@ def report_poll(outcomes: list[Any]) -> None:
 def poll_forever(stop: Any) -> None:
     """The background poller of ``run``: its own Service (a Service is not shared between threads)."""
     with service() as svc:
+        background_priority(svc)  # this thread only: the server's threads keep their priority
         while not stop.is_set():
             try:
                 report_poll(svc.update())
@@ -490,11 +504,12 @@ def poll_forever(stop: Any) -> None:
 def serve(
     host: str | None = typer.Option(None, help="Address to bind (else the host setting, 127.0.0.1)."),
     port: int | None = typer.Option(None, help="Port to listen on (else the port setting, 8000)."),
+    workers: int | None = typer.Option(None, min=0, help=WORKERS_HELP),
 ) -> None:
     """Serve the web reader, its JSON API (/api/v1) and Atom feeds, without polling."""
-    from newsloom.web.app import serve as serve_reader
+    from newsloom.web.server import serve as serve_reader
 
-    serve_reader(settings(), host=host, port=port)
+    serve_reader(settings(), host=host, port=port, workers=workers, config_file=State.config)
 
 
 @app.command()
