@@ -35,7 +35,7 @@ from newsloom.web import auth, feeds, notify_pages, pages, websub
 from newsloom.web.api import create_api
 from newsloom.web.caching import PER_BROWSER_FLAG, HttpCache
 from newsloom.web.csp import CONTENT_SECURITY_POLICY
-from newsloom.web.csrf import CSRF_COOKIE, ensure_csrf_token, set_csrf_cookie
+from newsloom.web.csrf import CSRF_COOKIE, NEW_TOKEN_STATE, set_csrf_cookie
 from newsloom.web.fever import create_fever
 from newsloom.web.greader import create_greader
 from newsloom.web.render import RENDERED_MEMO_SIZE, STATIC_DIR, render
@@ -83,7 +83,6 @@ class SecurityHeaders:
             return
         scope.setdefault("state", {})
         request = Request(scope)
-        token, is_new = ensure_csrf_token(request)
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -94,7 +93,8 @@ class SecurityHeaders:
                 # Only pages that carry the token need the cookie; the others stay free of Set-Cookie, so
                 # that a shared cache may keep them (web/caching.py).
                 per_browser = bool(getattr(request.state, PER_BROWSER_FLAG, False))
-                if is_new and per_browser and CSRF_COOKIE not in headers.get("set-cookie", ""):
+                token = getattr(request.state, NEW_TOKEN_STATE, None)  # made by this request's page
+                if token and per_browser and CSRF_COOKIE not in headers.get("set-cookie", ""):
                     cookie = Response()
                     set_csrf_cookie(cookie, token, secure=request.url.scheme == "https")
                     headers.append("set-cookie", cookie.headers["set-cookie"])
