@@ -9,6 +9,7 @@
    to a folder and stores them with ``Service.ingest_paths`` (what ``newsloom ingest`` does: extraction,
    dedupe, clustering, story pages, writes), so reads and writes contend for the database the whole time.
    Like ``newsloom ingest`` it first lowers its priority to the ``ingest_nice`` setting (``--ingest-nice``).
+   A ``--warmup`` of the same mix (not counted; its p99 is printed) comes first: a deployed server is warm.
 3. wrk (Debian package ``wrk``; C, so the load generator is not the bottleneck, which a Python client on
    the same cores was) keeps ``--readers`` connections busy for ``--seconds`` with a Lua script that picks
    each request from a reader session's mix: top stories, story pages, article pages, search, the JSON API,
@@ -191,6 +192,13 @@ def run(args: argparse.Namespace) -> int:
                  str(args.ingest_batch)],
                 env={**os.environ, **settings_env, "NEWSLOOM_DATA_DIR": str(data_dir)},
             )  # fmt: skip
+        warm_errors = 0
+        if args.warmup > 0:  # a deployed server has served its pages before: measure it warm, say so
+            warm = web.run_wrk(wrk, base + "/", threads=2, connections=args.readers, duration_s=args.warmup,
+                               script=script, timeout_s=REQUEST_TIMEOUT_S)  # fmt: skip
+            print(f"warm-up: the same mix for {args.warmup:g} s, not counted ({warm.requests} requests, "
+                  f"p99 {warm.p99_s * 1000:.0f} ms, {warm.errors} errors, counted below)", flush=True)  # fmt: skip
+            warm_errors = warm.errors
         mixed = web.run_wrk(wrk, base + "/", threads=2, connections=args.readers, duration_s=args.seconds,
                             script=script, timeout_s=REQUEST_TIMEOUT_S)  # fmt: skip
         ref = web.run_wrk(wrk, base + "/healthz", threads=2, connections=args.readers, duration_s=min(10.0, args.seconds),
@@ -204,7 +212,7 @@ def run(args: argparse.Namespace) -> int:
         web.stop_server(server)
     log_text = log_path.read_text(errors="replace")
     server_errors = [line for line in log_text.splitlines() if "Traceback" in line or "database is locked" in line]
-    errors = mixed.errors + ref.errors + len(server_errors)
+    errors = warm_errors + mixed.errors + ref.errors + len(server_errors)
     print(f"{args.readers} readers (wrk connections) for {args.seconds:.0f} s against newsloom serve (SQLite, "
           f"{args.articles} seeded articles){'' if args.no_ingest else ', ingestion running'}")  # fmt: skip
     print(f"{'run':22} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}")
@@ -231,6 +239,7 @@ def main() -> None:
     parser.add_argument("--ingest-every", type=float, default=1.0, help="seconds between ingestion rounds")
     parser.add_argument("--ingest-batch", type=int, default=5, help="new articles per ingestion round")
     parser.add_argument("--no-ingest", action="store_true", help="readers only (a baseline)")
+    parser.add_argument("--warmup", type=float, default=10.0, help="seconds of the mix before measuring (0: cold)")
     parser.add_argument("--workers", type=int, help="server processes (default: the web_workers setting)")
     parser.add_argument("--ingest-nice", type=int, help="the ingester's nice (default: the ingest_nice setting)")
     parser.add_argument("--data-dir", help="reuse or create the database here (default: a temp dir)")
