@@ -8,7 +8,7 @@
 2. Starts an ingester in another process: every ``--ingest-every`` seconds it writes a few new article pages
    to a folder and stores them with ``Service.ingest_paths`` (what ``newsloom ingest`` does: extraction,
    dedupe, clustering, story pages, writes), so reads and writes contend for the database the whole time.
-   Like ``newsloom ingest`` it first lowers its priority to the ``ingest_nice`` setting (``--ingest-nice``).
+   Like ``newsloom ingest`` it first lowers its priority by the ``ingest_nice`` setting (``--ingest-nice``).
    A ``--warmup`` of the same mix (not counted; its p99 is printed) comes first: a deployed server is warm.
 3. wrk (Debian package ``wrk``; C, so the load generator is not the bottleneck, which a Python client on
    the same cores was) keeps ``--readers`` connections busy for ``--seconds`` with a Lua script that picks

@@ -198,7 +198,8 @@ def export_opml(output: Path | None = typer.Option(None, "--output", "-o", help=
 
 
 def background_priority(svc: Service) -> None:
-    """Ingestion yields the CPU to the web server (the ``ingest_nice`` setting; see newsloom/priority.py)."""
+    """Ingestion yields the CPU to the web server (the ``ingest_nice`` setting; see newsloom/priority.py).
+    Called once where a command or thread starts ingesting (the lowering is relative, like ``nice``)."""
     from newsloom.priority import lower_priority
 
     lower_priority(svc.settings.ingest_nice)

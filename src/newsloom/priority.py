@@ -3,8 +3,9 @@
 Parsing, extraction, clustering and story pages are batch work: an article stored a second later harms no
 one, a page served a second later keeps a reader waiting. So the processes and threads that ingest
 (``newsloom ingest`` and ``update``, the poller thread of ``newsloom run`` and the parse processes it forks)
-lower their own priority to the ``ingest_nice`` setting, and the kernel's scheduler gives the web server's
-processes the cores first whenever both want them. An idle server leaves ingestion the whole machine: nice
+lower their own priority by the ``ingest_nice`` setting, as ``nice -n 10`` would, and the kernel's scheduler
+gives the web server's processes the cores first whenever both want them. Relative, like ``nice``: a whole
+deployment started under ``nice -n 5`` keeps the same gap between its server and its ingestion. An idle server leaves ingestion the whole machine: nice
 changes shares under contention, never caps.
 
 Linux keeps the nice value per thread: ``setpriority(PRIO_PROCESS, tid)`` lowers the calling thread only (and
@@ -45,19 +46,20 @@ def current_nice() -> int:
     return os.getpriority(os.PRIO_PROCESS, _thread_target())
 
 
-def lower_priority(nice: int) -> int:
-    """Run the calling thread (and what it starts from now on) at ``nice`` or lower priority; the value now.
+def lower_priority(steps: int) -> int:
+    """Lower the calling thread (and what it starts or forks from now on) by ``steps`` nice steps, at most to
+    19; returns its nice value now.
 
-    Never raises priority: a thread already nicer than ``nice`` stays as it is (so calling twice, or from a
-    process started under ``nice -n 15``, changes nothing), and 0 leaves every thread as it is. Lowering is
-    always allowed; a failure (an exotic platform) leaves the priority unchanged rather than stopping ingestion.
+    Call it once, where a thread or process starts ingesting. 0 (or less) changes nothing: priority is never
+    raised. Lowering is always allowed; a failure (an exotic platform) leaves the priority as it was rather
+    than stopping ingestion.
     """
     if not hasattr(os, "setpriority"):  # Windows: no nice values
         return 0
     target = _thread_target()
     try:
         now = os.getpriority(os.PRIO_PROCESS, target)
-        wanted = min(max(nice, 0), MAX_NICE)
+        wanted = min(now + max(steps, 0), MAX_NICE)
         if wanted > now:
             os.setpriority(os.PRIO_PROCESS, target, wanted)
             now = wanted

@@ -157,15 +157,15 @@ def test_lowering_a_thread_leaves_the_others_and_never_raises_priority() -> None
     seen: dict[str, int] = {}
 
     def ingest_thread() -> None:
-        seen["lowered"] = lower_priority(main_before + 4)
-        seen["again"] = lower_priority(main_before + 2)  # asking for less never raises it back
+        seen["lowered"] = lower_priority(4)
+        seen["unchanged"] = lower_priority(0)  # 0 (or less) never raises it back
         seen["kernel"] = int(Path(f"/proc/self/task/{threading.get_native_id()}/stat").read_text().rsplit(")", 1)[1].split()[16])
 
     worker = threading.Thread(target=ingest_thread)
     worker.start()
     worker.join()
     expected = min(main_before + 4, 19)
-    assert seen == {"lowered": expected, "again": expected, "kernel": expected}
+    assert seen == {"lowered": expected, "unchanged": expected, "kernel": expected}
     assert current_nice() == main_before  # the server's threads keep theirs
 
 
@@ -176,7 +176,7 @@ from newsloom.priority import current_nice, lower_priority
 
 result = {}
 def poller():
-    lower_priority(int(os.environ["WANTED"]))
+    lower_priority(int(os.environ["STEPS"]))
     pool = WorkPool(2)  # forks its parse processes from this thread
     async def ask():
         return [await pool.run(os.getpriority, os.PRIO_PROCESS, 0) for _ in range(4)]
@@ -188,7 +188,7 @@ print(current_nice(), *sorted(set(result["pool"])))
 
 def test_parse_processes_forked_by_a_lowered_poller_inherit_its_priority() -> None:
     wanted = min(current_nice() + 6, 19)
-    done = subprocess.run([sys.executable, "-c", FORKED_POOL_SCRIPT], env={**os.environ, "WANTED": str(wanted)},
+    done = subprocess.run([sys.executable, "-c", FORKED_POOL_SCRIPT], env={**os.environ, "STEPS": "6"},
                           capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
     main_nice, *pool_nices = map(int, done.stdout.split())
     assert main_nice == current_nice() and pool_nices == [wanted]
@@ -202,8 +202,8 @@ def test_newsloom_ingest_runs_at_the_ingest_nice_setting(tmp_path: Path) -> None
         words = " ".join(f"w{n}x{k}" for k in range(400))
         (pages / f"{n}.html").write_text(f"<html><head><title>Page {n}</title></head><body><article><p>{words}.</p>"
                                          f"</article></body></html>")  # fmt: skip
-    wanted = min(current_nice() + 7, 19)
-    env = {**os.environ, "NEWSLOOM_DATA_DIR": str(tmp_path / "data"), "NEWSLOOM_INGEST_NICE": str(wanted)}
+    wanted = min(current_nice() + 7, 19)  # the child starts at this process's nice
+    env = {**os.environ, "NEWSLOOM_DATA_DIR": str(tmp_path / "data"), "NEWSLOOM_INGEST_NICE": "7"}
     process = subprocess.Popen([sys.executable, "-m", "newsloom.cli", "ingest", str(pages)], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     seen: set[int] = set()
@@ -218,3 +218,19 @@ def test_newsloom_ingest_runs_at_the_ingest_nice_setting(tmp_path: Path) -> None
         process.wait(timeout=300)
     assert process.returncode == 0
     assert wanted in seen
+
+
+def test_web_threads_bounds_the_thread_pool_of_each_process(tmp_path: Path) -> None:
+    import anyio.to_thread
+    from fastapi.testclient import TestClient
+
+    from newsloom.web.app import create_app
+
+    reader = make_reader(tmp_path / "data", web_threads=3)
+    try:
+        with TestClient(create_app(reader)) as client:
+            tokens = client.portal.call(lambda: anyio.to_thread.current_default_thread_limiter().total_tokens)
+            assert tokens == 3
+            assert client.get("/article/999").status_code == 404  # pages still run in the smaller pool
+    finally:
+        reader.service.close()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -171,7 +173,20 @@ def install_error_handlers(app: FastAPI) -> None:
 
 def create_app(reader: ReaderService) -> FastAPI:
     """The whole web app around ``reader``."""
-    app = FastAPI(title="newsloom", docs_url=None, redoc_url=None, openapi_url=None)
+    threads = max(1, reader.service.settings.web_threads)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Pages that read the database run in a thread pool (40 threads by default). Their work is Python, so
+        # threads only take turns at the interpreter lock, and the event loop thread, which answers every
+        # held page and /healthz, waits its turn behind all of them: with 40 busy threads a cheap answer
+        # waited behind ~40 slices. A few threads keep the loop's share and queue the rest in order.
+        import anyio.to_thread
+
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        yield
+
+    app = FastAPI(title="newsloom", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.reader = reader
     app.state.rendered = Lru(RENDERED_MEMO_SIZE)  # render.render_shared
     app.state.held_pages = Lru(pages.HELD_PAGES)  # pages.story
