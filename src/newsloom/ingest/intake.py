@@ -272,13 +272,20 @@ class Intake:
 
         With ``story_pages_at_ingest`` off, the pages are only built on their next view. Returns how many.
         """
-        due, self._pages_due = self._pages_due, set()
-        if not due or not self.settings.story_pages_at_ingest:
+        due = self.take_pages_due()
+        if not due:
             return 0
         from newsloom.storage.accounts_store import SqlAccountStore
         from newsloom.story_pages import refresh_story_pages
 
-        return refresh_story_pages(self.storage, SqlAccountStore.for_storage(self.storage), sorted(due), now=now)
+        return refresh_story_pages(self.storage, SqlAccountStore.for_storage(self.storage), due, now=now)
+
+    def take_pages_due(self) -> list[str]:
+        """The stories changed since the last call whose pages are due (none with ``story_pages_at_ingest``
+        off), forgotten here: for a caller that builds them elsewhere (the queue assigner hands them to the
+        workers, so that the one serial process only assigns)."""
+        due, self._pages_due = self._pages_due, set()
+        return sorted(due) if self.settings.story_pages_at_ingest else []
 
     def accept_many(
         self, items: Iterable[ExtractedArticle], *, source_id: int | None = None, now: datetime
