@@ -456,16 +456,27 @@ def run(
             return
     import threading
 
+    from newsloom.web.app import build_reader
     from newsloom.web.app import serve as serve_reader
 
+    config = settings()
+    # One Service for the reader and the poller, so one story engine (intake) for pushed and polled articles:
+    # with one each, a pushed and a polled report of one event met different indexes and opened two stories.
+    reader = build_reader(config)
     stop = threading.Event()
-    poller = threading.Thread(target=poll_forever, args=(stop,), name="newsloom-poller", daemon=True)
-    poller.start()
-    threading.Thread(target=notify_forever, args=(stop,), name="newsloom-notifier", daemon=True).start()
+    poller = threading.Thread(target=poll_forever, args=(stop, reader.service), name="newsloom-poller", daemon=True)
+
+    def start_background() -> None:
+        poller.start()
+        threading.Thread(target=notify_forever, args=(stop,), name="newsloom-notifier", daemon=True).start()
+
     try:
-        serve_reader(settings(), host=host, port=port)
+        serve_reader(config, host=host, port=port, reader=reader, on_started=start_background)
     finally:
         stop.set()
+        if poller.is_alive():
+            poller.join(timeout=RUN_STOP_WAIT_S)
+        reader.service.close()
 
 
 def report_poll(outcomes: list[Any]) -> None:
@@ -475,15 +486,19 @@ def report_poll(outcomes: list[Any]) -> None:
         out.print(f"{datetime.now(UTC):%H:%M:%S} polled {len(outcomes)} sources: {new} new, {failed} failed")
 
 
-def poll_forever(stop: Any) -> None:
-    """The background poller of ``run``: its own Service (a Service is not shared between threads)."""
-    with service() as svc:
-        while not stop.is_set():
-            try:
-                report_poll(svc.update())
-            except NewsloomError as exc:  # a failing database must not kill the poller; say so and retry
-                err.print(f"[red]polling failed:[/] {exc}", markup=True, highlight=False)
-            stop.wait(poll_pause(svc))
+# On Ctrl-C, ``run`` waits this long for a poll in progress to end before closing the database under it.
+RUN_STOP_WAIT_S = 10.0
+
+
+def poll_forever(stop: Any, svc: Service) -> None:
+    """The background poller of ``run``, on the reader's Service: its intake (one story engine) is shared
+    with WebSub pushes, each poll's write transactions taking the Service's ``intake_lock``."""
+    while not stop.is_set():
+        try:
+            report_poll(svc.update())
+        except NewsloomError as exc:  # a failing database must not kill the poller; say so and retry
+            err.print(f"[red]polling failed:[/] {exc}", markup=True, highlight=False)
+        stop.wait(poll_pause(svc))
 
 
 @app.command()
@@ -608,11 +623,13 @@ def notify_forever(stop: Any) -> None:
 
 
 def poll_pause(svc: Service) -> float:
-    """Seconds until the next source is due, between 30 s and 5 min so new subscriptions are picked up."""
+    """Seconds until the next source is due, between 30 s (or the shortest poll interval, when shorter) and
+    5 min so new subscriptions are picked up."""
     due = [s.next_poll_at for s in svc.sources() if s.next_poll_at is not None]
     if not due:
         return 60.0
-    return max(30.0, min(300.0, (min(due) - datetime.now(UTC)).total_seconds()))
+    floor = min(30.0, float(svc.settings.min_poll_interval_s))
+    return max(floor, min(300.0, (min(due) - datetime.now(UTC)).total_seconds()))
 
 
 def guarded(func: Callable[[], T]) -> T:

@@ -115,10 +115,23 @@ class Intake:
         self._rebuild(now)
 
     def _rebuild(self, now: datetime) -> None:
-        since = now - timedelta(days=self.settings.story_window_days)
+        """Replay the stored assignments, in arrival (id) order, into fresh indexes.
+
+        The story engine gets every article of the last ``follow_up_days`` (60), not only of its word window
+        (7): a story its event signature keeps open for follow-ups must be open again after a restart. Its
+        clock then closes the other old stories as a running engine did. The near-duplicate and originality
+        indexes look back over the word window only, and get its articles only.
+        """
+        config = self.engine.config
+        window_since = now - timedelta(days=config.window_days)
+        since = now - timedelta(days=max(config.window_days, config.follow_up_days))
         for article in self.storage.iter_articles_since(since):
             if article.story_id is None:  # stored but never assigned: a process died between the two stages
                 self._unassigned.append(article.id)
+                continue
+            dated = article.published_at or article.fetched_at
+            if dated is not None and dated < window_since:
+                self.engine.restore(_cluster_doc(article), article.story_id)
                 continue
             self.near_duplicates.add(str(article.id), article.text, article.published_at or article.fetched_at)
             self._label(article, str(article.original_id) if article.original_id is not None else None)

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -237,21 +240,50 @@ def build_reader(settings: Settings, **options: Any) -> ReaderService:
     return ReaderService(service, secret_key=load_secret_key(settings), **options)
 
 
-def serve(settings: Settings, *, host: str | None = None, port: int | None = None, log_level: str = "info") -> None:
-    """Run the reader with uvicorn until interrupted (``newsloom serve``)."""
+def serve(
+    settings: Settings,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    log_level: str = "info",
+    reader: ReaderService | None = None,
+    on_started: Callable[[], None] | None = None,
+) -> None:
+    """Run the reader with uvicorn until interrupted (``newsloom serve``).
+
+    ``reader``: serve this one (``newsloom run`` shares its Service with the poller; the caller closes it).
+    ``on_started`` runs on a thread of its own once the server listens: ``run`` starts polling then, so that a
+    hub verifying a subscription the first poll requests finds the callback answering.
+    """
     import uvicorn
 
-    reader = build_reader(settings)
-    app = create_app(reader)
+    own = reader is None
+    served = reader or build_reader(settings)
+    server = uvicorn.Server(uvicorn.Config(
+        create_app(served),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level=log_level,
+        proxy_headers=True,  # behind a TLS proxy, X-Forwarded-Proto makes cookies Secure
+        server_header=False,
+        timeout_keep_alive=KEEP_ALIVE_TIMEOUT_S,
+    ))  # fmt: skip
+    if on_started is not None:
+        threading.Thread(target=_when_started, args=(server, on_started), name="newsloom-started", daemon=True).start()
     try:
-        uvicorn.run(
-            app,
-            host=host or settings.host,
-            port=port or settings.port,
-            log_level=log_level,
-            proxy_headers=True,  # behind a TLS proxy, X-Forwarded-Proto makes cookies Secure
-            server_header=False,
-            timeout_keep_alive=KEEP_ALIVE_TIMEOUT_S,
-        )
+        server.run()
     finally:
-        reader.service.close()
+        if own:
+            served.service.close()
+
+
+# How often the start-up watcher looks whether uvicorn listens yet; uvicorn starts in well under a second.
+STARTED_POLL_S = 0.05
+
+
+def _when_started(server: Any, callback: Callable[[], None]) -> None:
+    while not server.started:
+        if server.should_exit:
+            return
+        time.sleep(STARTED_POLL_S)
+    callback()
