@@ -6,6 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from newsloom.ingest import intake as intake_module
 from newsloom.ingest.intake import Intake
 from newsloom.settings import load_settings
 from newsloom.storage import Storage, open_storage
@@ -102,3 +105,24 @@ def test_a_restart_changes_no_assignment(storage: Storage, tmp_path: Path) -> No
     stories += [story_of(restarted, a, NOW) for a in late]
     assert groups([restarted.engine.resolve(s) for s in stories]) == groups(expected)
     assert groups(expected)[3] == 0  # the follow-up is in the incident's story
+
+
+def test_the_reload_is_capped_but_never_inside_the_word_window(
+    storage: Storage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    """Start-up time is bounded: beyond the newest RELOAD_MAX_ARTICLES the follow-up window is not replayed,
+    while the word window always is."""
+    settings = load_settings(env={"NEWSLOOM_DATA_DIR": str(tmp_path)})
+    days_ago = [40, 30, 20, 3, 2, 1]
+    writer = Intake(storage, settings, now=NOW - timedelta(days=45))
+    for n, days in enumerate(days_ago):
+        day = NOW - timedelta(days=days)
+        story_of(writer, report(n, (f"Report {n} on topic {n}", f"Story {n} text about subject {n} " * 5), day, slice(n, n + 2)), day)
+
+    def replayed(cap: int) -> int:
+        monkeypatch.setattr(intake_module, "RELOAD_MAX_ARTICLES", cap)
+        return Intake(storage, settings, now=NOW).engine._arrivals  # the articles the reload replayed
+
+    assert replayed(100) == 6  # all within follow_up_days
+    assert replayed(4) == 4  # the newest four: 1, 2, 3 and 20 days old
+    assert replayed(1) == 3  # the word window whole, though over the cap
