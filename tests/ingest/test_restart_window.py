@@ -15,25 +15,13 @@ from newsloom.storage import Storage, open_storage
 from newsloom.stories.storymodel import EngineConfig
 from newsloom.types import ExtractedArticle
 from tests.storage.conftest import migrated_pg_url, migrated_sqlite_file, pg_cleaner, storage  # noqa: F401  fixtures
+from tests.stories.test_signature import (
+    _BACKGROUND as BACKGROUND,  # reports sharing few words beyond the event's
+)
 
 NOW = datetime(2025, 3, 20, 12, tzinfo=UTC)
 FOLLOW_UP_AFTER = timedelta(days=30)
 
-# Background sentences, a different set per report, so that reports share few words beyond the event's.
-BACKGROUND = (
-    "Neighbors said the block had been quiet for months before this happened.",
-    "Several residents spoke about their worries for children playing outside in the evenings.",
-    "The city council debated new lighting for the park last spring.",
-    "A church on the corner holds a food drive every Saturday morning.",
-    "Local schools reopened after the holiday break with new bus routes.",
-    "The corner store has been run by the same family for three decades.",
-    "Officials promised more patrols and a community meeting next month.",
-    "Volunteers planted trees along the avenue during the autumn cleanup.",
-    "The library branch nearby extended its opening hours this year.",
-    "Traffic on the nearby highway was slowed by roadwork through the week.",
-    "A youth football league practices on the field behind the school.",
-    "The neighborhood association collects donations for a memorial garden.",
-)
 INCIDENT = (
     "Toddler killed in drive-by shooting",
     "A two-year-old was killed when shots were fired into a car on the 2000 block of Harrison Street on Tuesday "
