@@ -15,12 +15,17 @@ from __future__ import annotations
 
 import atexit
 import os
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
 from newsloom.errors import ConfigError
 from newsloom.priority import cpu_count
+from newsloom.reader_service import ReaderService
 from newsloom.settings import Settings, load_settings
 from newsloom.storage import changes
 from newsloom.web.app import build_reader, create_app
@@ -55,16 +60,20 @@ def worker_app() -> FastAPI:
 
 def serve(
     settings: Settings, *, host: str | None = None, port: int | None = None, workers: int | None = None,
-    config_file: str | None = None, log_level: str = "info",
+    config_file: str | None = None, log_level: str = "info", reader: ReaderService | None = None,
+    on_started: Callable[[], None] | None = None,
 ) -> None:  # fmt: skip
     """Run the reader with uvicorn until interrupted (``newsloom serve`` and ``newsloom run``).
 
     ``workers`` (else the ``web_workers`` setting) processes; ``config_file`` is the settings file the caller
     read ``settings`` with, which the worker processes read again.
+
+    ``reader``: serve this one, in this one process (``newsloom run`` shares its Service with the poller; the
+    caller closes it). ``on_started`` runs on a thread of its own once the server listens: ``run`` starts
+    polling then, so that a hub verifying a subscription the first poll requests finds the callback answering.
     """
     import uvicorn
 
-    count = worker_count(settings.web_workers if workers is None else workers)
     options = {
         "host": host or settings.host,
         "port": port or settings.port,
@@ -73,6 +82,13 @@ def serve(
         "server_header": False,
         "timeout_keep_alive": KEEP_ALIVE_TIMEOUT_S,
     }
+    if reader is not None:
+        server = uvicorn.Server(uvicorn.Config(create_app(reader), **options))  # type: ignore[arg-type]
+        if on_started is not None:
+            threading.Thread(target=_when_started, args=(server, on_started), name="newsloom-started", daemon=True).start()
+        server.run()
+        return
+    count = worker_count(settings.web_workers if workers is None else workers)
     reader = build_reader(settings)  # migrates and creates the secret key once
     if count == 1:
         try:
@@ -94,3 +110,15 @@ def serve(
     finally:
         os.environ.pop(changes.SHARED_FILE_ENV, None)
         Path(path).unlink(missing_ok=True)
+
+
+# How often the start-up watcher looks whether uvicorn listens yet; uvicorn starts in well under a second.
+STARTED_POLL_S = 0.05
+
+
+def _when_started(server: Any, callback: Callable[[], None]) -> None:
+    while not server.started:
+        if server.should_exit:
+            return
+        time.sleep(STARTED_POLL_S)
+    callback()
