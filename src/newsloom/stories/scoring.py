@@ -87,10 +87,11 @@ def score(
         value -= config.name_conflict_penalty
     if lead_name is not None and story.top_names and story.top_names[0] == lead_name:
         value += config.lead_name_bonus
-    if undated:
-        if datelined and not story.datelined:
-            value -= config.dateline_mismatch_penalty
-        # no publication date: the arrival order is the clock (reports of one event arrive close together)
+    if undated and datelined and not story.datelined:
+        value -= config.dateline_mismatch_penalty
+    if undated or story.last_date is None:
+        # no publication date on one side: the arrival order is the clock (reports of one event arrive
+        # close together)
         gap = arrivals - story.last_arrival
         if gap > config.arrival_grace:
             value -= config.arrival_penalty_per_doubling * math.log2(gap / config.arrival_grace)
