@@ -329,3 +329,15 @@ def test_differently_worded_headlines_arriving_together_join_in_the_gray_zone() 
     apart = run([first, *between, second])
     assert apart["wage-1"] != apart["wage-0"]
     assert len(set(apart.values())) == len(apart)  # the unrelated leads took no gray-zone join either
+
+
+def test_dated_headlines_published_together_join_in_the_gray_zone() -> None:
+    """The same two leads, dated: published within ``recent_join_hours`` of each other they join in the gray
+    zone like undated ones arriving back to back; a day apart they stay split."""
+    config = EngineConfig()
+    (title0, text0), (title1, text1) = WAGE_VOTE
+    hours = config.recent_join_hours / 24
+    together = run([doc("wage-0", text0, title=title0), doc("wage-1", text1, title=title1, days=hours / 2)])
+    assert together["wage-1"] == together["wage-0"]
+    apart = run([doc("wage-0", text0, title=title0), doc("wage-1", text1, title=title1, days=2 * hours)])
+    assert apart["wage-1"] != apart["wage-0"]

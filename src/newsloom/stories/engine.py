@@ -130,7 +130,12 @@ class StoryEngine:
             signature=signature,
         )
         if scored and self._reaches_bar(
-            scored[0][0], scored[0][1], parts, undated=doc.date is None, datelined=parts.dateline is not None
+            scored[0][0],
+            scored[0][1],
+            parts,
+            undated=doc.date is None,
+            datelined=parts.dateline is not None,
+            date=timestamp(doc.date),
         ):
             story = scored[0][1]
             self._join(story, doc, vector, parts, time, signature)
@@ -357,7 +362,14 @@ class StoryEngine:
         )
 
     def _reaches_bar(
-        self, score: float, story: StoryState, parts: TextParts, *, undated: bool, datelined: bool
+        self,
+        score: float,
+        story: StoryState,
+        parts: TextParts,
+        *,
+        undated: bool,
+        datelined: bool,
+        date: float | None = None,
     ) -> bool:
         """Whether the best candidate is joined: its score reaches the join bar, or it is a gray-zone join.
 
@@ -374,7 +386,7 @@ class StoryEngine:
         if score >= bar:
             return True
         return scoring.in_gray_zone(
-            config, score, bar, story, parts, self._arrivals, undated=undated, datelined=datelined
+            config, score, bar, story, parts, self._arrivals, undated=undated, datelined=datelined, date=date
         ) and (
             scoring.embedding_cosine(self._embedder, config.lead_sentences, parts, story)
             >= config.recent_join_min_embedding

@@ -23,6 +23,8 @@ from newsloom.stories.storymodel import EngineConfig
 from newsloom.stories.text import TextParts
 from newsloom.stories.vectorize import NAME_PREFIX, TermTable, Vector, dot
 
+HOUR_S = 3600.0
+
 
 def words(parts: TextParts) -> int:
     return parts.word_total
@@ -108,11 +110,19 @@ def in_gray_zone(
     *,
     undated: bool,
     datelined: bool,
+    date: float | None = None,
 ) -> bool:
     """Whether a score under the bar may still join, pending the embedding test (see the engine's
-    ``_reaches_bar``): an undated short text, close under the bar, against a story that just grew."""
-    return (
+    ``_reaches_bar``): a short text, close under the bar, against a story that just grew, in arrivals and,
+    when both have dates, in time (``recent_join_hours``: a dated article's arrival rank alone says little
+    in a busy stream)."""
+    together_in_time = (
         undated
+        or story.last_date is None
+        or (date is not None and abs(date - story.last_date) <= config.recent_join_hours * HOUR_S)
+    )
+    return (
+        together_in_time
         and not (datelined and not story.datelined)
         and value >= bar - config.recent_join_margin
         and words(parts) <= config.recent_join_max_words
