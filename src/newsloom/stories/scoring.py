@@ -2,8 +2,9 @@
 
 Pure functions of (config, article evidence, story state): the engine (``stories.engine``) gathers the
 candidates and the stream's counters and calls these. The score is centroid and best-member cosine,
-minus penalties for time distance, name conflicts, dateline mismatch and arrival distance, plus the
-lead-name bonus; the join bar depends on the article's length, with a gray zone for short undated texts.
+minus penalties for time distance, name conflicts, dateline mismatch and arrival distance (when the article
+or the story has no date), plus the lead-name bonus; the join bar depends on the article's length, with a
+gray zone for short texts that arrive (or are published) together with the story's latest.
 """
 
 from __future__ import annotations
