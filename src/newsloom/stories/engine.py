@@ -10,16 +10,18 @@ How one article is placed (``StoryEngine.add``):
    is built, its heaviest terms are looked up in an inverted index of open stories, and the best few
    candidates by index overlap (plus, for an undated article, the stories of the latest arrivals) are
    scored: centroid cosine and best-member cosine, minus
-   * a penalty for a date far from the story's dated span (dated article), or for the number of arrivals
-     since the story last grew (undated article: reports of one event arrive close together);
+   * a penalty for a date far from the story's dated span (dated article, dated story), or for the number
+     of arrivals since the story last grew (undated article or story: reports of one event arrive close
+     together);
    * a penalty when a long article's main names and the story's main names exclude each other (two
      events of one kind: the same champion, another opponent);
    * a penalty when an undated article opens with a dateline and none of the story's articles did;
    plus a bonus when the name the article mentions most is the story's heaviest name.
 4. It joins the best story whose score reaches the join bar (lower for a short text, whose same-event
    cosines run lower), else starts a story whose id is ``new_story_id(doc)`` (default: the article id).
-   A short undated text a little under the bar still joins a story that grew in the last arrivals when
-   the static embeddings of their leads agree (differently worded headlines of one event).
+   A short text a little under the bar still joins a story that grew in the last arrivals (and, both
+   dated, within ``recent_join_hours``) when the static embeddings of their leads agree (differently
+   worded headlines of one event).
 5. If the article also reaches a second story at ``merge_threshold`` and the two centroids agree at
    ``merge_centroid_threshold``, the two are one event: the younger story is folded into the older,
    whose id survives, and ``resolve`` redirects the younger id.
@@ -130,7 +132,12 @@ class StoryEngine:
             signature=signature,
         )
         if scored and self._reaches_bar(
-            scored[0][0], scored[0][1], parts, undated=doc.date is None, datelined=parts.dateline is not None
+            scored[0][0],
+            scored[0][1],
+            parts,
+            undated=doc.date is None,
+            datelined=parts.dateline is not None,
+            date=timestamp(doc.date),
         ):
             story = scored[0][1]
             self._join(story, doc, vector, parts, time, signature)
@@ -357,12 +364,20 @@ class StoryEngine:
         )
 
     def _reaches_bar(
-        self, score: float, story: StoryState, parts: TextParts, *, undated: bool, datelined: bool
+        self,
+        score: float,
+        story: StoryState,
+        parts: TextParts,
+        *,
+        undated: bool,
+        datelined: bool,
+        date: float | None = None,
     ) -> bool:
         """Whether the best candidate is joined: its score reaches the join bar, or it is a gray-zone join.
 
-        Gray zone: an undated headline-and-lead text scoring within ``recent_join_margin`` under the bar
-        against a story that grew in the last ``recent_join_arrivals`` arrivals, whose wording it shares in
+        Gray zone: a headline-and-lead text scoring within ``recent_join_margin`` under the bar against a
+        story that grew in the last ``recent_join_arrivals`` arrivals (if both are dated, also within
+        ``recent_join_hours`` of the story's latest date), whose wording it shares in
         meaning (static-embedding cosine ``recent_join_min_embedding``) if not in words. Reports of one
         event arrive together, and differently worded short ones ("slams" / "castigates") share few terms.
         The embedder runs only here, so its cost is paid by the few articles in the gray zone. A datelined
@@ -374,7 +389,7 @@ class StoryEngine:
         if score >= bar:
             return True
         return scoring.in_gray_zone(
-            config, score, bar, story, parts, self._arrivals, undated=undated, datelined=datelined
+            config, score, bar, story, parts, self._arrivals, undated=undated, datelined=datelined, date=date
         ) and (
             scoring.embedding_cosine(self._embedder, config.lead_sentences, parts, story)
             >= config.recent_join_min_embedding
