@@ -14,7 +14,7 @@ when an ``Intake`` is created, so a restart continues where the last run stopped
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
@@ -24,6 +24,7 @@ from newsloom.settings import Settings
 from newsloom.storage.base import Storage
 from newsloom.stories.cluster import ClusterDoc, EngineConfig, StoryEngine
 from newsloom.stories.dedupe import NearDuplicateIndex, content_hash
+from newsloom.stories.features import ArticleFeatures, sketch_applies
 from newsloom.stories.originality import OriginalityLabel
 from newsloom.stories.originality_index import OriginalityIndex, label_next
 from newsloom.stories.outlets import host_of, outlet_key
@@ -204,7 +205,9 @@ class Intake:
         self.refresh_story_pages(now=now)
         return result
 
-    def assign_many(self, articles: Iterable[Article], *, now: datetime) -> list[IntakeResult]:
+    def assign_many(
+        self, articles: Iterable[Article], *, now: datetime, features: Mapping[int, ArticleFeatures] | None = None
+    ) -> list[IntakeResult]:
         """``assign`` for a batch, in order, in one transaction: the queue assigner's unit of work.
 
         The stories come out as if ``assign`` had been called on each article in turn (the indexes see them
@@ -217,8 +220,14 @@ class Intake:
 
         The touched stories' pages are not built here (this may run inside the caller's transaction): call
         ``refresh_story_pages`` once the transaction has committed.
+
+        ``features``: precomputed ``ArticleFeatures`` by article id (a poll computes them in its worker
+        processes); each is used only if made from that article's title, text and date, so the results are
+        those of assigning without them.
         """
         batch = list(articles)
+        features = features or {}
+        sketches_apply = sketch_applies(self.near_duplicates)
         with self.storage.transaction():
             assigned: dict[int, tuple[Article, int | None, str]] = {}  # article id -> (article, original, story)
             created: set[str] = set()  # stories born in this batch: no row refers to them yet
@@ -228,16 +237,25 @@ class Intake:
                 if article.story_id is not None or article.id in assigned:
                     continue
                 published = article.published_at or article.fetched_at
+                ready = features.get(article.id)
+                if ready is not None and not ready.matches(article.title, article.text):
+                    ready = None
+                if ready is not None and sketches_apply:
+                    self.near_duplicates.prime(article.text, ready.sketch)
                 original_key, labels[article.id] = label_next(
                     self.near_duplicates, self.originality, str(article.id), text=article.text, published=published,
                     author=article.author, publisher=article.publisher, host=host_of(article.url),
                     outlet=outlet_key(article.publisher, article.source_ids, article.url),
+                    opening=ready.opening if ready is not None else None,
                 )  # fmt: skip
                 original_id = int(original_key) if original_key is not None else None
                 if original_id is not None:
                     self.storage.set_original(article.id, original_id)
                 doc = replace(_cluster_doc(article), original_id=str(original_id) if original_id is not None else None)
-                assignment = self.engine.add(doc)
+                if ready is None:
+                    assignment = self.engine.add(doc)
+                else:
+                    assignment = self.engine.add(doc, parts=ready.parts, signature=ready.signature_for(doc.date))
                 if assignment.created:
                     created.add(assignment.story_id)
                 merged_away.extend(old for old in assignment.merged if old not in created)

@@ -38,6 +38,7 @@ from newsloom.ingest.urls import canonical_url
 from newsloom.ingest.workpool import WorkPool, extract_page_job, parse_feed_job, pool_size, prepare_items_job
 from newsloom.settings import Settings
 from newsloom.storage.base import Storage
+from newsloom.stories.features import ArticleFeatures, features_job
 from newsloom.types import Article, ExtractedArticle, FeedItem, FetchResult, ParsedFeed, Source
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,7 @@ class Poller:
         self.work = WorkPool(1)
         self.writer: StoreWriter | None = None
         self._to_assign: list[Article] = []  # stored in the open transaction, assigned at its end
+        self._features: dict[int, ArticleFeatures] = {}  # of those articles, by id, computed in the pool
         self._assigning = False
 
     async def poll(self, sources: Sequence[Source], progress: ProgressCallback | None = None) -> list[PollOutcome]:
@@ -137,19 +139,22 @@ class Poller:
 
     def _begin_batch(self) -> None:
         self._to_assign = []
+        self._features = {}
 
     def _assign_stored(self) -> None:
         """End of a write transaction: the stories of every article it stored, in one batch."""
         stored, self._to_assign = self._to_assign, []
+        features, self._features = self._features, {}
         if stored:
             self._assigning = True
-            self.intake.assign_many(stored, now=datetime.now(UTC))
+            self.intake.assign_many(stored, now=datetime.now(UTC), features=features)
             self._assigning = False
 
     def _after_rollback(self) -> None:
         """A transaction was rolled back. If its articles had met the story indexes, those no longer match
         the database: rebuild them (a failure before assignment leaves them untouched)."""
         self._to_assign = []
+        self._features = {}
         if self._assigning:
             self._assigning = False
             self.intake.reset(now=datetime.now(UTC))
@@ -160,21 +165,26 @@ class Poller:
         linked: list[tuple[str, str | None]],
         prepared: list[tuple[FeedItem, ExtractedArticle]],
         now: datetime,
+        features: Sequence[ArticleFeatures] | None = None,
     ) -> tuple[int, list[str]]:
-        """Link the known items, store the new ones (assigned at commit); returns (new articles, skipped)."""
+        """Link the known items, store the new ones (assigned at commit); returns (new articles, skipped).
+
+        ``features``: the story features of each prepared article, in order, when the pool computed them."""
         for canonical, guid in linked:
             existing = self.storage.find_article(canonical_url=canonical)
             if existing is not None:
                 self.storage.link_source(existing.id, source.id, guid=guid, now=now)
         new = 0
         skipped: list[str] = []
-        for item, extracted in prepared:
+        for position, (item, extracted) in enumerate(prepared):
             if self.accept is not None:
                 result = self.accept(extracted, source_id=source.id, guid=item.guid, now=now)
             else:
                 result = self.intake.store(extracted, source_id=source.id, guid=item.guid, now=now)
                 if result.created and result.article is not None:
                     self._to_assign.append(result.article)
+                    if features is not None:
+                        self._features[result.article.id] = features[position]
             if result.created:
                 new += 1
             elif result.skipped_reason:
@@ -278,7 +288,14 @@ class Poller:
         prepared = await self._prepare_items(source, feed, outcome, now, linked=linked)
         if not prepared and not linked:
             return
-        new, skipped = await self.writer.write(lambda: self._store_items(source, linked, prepared, now))
+        features = None
+        if prepared and self.accept is None and self.work.size > 1:
+            # the story stage's per-article work that needs no index, here in the pool rather than on the
+            # one storage thread, which bounds a first poll (stories/features.py)
+            features = await self.work.run(
+                features_job, self.intake.engine.config, [(a.title, a.text, a.published) for _, a in prepared]
+            )
+        new, skipped = await self.writer.write(lambda: self._store_items(source, linked, prepared, now, features))
         outcome.new_articles += new
         outcome.skipped.extend(skipped)
 
