@@ -165,8 +165,11 @@ class Intake:
         source_id: int | None = None,
         guid: str | None = None,
         now: datetime,
+        features: ArticleFeatures | None = None,
     ) -> IntakeResult:
-        """Stage one, safe to run anywhere and any number of times: the article row and its source link."""
+        """Stage one, safe to run anywhere and any number of times: the article row and its source link.
+
+        ``features``: the article's precomputed features (their content hash is used if made from this text)."""
         if not extracted.is_article:
             return IntakeResult(None, False, skipped_reason=extracted.not_article_reason or "not an article")
         if not extracted.text.strip():
@@ -180,7 +183,11 @@ class Intake:
             url=extracted.url,
             title=extracted.title,
             text=extracted.text,
-            content_hash=content_hash(extracted.text),
+            content_hash=(
+                features.content_hash
+                if features is not None and features.text == extracted.text
+                else content_hash(extracted.text)
+            ),
             author=extracted.author,
             publisher=extracted.publisher,
             published_at=extracted.published,

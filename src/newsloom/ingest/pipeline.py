@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
 from newsloom.errors import FeedParseError, FetchError, InputError, NewsloomError
+from newsloom.ingest.collector import collector_paused_for_old_objects
 from newsloom.ingest.fetch import Fetcher
 from newsloom.ingest.httpheaders import FEED_ACCEPT, PAGE_ACCEPT
 from newsloom.ingest.intake import Intake, IntakeResult
@@ -114,6 +115,10 @@ class Poller:
         self._assigning = False
 
     async def poll(self, sources: Sequence[Source], progress: ProgressCallback | None = None) -> list[PollOutcome]:
+        with collector_paused_for_old_objects():  # before the pool forks: see collector.py
+            return await self._poll(sources, progress)
+
+    async def _poll(self, sources: Sequence[Source], progress: ProgressCallback | None) -> list[PollOutcome]:
         self.work = WorkPool(pool_size(self.settings.parse_processes, len(sources)))
         self.writer = StoreWriter(
             self.storage,
@@ -180,11 +185,12 @@ class Poller:
             if self.accept is not None:
                 result = self.accept(extracted, source_id=source.id, guid=item.guid, now=now)
             else:
-                result = self.intake.store(extracted, source_id=source.id, guid=item.guid, now=now)
+                ready = features[position] if features is not None else None
+                result = self.intake.store(extracted, source_id=source.id, guid=item.guid, now=now, features=ready)
                 if result.created and result.article is not None:
                     self._to_assign.append(result.article)
-                    if features is not None:
-                        self._features[result.article.id] = features[position]
+                    if ready is not None:
+                        self._features[result.article.id] = ready
             if result.created:
                 new += 1
             elif result.skipped_reason:

@@ -3,7 +3,8 @@
 Assigning an article to a story needs the assigner's state (the near-duplicate index, the stream vocabulary,
 the open stories), which lives in one process and one thread so that story ids stay stable. But most of the
 work per article does not read that state: splitting the text into sentences, tokens, names and figures
-(``text_parts``), its event signature, its near-duplicate sketch (MinHash of word shingles), its opening words.
+(``text_parts``), its event signature, its near-duplicate sketch (MinHash of word shingles), its opening words
+and its content hash.
 A poll computes these ``ArticleFeatures`` in its worker processes (``article_features``, next to parsing and
 extraction) and hands them to the assigner with the stored article, which then only looks up, scores and
 decides: the single storage thread, which bounds a first poll, does a fraction of the work per article.
@@ -18,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from newsloom.stories.dedupe import NUM_PERM, SHINGLE_SIZE, NearDuplicateIndex, Sketch
+from newsloom.stories.dedupe import NUM_PERM, SHINGLE_SIZE, NearDuplicateIndex, Sketch, content_hash
 from newsloom.stories.originality_index import Opening, opening_of
 from newsloom.stories.signature import EMPTY_SIGNATURE, EventSignature, event_signature
 from newsloom.stories.storymodel import EngineConfig
@@ -39,6 +40,8 @@ class ArticleFeatures:
     sketch: Sketch
     #: ``opening_of(text)``: its first words, for short copies of wire briefs
     opening: Opening
+    #: ``content_hash(text)``: the exact-duplicate key stored with the article
+    content_hash: str
 
     def matches(self, title: str | None, text: str) -> bool:
         """Whether these features were computed from this title and text (what the assigner is given)."""
@@ -106,6 +109,7 @@ def article_features(config: EngineConfig, title: str | None, text: str, publish
         signature=signature,
         sketch=text_sketch(text),
         opening=opening_of(text),
+        content_hash=content_hash(text),
     )
 
 
