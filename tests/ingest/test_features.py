@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 from datetime import UTC, datetime, timedelta, timezone
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -87,7 +88,7 @@ def test_features_of_another_text_are_not_used(settings: Settings, tmp_path: Pat
         assign(plain, settings, articles, None)
         config = EngineConfig(window_days=settings.story_window_days)
         # every article handed the features of the next one: all must be refused, the results unchanged
-        shifted = {a.id: article_features(config, b.title, b.text, b.published_at) for a, b in zip(articles, articles[1:])}
+        shifted = {a.id: article_features(config, b.title, b.text, b.published_at) for a, b in pairwise(articles)}
         assign(wrong, settings, articles, shifted)
         assert outcome(wrong, articles) == outcome(plain, articles)
     finally:
