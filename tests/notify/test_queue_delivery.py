@@ -52,8 +52,12 @@ def test_scheduler_enqueues_and_a_worker_delivers(redis_space: RedisSpace, tmp_p
         assert producer.queue_length(queue) == 1  # one delivery task waits, however many ticks
         worker = start_worker(env, concurrency=1, log_path=tmp_path / "worker.log", queues="fetch")
         try:
+            # The receiver sees a request before the worker records it as sent: wait for both, or the
+            # worker is stopped between the last answer and its status write.
             deadline = time.monotonic() + 60
-            while len(receiver.received) < 3 and time.monotonic() < deadline:
+            while time.monotonic() < deadline and not (
+                len(receiver.received) >= 3 and {d.status for d in store.list_deliveries(user.id)} == {"sent"}
+            ):
                 time.sleep(0.1)
         finally:
             stop_group(worker)
