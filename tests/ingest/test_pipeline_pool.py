@@ -189,3 +189,32 @@ def test_an_unchanged_body_without_validators_is_not_parsed_again(tmp_path: Path
         [changed] = svc.update(all_sources=True)
         assert changed.status == "ok" and changed.items == 2 and changed.new_articles == 1
         assert len(loopback.hits("/plain.xml")) == 3
+
+
+@pytest.mark.parametrize("cap", [100, 1])
+def test_a_poll_builds_each_changed_page_once_at_its_end_or_leaves_them_to_their_view(
+    tmp_path: Path, loopback: LoopbackServer, feeds: list[str], monkeypatch: pytest.MonkeyPatch, cap: int
+) -> None:
+    from newsloom import story_pages
+    from newsloom.ingest import pipeline
+
+    built: list[str] = []
+    original = story_pages.refresh_story_page
+
+    def counting(storage: object, accounts: object, story_id: str, **kwargs: object) -> object:
+        built.append(story_id)
+        return original(storage, accounts, story_id, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(story_pages, "refresh_story_page", counting)
+    monkeypatch.setattr(pipeline, "POLL_PAGES_AT_END_MAX", cap)
+    with service(tmp_path, 2) as svc:
+        svc.subscribe(OpmlOutline(xml_url=u) for u in feeds)
+        svc.update(all_sources=True)
+        stories = svc.stories(limit=100)
+        assert len(stories) > 1
+        fresh = {s.id: svc.storage.story_with_page(s.id).fresh for s in stories}
+        if cap >= len(stories):  # every changed story's page built once, after the poll's last write
+            assert sorted(built) == sorted(s.id for s in stories) and all(fresh.values())
+        else:  # too many for the end of a poll: none built, none left for the next accept to build
+            assert built == [] and not any(fresh.values())
+        assert svc.intake.refresh_story_pages(now=svc.now()) == 0

@@ -292,6 +292,18 @@ class Intake:
             results.append(IntakeResult(stored, True, original_id=original_id, story_id=final[article.id]))
         return results
 
+    def settle_story_pages(self, *, now: datetime, at_most: int) -> int:
+        """After a poll: build the pages of the stories it changed, once each, when there are at most
+        ``at_most`` of them; more (a first poll, a catch-up) are all left to their next view, where
+        ``story_page`` rebuilds any page older than its story, rather than to whichever ``accept`` comes next.
+        Returns how many were built."""
+        due = {self.engine.resolve(story_id) for story_id in self._pages_due}
+        if len(due) > at_most:
+            self._pages_due = set()
+            return 0
+        self._pages_due = due
+        return self.refresh_story_pages(now=now)
+
     def refresh_story_pages(self, *, now: datetime) -> int:
         """Build and store the pages of the stories changed since the last call (after their commit).
 
