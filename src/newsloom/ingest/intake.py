@@ -91,6 +91,15 @@ def file_url(path: str) -> str:
     return Path(path).resolve().as_uri()
 
 
+# Most articles a start replays into the story engine (the word window's are replayed whole even when they are
+# more): the replay costs ~1-5 ms an article (docs/benchmarks/reload.md), so 30,000 bound the start-up to
+# about a minute on a quiet core. The
+# newest are kept: follow-ups thin out with age (gva-dev: 75% come within 6 days of the incident, 90% within
+# 83), so the stories a capped reload leaves closed are the ones least likely to get another report. A
+# 200-feed install storing ~2,000 articles a day keeps about two weeks; a small one all 60 days.
+RELOAD_MAX_ARTICLES = 30_000
+
+
 class Intake:
     """Stores extracted articles and keeps syndication links and stories up to date."""
 
@@ -116,10 +125,31 @@ class Intake:
         self._rebuild(now)
 
     def _rebuild(self, now: datetime) -> None:
-        since = now - timedelta(days=self.settings.story_window_days)
+        """Replay the stored assignments, in arrival (id) order, into fresh indexes.
+
+        The story engine gets every article of the last ``follow_up_days`` (60), not only of its word window
+        (7): a story its event signature keeps open for follow-ups must be open again after a restart. Its
+        clock then closes the other old stories as a running engine did. The near-duplicate and originality
+        indexes look back over the word window only, and get its articles only.
+
+        Start-up time is bounded: the newest ``RELOAD_MAX_ARTICLES`` are replayed, or the word window whole
+        when it holds more.
+        """
+        config = self.engine.config
+        window_since = now - timedelta(days=config.window_days)
+        since = now - timedelta(days=max(config.window_days, config.follow_up_days))
+        nth_newest = self.storage.list_articles(limit=1, offset=max(RELOAD_MAX_ARTICLES - 1, 0))
+        if nth_newest:  # more articles than the budget: start where the budget ends, never inside the window
+            dated = nth_newest[0].published_at or nth_newest[0].fetched_at
+            if dated is not None:
+                since = max(since, min(window_since, dated))
         for article in self.storage.iter_articles_since(since):
             if article.story_id is None:  # stored but never assigned: a process died between the two stages
                 self._unassigned.append(article.id)
+                continue
+            dated = article.published_at or article.fetched_at
+            if dated is not None and dated < window_since:
+                self.engine.restore(_cluster_doc(article), article.story_id)
                 continue
             self.near_duplicates.add(str(article.id), article.text, article.published_at or article.fetched_at)
             self._label(article, str(article.original_id) if article.original_id is not None else None)
@@ -309,13 +339,20 @@ class Intake:
 
         With ``story_pages_at_ingest`` off, the pages are only built on their next view. Returns how many.
         """
-        due, self._pages_due = self._pages_due, set()
-        if not due or not self.settings.story_pages_at_ingest:
+        due = self.take_pages_due()
+        if not due:
             return 0
         from newsloom.storage.accounts_store import SqlAccountStore
         from newsloom.story_pages import refresh_story_pages
 
-        return refresh_story_pages(self.storage, SqlAccountStore.for_storage(self.storage), sorted(due), now=now)
+        return refresh_story_pages(self.storage, SqlAccountStore.for_storage(self.storage), due, now=now)
+
+    def take_pages_due(self) -> list[str]:
+        """The stories changed since the last call whose pages are due (none with ``story_pages_at_ingest``
+        off), forgotten here: for a caller that builds them elsewhere (the queue assigner hands them to the
+        workers, so that the one serial process only assigns)."""
+        due, self._pages_due = self._pages_due, set()
+        return sorted(due) if self.settings.story_pages_at_ingest else []
 
     def accept_many(
         self, items: Iterable[ExtractedArticle], *, source_id: int | None = None, now: datetime

@@ -22,6 +22,7 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Protocol, TypeVar
@@ -107,13 +108,16 @@ class Poller:
         fetcher: Fetcher,
         *,
         accept: AcceptItem | None = None,
+        intake_lock: AbstractContextManager[object] | None = None,
     ) -> None:
-        """``accept`` replaces the in-process store-then-assign-per-batch (queue mode stores and queues)."""
+        """``accept`` replaces the in-process store-then-assign-per-batch (queue mode stores and queues).
+        ``intake_lock`` guards ``intake`` when other threads use it too (held around each write transaction)."""
         self.storage = storage
         self.settings = settings
         self.intake = intake
         self.fetcher = fetcher
         self.accept: AcceptItem | None = accept
+        self.intake_lock = intake_lock
         self.subscriber = Subscriber(storage, settings, fetcher)
         self.work = WorkPool(1)
         self.writer: StoreWriter | None = None
@@ -132,6 +136,7 @@ class Poller:
             on_begin=self._begin_batch,
             before_commit=self._assign_stored,
             on_rollback=self._after_rollback,
+            lock=self.intake_lock,
         )
         outcomes: list[PollOutcome] = []
         tasks = [asyncio.ensure_future(self._poll_source(source)) for source in sources]
