@@ -322,30 +322,29 @@ class Intake:
             results.append(IntakeResult(stored, True, original_id=original_id, story_id=final[article.id]))
         return results
 
-    def settle_story_pages(self, *, now: datetime, at_most: int) -> int:
-        """After a poll: build the pages of the stories it changed, once each, when there are at most
-        ``at_most`` of them; more (a first poll, a catch-up) are all left to their next view, where
-        ``story_page`` rebuilds any page older than its story, rather than to whichever ``accept`` comes next.
-        Returns how many were built."""
-        due = {self.engine.resolve(story_id) for story_id in self._pages_due}
-        if len(due) > at_most:
-            self._pages_due = set()
+    def take_pages_due_if_few(self, at_most: int) -> list[str]:
+        """After a poll: the stories it changed (merges followed), forgotten here, to be built once each, when
+        there are at most ``at_most`` of them; more (a first poll, a catch-up) are all left to their next view,
+        where ``story_page`` rebuilds any page older than its story, rather than to whichever ``accept``
+        comes next. Build them with ``build_story_pages`` (outside the intake's lock: it reads storage only)."""
+        due = dict.fromkeys(self.engine.resolve(story_id) for story_id in self.take_pages_due())
+        return list(due) if len(due) <= at_most else []
+
+    def build_story_pages(self, story_ids: list[str], *, now: datetime) -> int:
+        """Build and store these stories' pages (``story_pages.refresh_story_pages``); returns how many."""
+        if not story_ids:
             return 0
-        self._pages_due = due
-        return self.refresh_story_pages(now=now)
+        from newsloom.storage.accounts_store import SqlAccountStore
+        from newsloom.story_pages import refresh_story_pages
+
+        return refresh_story_pages(self.storage, SqlAccountStore.for_storage(self.storage), story_ids, now=now)
 
     def refresh_story_pages(self, *, now: datetime) -> int:
         """Build and store the pages of the stories changed since the last call (after their commit).
 
         With ``story_pages_at_ingest`` off, the pages are only built on their next view. Returns how many.
         """
-        due = self.take_pages_due()
-        if not due:
-            return 0
-        from newsloom.storage.accounts_store import SqlAccountStore
-        from newsloom.story_pages import refresh_story_pages
-
-        return refresh_story_pages(self.storage, SqlAccountStore.for_storage(self.storage), due, now=now)
+        return self.build_story_pages(self.take_pages_due(), now=now)
 
     def take_pages_due(self) -> list[str]:
         """The stories changed since the last call whose pages are due (none with ``story_pages_at_ingest``

@@ -19,6 +19,7 @@ state is written only after its items were stored.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 from collections.abc import Callable, Sequence
@@ -79,7 +80,7 @@ class AcceptItem(Protocol):
     ) -> IntakeResult: ...
 
 #: Most story pages a poll builds when it ends (each touched story's once, after its last write); a poll that
-#: changed more stories leaves them all to their next view (``Intake.settle_story_pages``). A page costs
+#: changed more stories leaves them all to their next view (``Intake.take_pages_due_if_few``). A page costs
 #: ~90 ms of CPU on the polling bench's stories (24 articles each, the comparison of up to 16 originals:
 #: 56 pages 5.0 s, load 13), so this caps the tail of a poll at ~2 s, while the polls of a running service,
 #: a few new items each, keep their pages built at ingest. A first poll of 100 feeds touches ~50 stories.
@@ -151,7 +152,9 @@ class Poller:
                 task.cancel()
             await self.writer.aclose()
         # after the storage thread is done: this thread used the storage before the poll, and does again
-        self.intake.settle_story_pages(now=datetime.now(UTC), at_most=POLL_PAGES_AT_END_MAX)
+        with self.intake_lock or contextlib.nullcontext():
+            due = self.intake.take_pages_due_if_few(POLL_PAGES_AT_END_MAX)
+        self.intake.build_story_pages(due, now=datetime.now(UTC))
         return outcomes
 
     # -- storage-thread work (inside the writer's transactions) ------------------------------------------------
