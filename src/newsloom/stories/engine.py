@@ -41,9 +41,10 @@ from itertools import islice
 
 from newsloom.errors import NotFoundError
 from newsloom.stories import profile, scoring
+from newsloom.stories.features import signature_of
 from newsloom.stories.packing import pack_closed, unpack, unpack_into
 from newsloom.stories.profile import SignatureIndex
-from newsloom.stories.signature import EMPTY_SIGNATURE, EventSignature, event_signature
+from newsloom.stories.signature import EMPTY_SIGNATURE, EventSignature
 from newsloom.stories.state import (
     DAY_S,
     Member,
@@ -108,8 +109,14 @@ class StoryEngine:
 
     # --- public API -------------------------------------------------------------------------------------
 
-    def add(self, doc: ClusterDoc) -> Assignment:
-        """Place one article (in time order) and say where it went."""
+    def add(
+        self, doc: ClusterDoc, *, parts: TextParts | None = None, signature: EventSignature | None = None
+    ) -> Assignment:
+        """Place one article (in time order) and say where it went.
+
+        ``parts`` and ``signature``: the article's ``text_parts`` and event signature when computed already
+        (``stories.features``, in a poll's worker processes); the result is the same as without them.
+        """
         time = self._advance(doc.date)
         self._arrivals += 1
         original = self._doc_story.get(doc.original_id) if doc.original_id else None
@@ -118,8 +125,9 @@ class StoryEngine:
             self._join_syndicated(story, doc, time)
             return Assignment(story_id=story.id, created=False)
 
-        vector, parts = self._vectorize(doc)
-        signature = self._signature(doc, parts)
+        vector, parts = self._vectorize(doc, parts)
+        if signature is None:
+            signature = self._signature(doc, parts)
         # each name's mentions, lower-cased as its "@name" term: both name signals read it
         tally = Counter(map(NAME_PREFIX.__add__, map(str.lower, parts.names)))  # (maps: the loop stays in C)
         scored = self._score_candidates(
@@ -247,8 +255,9 @@ class StoryEngine:
 
     # --- vectors and candidates ------------------------------------------------------------------------------
 
-    def _vectorize(self, doc: ClusterDoc) -> tuple[Vector, TextParts]:
-        parts = text_parts(doc.title, doc.text, lead_sentences=self.config.lead_sentences)
+    def _vectorize(self, doc: ClusterDoc, parts: TextParts | None = None) -> tuple[Vector, TextParts]:
+        if parts is None:
+            parts = text_parts(doc.title, doc.text, lead_sentences=self.config.lead_sentences)
         counts = term_counts(parts, self._vocabulary, self.config)
         self._vocabulary.observe(counts)
         vector, arrays = weigh_arrays(counts, self._vocabulary, self.config)
@@ -397,11 +406,7 @@ class StoryEngine:
 
     def _signature(self, doc: ClusterDoc, parts: TextParts) -> EventSignature:
         """The event signature of a dated article (the event day needs the publication date); none else."""
-        config = self.config
-        if doc.date is None or not config.signature_bonus or parts.word_total < config.signature_min_words:
-            return EMPTY_SIGNATURE
-        names = parts.name_phrases if parts.word_total >= config.signature_name_min_words else ()
-        return event_signature(doc.title, doc.text, doc.date, names)
+        return signature_of(self.config, doc.title, doc.text, doc.date, parts)
 
     def _signal_date(self, doc: ClusterDoc, parts: TextParts) -> float | None:
         """The article's date as a same-event signal: its own, else a dateline read from its first lines.
