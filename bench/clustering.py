@@ -8,7 +8,8 @@ For each file prints pairwise and B-cubed precision / recall / F1 and articles p
   * baseline: scikit-learn TF-IDF (sublinear tf, English stop words, title + text) + average-link
     agglomerative clustering on cosine distance, its distance threshold grid-searched ON THE SAME FILE
     (the best F1 is reported, which flatters the baseline).
-and the ratio newsloom / baseline. Dated files also get the recall of follow-ups: reports published 24 h or
+and the ratio newsloom / baseline (``--halves``: newsloom also on each half of the file, split by gold story, as a
+held-out check). Dated files also get the recall of follow-ups: reports published 24 h or
 more after their gold story's first report, counted as found when they share that first report's story. Gold labels (``cluster``) are read by this script only.
 
 Large files: average link on the full distance matrix needs n^2 float32 (8,277 docs: 270 MB) and scipy's
@@ -22,6 +23,7 @@ import argparse
 import json
 import sys
 import time
+import zlib
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -219,6 +221,12 @@ def main() -> None:
         action="store_true",
         help="newsloom as `newsloom cluster --unordered` (file order is no clock)",
     )
+    parser.add_argument(
+        "--halves",
+        action="store_true",
+        help="held-out robustness: also cluster each half of the file on its own (gold stories split by "
+        "crc32 of the gold id, even / odd) and score newsloom on it",
+    )
     args = parser.parse_args()
     for path in args.files:
         records = shuffled(load(path), args.shuffle, args.seed)
@@ -234,6 +242,17 @@ def main() -> None:
             f"F1 {b[2]:.3f} | follow-up R {f[0]:.3f} of {f[1]} | {len(set(predicted))} stories | "
             f"{len(records) / elapsed:,.0f} articles/s"
         )
+        if args.halves:
+            for half in (0, 1):
+                part = [r for r in records if zlib.crc32(str(r["cluster"]).encode()) % 2 == half]
+                part_gold = [str(r["cluster"]) for r in part]
+                part_predicted, _ = run_newsloom(part, config)
+                hp = pairwise(part_gold, part_predicted)
+                hf = follow_up_recall(part, part_gold, part_predicted)
+                print(
+                    f"  half {half}  {len(part)} articles, {len(set(part_gold))} gold stories: pairwise P {hp[0]:.3f} "
+                    f"R {hp[1]:.3f} F1 {hp[2]:.3f} | follow-up R {hf[0]:.3f} of {hf[1]}"
+                )
         if args.no_baseline:
             continue
         labels, threshold, seconds = run_baseline(records, gold, args.max_baseline_docs)

@@ -3,10 +3,13 @@
     .venv/bin/python bench/load.py --articles 3000 --readers 200 --seconds 60
 
 1. Seeds a temp SQLite database with ``--articles`` synthetic articles and their stories (``bench/web.py``'s
-   bulk generator), then starts ``newsloom serve`` on it (one uvicorn process, as deployed).
+   bulk generator), then starts ``newsloom serve`` on it as deployed: ``--workers`` processes (default: the
+   ``web_workers`` setting, one per core), printed with their nice values.
 2. Starts an ingester in another process: every ``--ingest-every`` seconds it writes a few new article pages
    to a folder and stores them with ``Service.ingest_paths`` (what ``newsloom ingest`` does: extraction,
    dedupe, clustering, story pages, writes), so reads and writes contend for the database the whole time.
+   Like ``newsloom ingest`` it first lowers its priority by the ``ingest_nice`` setting (``--ingest-nice``).
+   A ``--warmup`` of the same mix (not counted; its p99 is printed) comes first: a deployed server is warm.
 3. wrk (Debian package ``wrk``; C, so the load generator is not the bottleneck, which a Python client on
    the same cores was) keeps ``--readers`` connections busy for ``--seconds`` with a Lua script that picks
    each request from a reader session's mix: top stories, story pages, article pages, search, the JSON API,
@@ -62,15 +65,19 @@ def _web_bench() -> ModuleType:
 
 def ingest_loop(data_dir: str, seconds: float, every: float, per_round: int) -> None:
     """Store ``per_round`` new article pages every ``every`` seconds until ``seconds`` have passed."""
+    from newsloom.priority import lower_priority
     from newsloom.service import Service
     from newsloom.settings import load_settings
 
     web = _web_bench()
-    rng = random.Random(11)
+    rng = random.Random(os.getpid())  # new pages each run: a reused data dir already holds earlier runs' texts
     folder = Path(data_dir) / f"incoming-{os.getpid()}"  # a reused data dir keeps earlier runs' files
-    service = Service(load_settings(env={"NEWSLOOM_DATA_DIR": data_dir}))
+    service = Service(load_settings(env={**os.environ, "NEWSLOOM_DATA_DIR": data_dir}))
+    nice = lower_priority(service.settings.ingest_nice)  # as ``newsloom ingest`` does
+    print(f"ingester: pid {os.getpid()}, nice {nice}", flush=True)
     service.init()
-    deadline = time.monotonic() + seconds
+    began = time.monotonic()
+    deadline = began + seconds
     stopping: list[int] = []
     signal.signal(signal.SIGTERM, lambda signum, frame: stopping.append(signum))  # the readers are done
     stored = rounds = 0
@@ -98,7 +105,9 @@ def ingest_loop(data_dir: str, seconds: float, every: float, per_round: int) -> 
                 time.sleep(0.05)
     finally:
         service.close()
-    print(f"ingester: {rounds} rounds, {stored} articles stored", flush=True)
+    elapsed = max(time.monotonic() - began, 1e-9)
+    print(f"ingester: {rounds} rounds, {stored} articles stored in {elapsed:.0f} s ({stored / elapsed:.2f}/s; "
+          f"asked for {per_round / every:.2f}/s)", flush=True)  # fmt: skip
 
 
 # -- the readers ----------------------------------------------------------------------------------------------
@@ -133,6 +142,25 @@ end
 """
 
 
+def server_processes(pid: int) -> list[int]:
+    """The processes answering requests: uvicorn's worker processes under ``pid``, or ``pid`` itself."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[1]) == pid and b"spawn_main" in cmdline:  # not multiprocessing's resource tracker
+            children.append(int(stat.parent.name))
+    return sorted(children) or [pid]
+
+
+def describe_processes(pids: list[int]) -> str:
+    nices = sorted({os.getpriority(os.PRIO_PROCESS, p) for p in pids})
+    return f"{len(pids)} server process{'es' if len(pids) > 1 else ''} (pids {', '.join(map(str, pids))}), nice {nices}"
+
+
 def run(args: argparse.Namespace) -> int:
     import httpx
 
@@ -143,7 +171,14 @@ def run(args: argparse.Namespace) -> int:
     db = web.ensure_database(data_dir, args.articles)
     print(f"database ready in {time.perf_counter() - started:.1f} s at {db}", flush=True)
     log_path = data_dir / "serve.log"
-    server, base = web.start_server(data_dir, log_path)
+    settings_env = {}
+    if args.workers is not None:
+        settings_env["NEWSLOOM_WEB_WORKERS"] = str(args.workers)
+    if args.ingest_nice is not None:
+        settings_env["NEWSLOOM_INGEST_NICE"] = str(args.ingest_nice)
+    server, base = web.start_server(data_dir, log_path, env=settings_env)
+    processes = server_processes(server.pid)
+    print(f"newsloom serve: {describe_processes(processes)}; load average {os.getloadavg()[0]:.1f}", flush=True)
     ingester = None
     try:
         top = httpx.get(base + "/api/v1/stories", params={"limit": 100}, timeout=300).json()["items"]
@@ -155,13 +190,21 @@ def run(args: argparse.Namespace) -> int:
             ingester = subprocess.Popen(
                 [sys.executable, __file__, "--ingest", str(data_dir), str(args.seconds + 120), str(args.ingest_every),
                  str(args.ingest_batch)],
-                env={**os.environ, "NEWSLOOM_DATA_DIR": str(data_dir)},
+                env={**os.environ, **settings_env, "NEWSLOOM_DATA_DIR": str(data_dir)},
             )  # fmt: skip
+        warm_errors = 0
+        if args.warmup > 0:  # a deployed server has served its pages before: measure it warm, say so
+            warm = web.run_wrk(wrk, base + "/", threads=2, connections=args.readers, duration_s=args.warmup,
+                               script=script, timeout_s=REQUEST_TIMEOUT_S)  # fmt: skip
+            print(f"warm-up: the same mix for {args.warmup:g} s, not counted ({warm.requests} requests, "
+                  f"p99 {warm.p99_s * 1000:.0f} ms, {warm.errors} errors, counted below)", flush=True)  # fmt: skip
+            warm_errors = warm.errors
         mixed = web.run_wrk(wrk, base + "/", threads=2, connections=args.readers, duration_s=args.seconds,
                             script=script, timeout_s=REQUEST_TIMEOUT_S)  # fmt: skip
         ref = web.run_wrk(wrk, base + "/healthz", threads=2, connections=args.readers, duration_s=min(10.0, args.seconds),
                           timeout_s=REQUEST_TIMEOUT_S)  # fmt: skip
-        rss = web.peak_rss_mib(server.pid)
+        rss = sum(web.peak_rss_mib(p) for p in processes)
+        load = os.getloadavg()
     finally:
         if ingester is not None:
             ingester.terminate()  # it finishes its round, reports and exits
@@ -169,13 +212,16 @@ def run(args: argparse.Namespace) -> int:
         web.stop_server(server)
     log_text = log_path.read_text(errors="replace")
     server_errors = [line for line in log_text.splitlines() if "Traceback" in line or "database is locked" in line]
-    errors = mixed.errors + ref.errors + len(server_errors)
+    errors = warm_errors + mixed.errors + ref.errors + len(server_errors)
     print(f"{args.readers} readers (wrk connections) for {args.seconds:.0f} s against newsloom serve (SQLite, "
           f"{args.articles} seeded articles){'' if args.no_ingest else ', ingestion running'}")  # fmt: skip
     print(f"{'run':22} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}")
     for name, r in (("reader mix", mixed), ("/healthz (reference)", ref)):
         print(f"{name:22} {r.requests:9d} {r.rps:8.0f} {r.p50_s * 1000:8.1f} {r.p99_s * 1000:8.1f} {r.errors:6d}")
-    print(f"mix p99 / healthz p99: {mixed.p99_s / ref.p99_s:.2f}; server peak RSS {rss:.0f} MiB; errors: {errors}")
+    print(f"mix p99 / healthz p99: {mixed.p99_s / ref.p99_s:.2f}; req/s {mixed.rps / ref.rps:.2f}; server peak RSS "
+          f"{rss:.0f} MiB (all processes); errors: {errors}")
+    print(f"load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min) on {os.cpu_count()} cores, "
+          f"other jobs included")  # fmt: skip
     ok = mixed.p99_s <= TARGET_P99_S and errors == 0
     print(f"target p99 <= {TARGET_P99_S:g} s with 0 errors: {'met' if ok else 'NOT met'}")
     for line in server_errors[:5]:
@@ -193,6 +239,9 @@ def main() -> None:
     parser.add_argument("--ingest-every", type=float, default=1.0, help="seconds between ingestion rounds")
     parser.add_argument("--ingest-batch", type=int, default=5, help="new articles per ingestion round")
     parser.add_argument("--no-ingest", action="store_true", help="readers only (a baseline)")
+    parser.add_argument("--warmup", type=float, default=10.0, help="seconds of the mix before measuring (0: cold)")
+    parser.add_argument("--workers", type=int, help="server processes (default: the web_workers setting)")
+    parser.add_argument("--ingest-nice", type=int, help="the ingester's nice (default: the ingest_nice setting)")
     parser.add_argument("--data-dir", help="reuse or create the database here (default: a temp dir)")
     parser.add_argument("--ingest", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()

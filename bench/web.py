@@ -50,8 +50,9 @@ PEOPLE = ["Maria Lopez", "John Smith", "Aiko Tanaka", "Ahmed Said", "Olga Petrov
 BATCH = 5000
 
 
-def build_database(path: Path, n_articles: int, seed: int = 7) -> int:
-    """Bulk-insert synthetic sources, articles, links and stories; returns how many articles."""
+def build_database(path: Path, n_articles: int, seed: int = 7, *, span_days: float = 7.0) -> int:
+    """Bulk-insert synthetic sources, articles, links and stories over the last ``span_days``; returns how many
+    articles."""
     from newsloom.storage import open_storage
     from newsloom.storage.schema import article_sources, articles, sources, stories
 
@@ -72,7 +73,7 @@ def build_database(path: Path, n_articles: int, seed: int = 7) -> int:
     article_id = 0
     while article_id < n_articles:
         size = min(n_articles - article_id, rng.choice([1, 1, 1, 2, 2, 3, 4, 6, 8, 12, 15, 20, 22]))
-        start = now - timedelta(hours=rng.uniform(0, 24 * 7))
+        start = now - timedelta(hours=rng.uniform(0, 24 * span_days))
         place, person = rng.choice(PLACES), rng.choice(PEOPLE)
         topic = " ".join(rng.sample(WORDS, 4))
         story_id = f"s{article_id + 1}"

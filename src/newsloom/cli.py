@@ -197,7 +197,16 @@ def export_opml(output: Path | None = typer.Option(None, "--output", "-o", help=
 # -- polling and ingest ---------------------------------------------------------------------------------------------
 
 
+def background_priority(svc: Service) -> None:
+    """Ingestion yields the CPU to the web server (the ``ingest_nice`` setting; see newsloom/priority.py).
+    Called once where a command or thread starts ingesting (the lowering is relative, like ``nice``)."""
+    from newsloom.priority import lower_priority
+
+    lower_priority(svc.settings.ingest_nice)
+
+
 def poll_with_progress(svc: Service, *, all_sources: bool) -> list[Any]:
+    background_priority(svc)  # before the parse processes are forked: they inherit it
     with progress_bar() as bar:
         task = bar.add_task("polling", total=0, note="")
 
@@ -233,6 +242,7 @@ def update(all_sources: bool = typer.Option(False, "--all", help="Poll every sou
 def ingest(paths: list[str] = typer.Argument(..., help="Files (.html .htm .txt .xml .rss .atom .json) or folders.")) -> None:
     """Store articles from local files and folders."""
     with service() as svc:
+        background_priority(svc)
         total = svc.count_files(paths)
         with progress_bar() as bar:
             task = bar.add_task("ingesting", total=total, note="")
@@ -439,11 +449,15 @@ def toml_value(value: object) -> str:
     return json.dumps(str(value))
 
 
+WORKERS_HELP = "Web server processes (else the web_workers setting; 0 one per core, at most 8)."
+
+
 @app.command()
 def run(
     once: bool = typer.Option(False, "--once", help="Poll once and exit instead of running continuously."),
     host: str | None = typer.Option(None, help="Address the reader binds (else the host setting)."),
     port: int | None = typer.Option(None, help="Port the reader listens on (else the port setting)."),
+    workers: int | None = typer.Option(None, min=0, help=WORKERS_HELP),
 ) -> None:
     """Initialise, subscribe the default sources on first run, then serve the reader while polling in the background."""
     with service() as svc:
@@ -456,14 +470,38 @@ def run(
             return
     import threading
 
-    from newsloom.web.app import serve as serve_reader
+    from newsloom.web.server import serve as serve_reader
+    from newsloom.web.server import worker_count
 
+    config = settings()
     stop = threading.Event()
-    poller = threading.Thread(target=poll_forever, args=(stop,), name="newsloom-poller", daemon=True)
-    poller.start()
-    threading.Thread(target=notify_forever, args=(stop,), name="newsloom-notifier", daemon=True).start()
+
+    pollers: list[threading.Thread] = []
+
+    def start_background(svc: Service | None) -> None:
+        pollers.append(threading.Thread(target=poll_forever, args=(stop, svc), name="newsloom-poller", daemon=True))
+        pollers[0].start()
+        threading.Thread(target=notify_forever, args=(stop,), name="newsloom-notifier", daemon=True).start()
+
+    # One web process (the default of ``run``): one Service for the reader and the poller, so one story engine
+    # (intake) for pushed and polled articles; with one each, a pushed and a polled report of one event met
+    # different indexes and opened two stories. Several web processes (``--workers N``) each cluster the pushes
+    # they answer with their own engine, and the poller has its own (docs/deploy.md).
+    if worker_count(RUN_WEB_WORKERS if workers is None else workers) == 1:
+        from newsloom.web.app import build_reader
+
+        reader = build_reader(config)
+        try:
+            serve_reader(config, host=host, port=port, reader=reader, on_started=lambda: start_background(reader.service))
+        finally:
+            stop.set()
+            if pollers and pollers[0].is_alive():  # a poll in progress ends before its database is closed
+                pollers[0].join(timeout=RUN_STOP_WAIT_S)
+            reader.service.close()
+        return
+    start_background(None)
     try:
-        serve_reader(settings(), host=host, port=port)
+        serve_reader(config, host=host, port=port, workers=workers, config_file=State.config)
     finally:
         stop.set()
 
@@ -475,26 +513,43 @@ def report_poll(outcomes: list[Any]) -> None:
         out.print(f"{datetime.now(UTC):%H:%M:%S} polled {len(outcomes)} sources: {new} new, {failed} failed")
 
 
-def poll_forever(stop: Any) -> None:
-    """The background poller of ``run``: its own Service (a Service is not shared between threads)."""
-    with service() as svc:
-        while not stop.is_set():
-            try:
-                report_poll(svc.update())
-            except NewsloomError as exc:  # a failing database must not kill the poller; say so and retry
-                err.print(f"[red]polling failed:[/] {exc}", markup=True, highlight=False)
-            stop.wait(poll_pause(svc))
+# On Ctrl-C, ``run`` waits this long for a poll in progress to end before closing the database under it.
+RUN_STOP_WAIT_S = 10.0
+# ``newsloom run`` serves from one process unless asked for more: one story engine for polled and pushed articles.
+RUN_WEB_WORKERS = 1
+
+
+def poll_forever(stop: Any, shared: Service | None) -> None:
+    """The background poller of ``run``: on the reader's Service when there is one web process (its intake, one
+    story engine, is shared with WebSub pushes, each poll's write transactions taking the Service's
+    ``intake_lock``), else on a Service of its own."""
+    if shared is None:
+        with service() as svc:
+            _poll_until(stop, svc)
+    else:
+        _poll_until(stop, shared)
+
+
+def _poll_until(stop: Any, svc: Service) -> None:
+    background_priority(svc)  # this thread only: the server's threads keep their priority
+    while not stop.is_set():
+        try:
+            report_poll(svc.update())
+        except NewsloomError as exc:  # a failing database must not kill the poller; say so and retry
+            err.print(f"[red]polling failed:[/] {exc}", markup=True, highlight=False)
+        stop.wait(poll_pause(svc))
 
 
 @app.command()
 def serve(
     host: str | None = typer.Option(None, help="Address to bind (else the host setting, 127.0.0.1)."),
     port: int | None = typer.Option(None, help="Port to listen on (else the port setting, 8000)."),
+    workers: int | None = typer.Option(None, min=0, help=WORKERS_HELP),
 ) -> None:
     """Serve the web reader, its JSON API (/api/v1) and Atom feeds, without polling."""
-    from newsloom.web.app import serve as serve_reader
+    from newsloom.web.server import serve as serve_reader
 
-    serve_reader(settings(), host=host, port=port)
+    serve_reader(settings(), host=host, port=port, workers=workers, config_file=State.config)
 
 
 @app.command()
@@ -608,11 +663,13 @@ def notify_forever(stop: Any) -> None:
 
 
 def poll_pause(svc: Service) -> float:
-    """Seconds until the next source is due, between 30 s and 5 min so new subscriptions are picked up."""
+    """Seconds until the next source is due, between 30 s (or the shortest poll interval, when shorter) and
+    5 min so new subscriptions are picked up."""
     due = [s.next_poll_at for s in svc.sources() if s.next_poll_at is not None]
     if not due:
         return 60.0
-    return max(30.0, min(300.0, (min(due) - datetime.now(UTC)).total_seconds()))
+    floor = min(30.0, float(svc.settings.min_poll_interval_s))
+    return max(floor, min(300.0, (min(due) - datetime.now(UTC)).total_seconds()))
 
 
 def guarded(func: Callable[[], T]) -> T:

@@ -5,7 +5,8 @@ JSON API and its Atom feeds need. Web routes call this and nothing below it. Dec
 For you) are the pure functions of ``newsloom.stories.rank``; this module gathers their inputs.
 
 Thread safety: the web server calls it from a thread pool. Storage calls are thread-safe; the few use cases
-that go through the ingest intake (adding a source that turns out to be an article page) take a lock.
+that go through the ingest intake (adding a source that turns out to be an article page, WebSub pushes) take
+the Service's ``intake_lock``, which the poller of ``newsloom run`` takes as well.
 """
 
 from __future__ import annotations
@@ -171,7 +172,8 @@ class ReaderService:
         self._searches: Lru[SearchResults] = Lru(SEARCH_MEMO_SIZE)
         self._lock = threading.Lock()
         self._ranking = threading.Lock()  # held by the one thread ranking top stories
-        self._intake_lock = threading.Lock()
+        # The Service's own: a poll through the same Service (``newsloom run``) takes it too.
+        self._intake_lock = service.intake_lock
         self._pushes: GroupCommit[tuple[int, bytes, dict[str, str]], Delivery] | None = None
 
     def now(self) -> datetime:

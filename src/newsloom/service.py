@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -56,12 +57,22 @@ class AddResult:
 
 
 class Service:
-    """newsloom's use cases over one database. Open it once per process; it is not thread-safe."""
+    """newsloom's use cases over one database. Open it once per process.
+
+    Its storage may be used by several threads; its intake (the in-memory story indexes) by one at a time,
+    under ``intake_lock``: ``newsloom run`` polls in one thread and takes WebSub pushes in another through one
+    Service, so that pushed and polled articles meet in one story engine. Polls take the lock around each of
+    their write transactions, other callers around the call.
+    """
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or load_settings()
         self._storage: Storage | None = None
         self._intake: Intake | None = None
+        # Re-entrant: a guarded call may fall back to another guarded call (a failed push batch, one by one).
+        # Always taken before a database transaction is opened, never inside one, so no thread can hold the
+        # database's write lock while waiting for it.
+        self.intake_lock = threading.RLock()
         # Pushed deliveries reuse one event loop and fetcher: building a Fetcher loads the CA store (~80 ms,
         # profiled), several times what ingesting a pushed article costs.
         self._push_loop: asyncio.AbstractEventLoop | None = None
@@ -82,13 +93,14 @@ class Service:
     def intake(self) -> Intake:
         from newsloom.ingest.intake import Intake
 
-        if self._intake is None:
-            if self.settings.queue_url:  # the single assigner of the workers owns the story indexes
-                self._intake = Intake(self.storage, self.settings, store_only=True)
-            else:
-                self._intake = Intake(self.storage, self.settings, now=self.now())
-                self._intake.assign_pending(now=self.now())
-        return self._intake
+        with self.intake_lock:  # two threads asking first must not build two engines
+            if self._intake is None:
+                if self.settings.queue_url:  # the single assigner of the workers owns the story indexes
+                    self._intake = Intake(self.storage, self.settings, store_only=True)
+                else:
+                    self._intake = Intake(self.storage, self.settings, now=self.now())
+                    self._intake.assign_pending(now=self.now())
+            return self._intake
 
     def _accept(
         self,
@@ -289,7 +301,7 @@ class Service:
         from newsloom.ingest.pipeline import Poller
 
         async with Fetcher(self.settings) as fetcher:
-            poller = Poller(self.storage, self.settings, self.intake, fetcher)
+            poller = Poller(self.storage, self.settings, self.intake, fetcher, intake_lock=self.intake_lock)
             return await poller.poll(sources, progress)
 
     # -- WebSub (push) ----------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from newsloom.errors import ConfigError
+from newsloom.priority import DEFAULT_INGEST_NICE
 
 ENV_PREFIX = "NEWSLOOM_"
 
@@ -62,6 +63,9 @@ class Settings:
     queue_redis_url: str = field(default="", metadata={"help": "Queue mode: Redis for leases and limiter state; empty: the broker (must then be Redis)."})
     host: str = field(default="127.0.0.1", metadata={"help": "Address the web server binds."})
     port: int = field(default=8000, metadata={"help": "Port the web server binds."})
+    web_workers: int = field(default=0, metadata={"help": "Web server processes (newsloom serve --workers): 0 one per core, at most 8; 1 a single process."})
+    web_threads: int = field(default=8, metadata={"help": "Threads per web process for the pages that read the database (a held page needs none)."})
+    ingest_nice: int = field(default=DEFAULT_INGEST_NICE, metadata={"help": "Nice steps (0-19) by which ingestion and polling lower their CPU priority, so that the web server's requests win the CPU; 0 leaves them as started."})
     secret_key: str = field(default="", metadata={"help": "Key for session cookies; generated into the data dir when empty."})
     open_signup: bool = field(default=True, metadata={"help": "Anyone may sign up (false: invite only)."})
     story_window_days: float = field(default=7.0, metadata={"help": "Days a story stays open for new articles."})

@@ -52,7 +52,9 @@ def stock(data_dir: Path) -> None:
 def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     data_dir = tmp_path / "data"
     stock(data_dir)
-    env = {**os.environ, "NEWSLOOM_DATA_DIR": str(data_dir), "NEWSLOOM_API_PASSWORD": API_PASSWORD}
+    # One server process: the test is about the apps' API (tests/web/test_workers.py covers several).
+    env = {**os.environ, "NEWSLOOM_DATA_DIR": str(data_dir), "NEWSLOOM_API_PASSWORD": API_PASSWORD,
+           "NEWSLOOM_WEB_WORKERS": "1"}  # fmt: skip
     newsloom = [sys.executable, "-m", "newsloom.cli"]
     done = subprocess.run([*newsloom, "api-password", "alice"], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

@@ -15,6 +15,7 @@ from newsloom import OpmlOutline
 from newsloom.ingest import storewriter
 from newsloom.service import Service
 from newsloom.settings import load_settings
+from newsloom.stories import engine as engine_module
 from tests.ingest.test_pipeline import conditional, page, rss
 from tests.loopback import LoopbackServer
 
@@ -70,6 +71,39 @@ def test_pool_and_inline_polls_store_the_same(
             assert len(loopback.hits(f"/f{f}/teaser")) == 1
             assert loopback.hits(f"/f{f}/full0") == []  # full-text items: never fetched
         assert all(s.etag and s.error_count == 0 for s in svc.sources())
+
+
+def stories_by_url(svc: Service) -> tuple[object, ...]:
+    """Every story (headline, summary, counts) with its articles by URL, and each article's original."""
+    articles = svc.articles(limit=100)
+    url_of = {a.id: a.canonical_url for a in articles}
+    stories = sorted(
+        (s.headline, s.summary, s.article_count, s.original_count, s.syndicated_count,
+         sorted(a.canonical_url for a in svc.story_articles(s.id)))
+        for s in svc.stories(limit=100)
+    )  # fmt: skip
+    return tuple(stories), tuple(sorted((a.canonical_url, url_of.get(a.original_id or 0)) for a in articles))
+
+
+def test_story_features_from_the_pool_give_the_stories_of_one_process(
+    tmp_path: Path, loopback: LoopbackServer, feeds: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    splits: list[str] = []
+    original = engine_module.text_parts
+    monkeypatch.setattr(engine_module, "text_parts", lambda *a, **k: splits.append("x") or original(*a, **k))
+    results = {}
+    for processes in (1, 2):
+        splits.clear()
+        with service(tmp_path, processes) as svc:
+            svc.subscribe(OpmlOutline(xml_url=u) for u in feeds)
+            for source in svc.sources():  # one at a time: the same arrival order in both runs
+                [outcome] = svc.update(source_ids=[source.id])
+                assert outcome.status == "ok"
+            results[processes] = stories_by_url(svc)
+            # in one process the assigner splits each new original itself; with the pool it gets them split
+            assert (splits == []) == (processes == 2)
+    assert results[2] == results[1]
+    assert len(results[1][0]) < FEEDS * 4  # reports and copies were grouped
 
 
 def test_a_304_poll_is_one_request_and_one_shared_commit(
@@ -155,3 +189,32 @@ def test_an_unchanged_body_without_validators_is_not_parsed_again(tmp_path: Path
         [changed] = svc.update(all_sources=True)
         assert changed.status == "ok" and changed.items == 2 and changed.new_articles == 1
         assert len(loopback.hits("/plain.xml")) == 3
+
+
+@pytest.mark.parametrize("cap", [100, 1])
+def test_a_poll_builds_each_changed_page_once_at_its_end_or_leaves_them_to_their_view(
+    tmp_path: Path, loopback: LoopbackServer, feeds: list[str], monkeypatch: pytest.MonkeyPatch, cap: int
+) -> None:
+    from newsloom import story_pages
+    from newsloom.ingest import pipeline
+
+    built: list[str] = []
+    original = story_pages.refresh_story_page
+
+    def counting(storage: object, accounts: object, story_id: str, **kwargs: object) -> object:
+        built.append(story_id)
+        return original(storage, accounts, story_id, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(story_pages, "refresh_story_page", counting)
+    monkeypatch.setattr(pipeline, "POLL_PAGES_AT_END_MAX", cap)
+    with service(tmp_path, 2) as svc:
+        svc.subscribe(OpmlOutline(xml_url=u) for u in feeds)
+        svc.update(all_sources=True)
+        stories = svc.stories(limit=100)
+        assert len(stories) > 1
+        fresh = {s.id: svc.storage.story_with_page(s.id).fresh for s in stories}
+        if cap >= len(stories):  # every changed story's page built once, after the poll's last write
+            assert sorted(built) == sorted(s.id for s in stories) and all(fresh.values())
+        else:  # too many for the end of a poll: none built, none left for the next accept to build
+            assert built == [] and not any(fresh.values())
+        assert svc.intake.refresh_story_pages(now=svc.now()) == 0

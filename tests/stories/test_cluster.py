@@ -210,6 +210,17 @@ def test_undated_articles_use_arrival_order_as_their_clock() -> None:
     assert far["japan-2"] != far["japan-1"]
 
 
+def test_a_dated_article_against_an_undated_story_reads_the_arrival_clock() -> None:
+    """With no date pair to compare (the story's reports are undated), arrivals are the clock for a dated
+    report too: it joins an undated story that just grew, not one many arrivals back."""
+    first, second = QUAKE_JAPAN
+    filler = [doc(f"budget-{i}", f"{BUDGET[i % 2]} Vote number {i}00 of the session.", days=None) for i in range(300)]
+    close = run([doc("japan-1", first, days=None), doc("japan-2", second)])
+    assert close["japan-2"] == close["japan-1"]
+    far = run([doc("japan-1", first, days=None), *filler, doc("japan-2", second)])
+    assert far["japan-2"] != far["japan-1"]
+
+
 def test_two_events_of_one_kind_with_different_main_actors_stay_apart() -> None:
     """Long reports sharing the champion and the sport but not the opponent: two fights, two stories."""
     body = (
@@ -318,3 +329,15 @@ def test_differently_worded_headlines_arriving_together_join_in_the_gray_zone() 
     apart = run([first, *between, second])
     assert apart["wage-1"] != apart["wage-0"]
     assert len(set(apart.values())) == len(apart)  # the unrelated leads took no gray-zone join either
+
+
+def test_dated_headlines_published_together_join_in_the_gray_zone() -> None:
+    """The same two leads, dated: published within ``recent_join_hours`` of each other they join in the gray
+    zone like undated ones arriving back to back; a day apart they stay split."""
+    config = EngineConfig()
+    (title0, text0), (title1, text1) = WAGE_VOTE
+    hours = config.recent_join_hours / 24
+    together = run([doc("wage-0", text0, title=title0), doc("wage-1", text1, title=title1, days=hours / 2)])
+    assert together["wage-1"] == together["wage-0"]
+    apart = run([doc("wage-0", text0, title=title0), doc("wage-1", text1, title=title1, days=2 * hours)])
+    assert apart["wage-1"] != apart["wage-0"]

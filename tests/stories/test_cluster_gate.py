@@ -37,12 +37,15 @@ ALLSIDES_STORIES = 600
 # Round 4: figure_weight 1.5 -> 3.0: ECB+ sample 0.851 -> 0.864 (full set 0.883 -> 0.888), AllSides sample
 # 0.897 -> 0.904 (full set 0.877 -> 0.882).
 ECB_PAIRWISE_F1_FLOOR = 0.85
-ALLSIDES_PAIRWISE_F1_FLOOR = 0.89
+ALLSIDES_PAIRWISE_F1_FLOOR = 0.90  # was 0.89: raised in issue 15 item 2, below
 # Round 5 (event signatures of dated local news, follow-up window): gva sample (its first 800 articles in
 # file = date order) 0.783 (full set 0.492 -> 0.753); ECB+ sample 0.864 unchanged, AllSides sample 0.904 ->
 # 0.900 (full set 0.882 -> 0.891).
 GVA_ARTICLES = 800
 GVA_PAIRWISE_F1_FLOOR = 0.77
+# Issue 15 item 2 (a dated article against an undated story reads the arrival clock; the gray zone also for
+# dated pairs published within recent_join_hours): AllSides sample 0.900 -> 0.913 (full set 0.891 -> 0.910),
+# so its floor 0.89 -> 0.90; ECB+ sample 0.864 unchanged, gva sample 0.783 -> 0.785 (full set 0.753 -> 0.757).
 
 
 def _load(name: str) -> list[dict[str, object]]:

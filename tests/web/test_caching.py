@@ -231,3 +231,24 @@ def test_an_anonymous_search_is_held_and_still_sees_a_new_article(
     assert client.get("/search", params={"q": "late report"}).text.count("Late report (Levante)") >= 1
     rename_as_another_process(stocked, "s-old", "Renamed elsewhere")  # unseen by this process's write counter
     assert client.get("/", params={"q": "late report"}).content == after.content  # held within the bound
+
+
+def test_an_anonymous_article_page_is_held_like_a_story_page(
+    client: TestClient, stocked: ReaderService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from newsloom.web import pages
+
+    monkeypatch.setattr(pages, "STORY_FRESH_S", 3600.0)
+    first = client.get("/article/1")
+    assert first.status_code == 200 and first.headers["etag"] == body_etag(first.content)
+    with stocked.service.storage.engine.begin() as connection:  # type: ignore[attr-defined]
+        connection.execute(sa.text("UPDATE articles SET title = 'Retitled elsewhere' WHERE id = 1"))  # another process
+    held = client.get("/article/1")
+    assert held.content == first.content  # within the bound: answered from memory
+    assert client.get("/article/1", headers={"If-None-Match": held.headers["etag"]}).status_code == 304
+    stocked.service.storage.touch_story("s-small")  # any write of this process: the held page is not used again
+    after = client.get("/article/1")
+    assert after.status_code == 200 and "Retitled elsewhere" in after.text
+    signed_in = TestClient(client.app)
+    sign_up(signed_in, "reader")
+    assert "Retitled elsewhere" in signed_in.get("/article/1").text  # personal pages are never held

@@ -4,6 +4,7 @@ idempotent stages. Tests taking ``queue_settings`` run once per broker."""
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,9 +17,11 @@ from newsloom.service import Service
 from newsloom.settings import Settings, load_settings
 from newsloom.types import FeedItem, ParsedFeed
 from newsloom.workers import stages
+from newsloom.workers.app import TASK_PAGES, configure_app
 from newsloom.workers.assigner import Assigner
 from newsloom.workers.config import queue_config, queue_name
 from newsloom.workers.context import WorkerContext
+from newsloom.workers.inbox import Inbox
 from newsloom.workers.lease import Lease
 from newsloom.workers.payload import feed_from_json, feed_to_json, item_from_json, item_to_json
 from newsloom.workers.queue import Producer
@@ -125,3 +128,46 @@ def test_queue_names_and_settings() -> None:
         queue_config(load_settings(env={"NEWSLOOM_QUEUE_LEASE_S": "soon"}))
     with pytest.raises(ConfigError):
         queue_config(load_settings(env={"NEWSLOOM_QUEUE_LEASE_S": "0"}))
+
+
+def test_the_assigner_hands_story_pages_to_the_workers(
+    queue_settings: Settings, queue_space: RedisSpace, tmp_path: Path
+) -> None:
+    """The one serial process only assigns: the pages of the stories it changed become fetch-queue tasks,
+    and the worker that runs one stores the page (built from what is stored then)."""
+    ctx = WorkerContext(queue_settings)
+    lease = Lease(redis.Redis.from_url(queue_space.url), f"{queue_space.prefix}:lease:assign", 30)
+    assert lease.try_acquire()
+    try:
+        (tmp_path / "a.txt").write_text(f"Bridge vote\n\n{BODY}")
+        stages.ingest_file(ctx, str(tmp_path / "a.txt"))
+        [article_id] = ctx.storage.unassigned_article_ids(10)
+        story_id = Assigner(ctx.storage, queue_settings, lease, producer=ctx.producer).assign(article_id)
+        assert story_id is not None
+        assert ctx.storage.story_with_page(story_id).page is None  # not built by the assigner
+
+        inbox = Inbox(configure_app(queue_settings), queue_name(ctx.config, "fetch"), batch_max=10, restore_interval_s=1)
+        try:
+            [message] = inbox.take()
+            assert message.headers["task"] == TASK_PAGES
+            [story_ids] = message.decode()[0]
+            assert stages.build_story_pages(ctx, story_ids) == 1
+            message.ack()
+        finally:
+            inbox.close()
+        assert story_ids == [story_id] and ctx.storage.story_with_page(story_id).fresh
+    finally:
+        lease.release()
+        ctx.close()
+
+
+def test_page_tasks_never_wait_for_a_full_queue(queue_settings: Settings) -> None:
+    producer = Producer(dataclasses.replace(queue_settings, queue_max_length=1, queue_full_wait_s=30))
+    try:
+        assert producer.enqueue_story_pages(["s1"]) == 1
+        started = time.monotonic()
+        assert producer.enqueue_story_pages(["s2", "s3"]) == 0  # full: skipped (built on view), not waited for
+        assert time.monotonic() - started < 5
+        assert producer.queue_length(queue_name(producer.config, "fetch")) == 1
+    finally:
+        producer.close()

@@ -14,7 +14,7 @@ when an ``Intake`` is created, so a restart continues where the last run stopped
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
@@ -24,6 +24,7 @@ from newsloom.settings import Settings
 from newsloom.storage.base import Storage
 from newsloom.stories.cluster import ClusterDoc, EngineConfig, StoryEngine
 from newsloom.stories.dedupe import NearDuplicateIndex, content_hash
+from newsloom.stories.features import ArticleFeatures, sketch_applies
 from newsloom.stories.originality import OriginalityLabel
 from newsloom.stories.originality_index import OriginalityIndex, label_next
 from newsloom.stories.outlets import host_of, outlet_key
@@ -90,6 +91,15 @@ def file_url(path: str) -> str:
     return Path(path).resolve().as_uri()
 
 
+# Most articles a start replays into the story engine (the word window's are replayed whole even when they are
+# more): the replay costs ~1-5 ms an article (docs/benchmarks/reload.md), so 30,000 bound the start-up to
+# about a minute on a quiet core. The
+# newest are kept: follow-ups thin out with age (gva-dev: 75% come within 6 days of the incident, 90% within
+# 83), so the stories a capped reload leaves closed are the ones least likely to get another report. A
+# 200-feed install storing ~2,000 articles a day keeps about two weeks; a small one all 60 days.
+RELOAD_MAX_ARTICLES = 30_000
+
+
 class Intake:
     """Stores extracted articles and keeps syndication links and stories up to date."""
 
@@ -115,10 +125,31 @@ class Intake:
         self._rebuild(now)
 
     def _rebuild(self, now: datetime) -> None:
-        since = now - timedelta(days=self.settings.story_window_days)
+        """Replay the stored assignments, in arrival (id) order, into fresh indexes.
+
+        The story engine gets every article of the last ``follow_up_days`` (60), not only of its word window
+        (7): a story its event signature keeps open for follow-ups must be open again after a restart. Its
+        clock then closes the other old stories as a running engine did. The near-duplicate and originality
+        indexes look back over the word window only, and get its articles only.
+
+        Start-up time is bounded: the newest ``RELOAD_MAX_ARTICLES`` are replayed, or the word window whole
+        when it holds more.
+        """
+        config = self.engine.config
+        window_since = now - timedelta(days=config.window_days)
+        since = now - timedelta(days=max(config.window_days, config.follow_up_days))
+        nth_newest = self.storage.list_articles(limit=1, offset=max(RELOAD_MAX_ARTICLES - 1, 0))
+        if nth_newest:  # more articles than the budget: start where the budget ends, never inside the window
+            dated = nth_newest[0].published_at or nth_newest[0].fetched_at
+            if dated is not None:
+                since = max(since, min(window_since, dated))
         for article in self.storage.iter_articles_since(since):
             if article.story_id is None:  # stored but never assigned: a process died between the two stages
                 self._unassigned.append(article.id)
+                continue
+            dated = article.published_at or article.fetched_at
+            if dated is not None and dated < window_since:
+                self.engine.restore(_cluster_doc(article), article.story_id)
                 continue
             self.near_duplicates.add(str(article.id), article.text, article.published_at or article.fetched_at)
             self._label(article, str(article.original_id) if article.original_id is not None else None)
@@ -164,8 +195,11 @@ class Intake:
         source_id: int | None = None,
         guid: str | None = None,
         now: datetime,
+        features: ArticleFeatures | None = None,
     ) -> IntakeResult:
-        """Stage one, safe to run anywhere and any number of times: the article row and its source link."""
+        """Stage one, safe to run anywhere and any number of times: the article row and its source link.
+
+        ``features``: the article's precomputed features (their content hash is used if made from this text)."""
         if not extracted.is_article:
             return IntakeResult(None, False, skipped_reason=extracted.not_article_reason or "not an article")
         if not extracted.text.strip():
@@ -179,7 +213,11 @@ class Intake:
             url=extracted.url,
             title=extracted.title,
             text=extracted.text,
-            content_hash=content_hash(extracted.text),
+            content_hash=(
+                features.content_hash
+                if features is not None and features.text == extracted.text
+                else content_hash(extracted.text)
+            ),
             author=extracted.author,
             publisher=extracted.publisher,
             published_at=extracted.published,
@@ -204,7 +242,9 @@ class Intake:
         self.refresh_story_pages(now=now)
         return result
 
-    def assign_many(self, articles: Iterable[Article], *, now: datetime) -> list[IntakeResult]:
+    def assign_many(
+        self, articles: Iterable[Article], *, now: datetime, features: Mapping[int, ArticleFeatures] | None = None
+    ) -> list[IntakeResult]:
         """``assign`` for a batch, in order, in one transaction: the queue assigner's unit of work.
 
         The stories come out as if ``assign`` had been called on each article in turn (the indexes see them
@@ -217,8 +257,14 @@ class Intake:
 
         The touched stories' pages are not built here (this may run inside the caller's transaction): call
         ``refresh_story_pages`` once the transaction has committed.
+
+        ``features``: precomputed ``ArticleFeatures`` by article id (a poll computes them in its worker
+        processes); each is used only if made from that article's title, text and date, so the results are
+        those of assigning without them.
         """
         batch = list(articles)
+        features = features or {}
+        sketches_apply = sketch_applies(self.near_duplicates)
         with self.storage.transaction():
             assigned: dict[int, tuple[Article, int | None, str]] = {}  # article id -> (article, original, story)
             created: set[str] = set()  # stories born in this batch: no row refers to them yet
@@ -228,16 +274,25 @@ class Intake:
                 if article.story_id is not None or article.id in assigned:
                     continue
                 published = article.published_at or article.fetched_at
+                ready = features.get(article.id)
+                if ready is not None and not ready.matches(article.title, article.text):
+                    ready = None
+                if ready is not None and sketches_apply:
+                    self.near_duplicates.prime(article.text, ready.sketch)
                 original_key, labels[article.id] = label_next(
                     self.near_duplicates, self.originality, str(article.id), text=article.text, published=published,
                     author=article.author, publisher=article.publisher, host=host_of(article.url),
                     outlet=outlet_key(article.publisher, article.source_ids, article.url),
+                    opening=ready.opening if ready is not None else None,
                 )  # fmt: skip
                 original_id = int(original_key) if original_key is not None else None
                 if original_id is not None:
                     self.storage.set_original(article.id, original_id)
                 doc = replace(_cluster_doc(article), original_id=str(original_id) if original_id is not None else None)
-                assignment = self.engine.add(doc)
+                if ready is None:
+                    assignment = self.engine.add(doc)
+                else:
+                    assignment = self.engine.add(doc, parts=ready.parts, signature=ready.signature_for(doc.date))
                 if assignment.created:
                     created.add(assignment.story_id)
                 merged_away.extend(old for old in assignment.merged if old not in created)
@@ -267,18 +322,36 @@ class Intake:
             results.append(IntakeResult(stored, True, original_id=original_id, story_id=final[article.id]))
         return results
 
+    def take_pages_due_if_few(self, at_most: int) -> list[str]:
+        """After a poll: the stories it changed (merges followed), forgotten here, to be built once each, when
+        there are at most ``at_most`` of them; more (a first poll, a catch-up) are all left to their next view,
+        where ``story_page`` rebuilds any page older than its story, rather than to whichever ``accept``
+        comes next. Build them with ``build_story_pages`` (outside the intake's lock: it reads storage only)."""
+        due = dict.fromkeys(self.engine.resolve(story_id) for story_id in self.take_pages_due())
+        return list(due) if len(due) <= at_most else []
+
+    def build_story_pages(self, story_ids: list[str], *, now: datetime) -> int:
+        """Build and store these stories' pages (``story_pages.refresh_story_pages``); returns how many."""
+        if not story_ids:
+            return 0
+        from newsloom.storage.accounts_store import SqlAccountStore
+        from newsloom.story_pages import refresh_story_pages
+
+        return refresh_story_pages(self.storage, SqlAccountStore.for_storage(self.storage), story_ids, now=now)
+
     def refresh_story_pages(self, *, now: datetime) -> int:
         """Build and store the pages of the stories changed since the last call (after their commit).
 
         With ``story_pages_at_ingest`` off, the pages are only built on their next view. Returns how many.
         """
-        due, self._pages_due = self._pages_due, set()
-        if not due or not self.settings.story_pages_at_ingest:
-            return 0
-        from newsloom.storage.accounts_store import SqlAccountStore
-        from newsloom.story_pages import refresh_story_pages
+        return self.build_story_pages(self.take_pages_due(), now=now)
 
-        return refresh_story_pages(self.storage, SqlAccountStore.for_storage(self.storage), sorted(due), now=now)
+    def take_pages_due(self) -> list[str]:
+        """The stories changed since the last call whose pages are due (none with ``story_pages_at_ingest``
+        off), forgotten here: for a caller that builds them elsewhere (the queue assigner hands them to the
+        workers, so that the one serial process only assigns)."""
+        due, self._pages_due = self._pages_due, set()
+        return sorted(due) if self.settings.story_pages_at_ingest else []
 
     def accept_many(
         self, items: Iterable[ExtractedArticle], *, source_id: int | None = None, now: datetime

@@ -19,14 +19,17 @@ state is written only after its items were stored.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
 from newsloom.errors import FeedParseError, FetchError, InputError, NewsloomError
+from newsloom.ingest.collector import collector_paused_for_old_objects
 from newsloom.ingest.fetch import Fetcher
 from newsloom.ingest.httpheaders import FEED_ACCEPT, PAGE_ACCEPT
 from newsloom.ingest.intake import Intake, IntakeResult
@@ -38,6 +41,7 @@ from newsloom.ingest.urls import canonical_url
 from newsloom.ingest.workpool import WorkPool, extract_page_job, parse_feed_job, pool_size, prepare_items_job
 from newsloom.settings import Settings
 from newsloom.storage.base import Storage
+from newsloom.stories.features import ArticleFeatures, features_job
 from newsloom.types import Article, ExtractedArticle, FeedItem, FetchResult, ParsedFeed, Source
 
 log = logging.getLogger(__name__)
@@ -75,6 +79,13 @@ class AcceptItem(Protocol):
         self, extracted: ExtractedArticle, *, source_id: int | None, guid: str | None, now: datetime
     ) -> IntakeResult: ...
 
+#: Most story pages a poll builds when it ends (each touched story's once, after its last write); a poll that
+#: changed more stories leaves them all to their next view (``Intake.take_pages_due_if_few``). A page costs
+#: ~90 ms of CPU on the polling bench's stories (24 articles each, the comparison of up to 16 originals:
+#: 56 pages 5.0 s, load 13), so this caps the tail of a poll at ~2 s, while the polls of a running service,
+#: a few new items each, keep their pages built at ingest. A first poll of 100 feeds touches ~50 stories.
+POLL_PAGES_AT_END_MAX = 24
+
 #: How much of an unexpected exception's message is kept in a source's ``last_error`` (a one-line reason
 #: in the UI; the message of a parser bug can hold a whole input).
 UNEXPECTED_ERROR_MESSAGE_CHARS = 200
@@ -98,26 +109,35 @@ class Poller:
         fetcher: Fetcher,
         *,
         accept: AcceptItem | None = None,
+        intake_lock: AbstractContextManager[object] | None = None,
     ) -> None:
-        """``accept`` replaces the in-process store-then-assign-per-batch (queue mode stores and queues)."""
+        """``accept`` replaces the in-process store-then-assign-per-batch (queue mode stores and queues).
+        ``intake_lock`` guards ``intake`` when other threads use it too (held around each write transaction)."""
         self.storage = storage
         self.settings = settings
         self.intake = intake
         self.fetcher = fetcher
         self.accept: AcceptItem | None = accept
+        self.intake_lock = intake_lock
         self.subscriber = Subscriber(storage, settings, fetcher)
         self.work = WorkPool(1)
         self.writer: StoreWriter | None = None
         self._to_assign: list[Article] = []  # stored in the open transaction, assigned at its end
+        self._features: dict[int, ArticleFeatures] = {}  # of those articles, by id, computed in the pool
         self._assigning = False
 
     async def poll(self, sources: Sequence[Source], progress: ProgressCallback | None = None) -> list[PollOutcome]:
+        with collector_paused_for_old_objects():  # before the pool forks: see collector.py
+            return await self._poll(sources, progress)
+
+    async def _poll(self, sources: Sequence[Source], progress: ProgressCallback | None) -> list[PollOutcome]:
         self.work = WorkPool(pool_size(self.settings.parse_processes, len(sources)))
         self.writer = StoreWriter(
             self.storage,
             on_begin=self._begin_batch,
             before_commit=self._assign_stored,
             on_rollback=self._after_rollback,
+            lock=self.intake_lock,
         )
         outcomes: list[PollOutcome] = []
         tasks = [asyncio.ensure_future(self._poll_source(source)) for source in sources]
@@ -131,25 +151,32 @@ class Poller:
             for task in tasks:
                 task.cancel()
             await self.writer.aclose()
+        # after the storage thread is done: this thread used the storage before the poll, and does again
+        with self.intake_lock or contextlib.nullcontext():
+            due = self.intake.take_pages_due_if_few(POLL_PAGES_AT_END_MAX)
+        self.intake.build_story_pages(due, now=datetime.now(UTC))
         return outcomes
 
     # -- storage-thread work (inside the writer's transactions) ------------------------------------------------
 
     def _begin_batch(self) -> None:
         self._to_assign = []
+        self._features = {}
 
     def _assign_stored(self) -> None:
         """End of a write transaction: the stories of every article it stored, in one batch."""
         stored, self._to_assign = self._to_assign, []
+        features, self._features = self._features, {}
         if stored:
             self._assigning = True
-            self.intake.assign_many(stored, now=datetime.now(UTC))
+            self.intake.assign_many(stored, now=datetime.now(UTC), features=features)
             self._assigning = False
 
     def _after_rollback(self) -> None:
         """A transaction was rolled back. If its articles had met the story indexes, those no longer match
         the database: rebuild them (a failure before assignment leaves them untouched)."""
         self._to_assign = []
+        self._features = {}
         if self._assigning:
             self._assigning = False
             self.intake.reset(now=datetime.now(UTC))
@@ -160,21 +187,27 @@ class Poller:
         linked: list[tuple[str, str | None]],
         prepared: list[tuple[FeedItem, ExtractedArticle]],
         now: datetime,
+        features: Sequence[ArticleFeatures] | None = None,
     ) -> tuple[int, list[str]]:
-        """Link the known items, store the new ones (assigned at commit); returns (new articles, skipped)."""
+        """Link the known items, store the new ones (assigned at commit); returns (new articles, skipped).
+
+        ``features``: the story features of each prepared article, in order, when the pool computed them."""
         for canonical, guid in linked:
             existing = self.storage.find_article(canonical_url=canonical)
             if existing is not None:
                 self.storage.link_source(existing.id, source.id, guid=guid, now=now)
         new = 0
         skipped: list[str] = []
-        for item, extracted in prepared:
+        for position, (item, extracted) in enumerate(prepared):
             if self.accept is not None:
                 result = self.accept(extracted, source_id=source.id, guid=item.guid, now=now)
             else:
-                result = self.intake.store(extracted, source_id=source.id, guid=item.guid, now=now)
+                ready = features[position] if features is not None else None
+                result = self.intake.store(extracted, source_id=source.id, guid=item.guid, now=now, features=ready)
                 if result.created and result.article is not None:
                     self._to_assign.append(result.article)
+                    if ready is not None:
+                        self._features[result.article.id] = ready
             if result.created:
                 new += 1
             elif result.skipped_reason:
@@ -278,7 +311,14 @@ class Poller:
         prepared = await self._prepare_items(source, feed, outcome, now, linked=linked)
         if not prepared and not linked:
             return
-        new, skipped = await self.writer.write(lambda: self._store_items(source, linked, prepared, now))
+        features = None
+        if prepared and self.accept is None and self.work.size > 1:
+            # the story stage's per-article work that needs no index, here in the pool rather than on the
+            # one storage thread, which bounds a first poll (stories/features.py)
+            features = await self.work.run(
+                features_job, self.intake.engine.config, [(a.title, a.text, a.published) for _, a in prepared]
+            )
+        new, skipped = await self.writer.write(lambda: self._store_items(source, linked, prepared, now, features))
         outcome.new_articles += new
         outcome.skipped.extend(skipped)
 

@@ -13,9 +13,11 @@ the failure lands on that job's source only and every other job of the batch is 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
 from newsloom.storage.base import Storage
@@ -39,11 +41,14 @@ class StoreWriter:
         on_begin: Callable[[], None] | None = None,
         before_commit: Callable[[], None] | None = None,
         on_rollback: Callable[[], None] | None = None,
+        lock: AbstractContextManager[Any] | None = None,
     ) -> None:
         """Hooks, all run on the storage thread: ``on_begin`` as each transaction opens, ``before_commit``
         inside it after its jobs (an exception there fails the batch), ``on_rollback`` after a transaction
-        was rolled back (before a failed batch is replayed job by job)."""
+        was rolled back (before a failed batch is replayed job by job). ``lock`` is held around each
+        transaction and its hooks: the story indexes' lock when other threads use the same intake (``run``)."""
         self.storage = storage
+        self._lock = lock or contextlib.nullcontext()
         self._on_begin = on_begin
         self._before_commit = before_commit
         self._on_rollback = on_rollback
@@ -76,6 +81,10 @@ class StoreWriter:
                     future.set_exception(value)
 
     def _transaction(self, jobs: list[Job]) -> list[Any]:
+        with self._lock:  # taken before the database's write lock, as every other intake user does
+            return self._locked_transaction(jobs)
+
+    def _locked_transaction(self, jobs: list[Job]) -> list[Any]:
         try:
             with self.storage.transaction():
                 if self._on_begin is not None:

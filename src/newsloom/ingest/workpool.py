@@ -25,6 +25,7 @@ from newsloom.errors import NewsloomError
 from newsloom.ingest.extract import extract_html
 from newsloom.ingest.feeds import carries_full_text, parse_feed
 from newsloom.ingest.items import item_to_article
+from newsloom.priority import cpu_count
 from newsloom.types import ExtractedArticle, FeedItem, ParsedFeed
 
 log = logging.getLogger(__name__)
@@ -60,13 +61,6 @@ def extract_page_job(content: bytes, url: str, encoding: str | None) -> Extracte
         # (the feed's text still makes an article), so it is dropped rather than failing the source.
         log.exception("unexpected error while extracting %s", url)
         return None
-
-
-def cpu_count() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def pool_size(configured: int, sources: int) -> int:

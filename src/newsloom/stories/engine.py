@@ -10,16 +10,18 @@ How one article is placed (``StoryEngine.add``):
    is built, its heaviest terms are looked up in an inverted index of open stories, and the best few
    candidates by index overlap (plus, for an undated article, the stories of the latest arrivals) are
    scored: centroid cosine and best-member cosine, minus
-   * a penalty for a date far from the story's dated span (dated article), or for the number of arrivals
-     since the story last grew (undated article: reports of one event arrive close together);
+   * a penalty for a date far from the story's dated span (dated article, dated story), or for the number
+     of arrivals since the story last grew (undated article or story: reports of one event arrive close
+     together);
    * a penalty when a long article's main names and the story's main names exclude each other (two
      events of one kind: the same champion, another opponent);
    * a penalty when an undated article opens with a dateline and none of the story's articles did;
    plus a bonus when the name the article mentions most is the story's heaviest name.
 4. It joins the best story whose score reaches the join bar (lower for a short text, whose same-event
    cosines run lower), else starts a story whose id is ``new_story_id(doc)`` (default: the article id).
-   A short undated text a little under the bar still joins a story that grew in the last arrivals when
-   the static embeddings of their leads agree (differently worded headlines of one event).
+   A short text a little under the bar still joins a story that grew in the last arrivals (and, both
+   dated, within ``recent_join_hours``) when the static embeddings of their leads agree (differently
+   worded headlines of one event).
 5. If the article also reaches a second story at ``merge_threshold`` and the two centroids agree at
    ``merge_centroid_threshold``, the two are one event: the younger story is folded into the older,
    whose id survives, and ``resolve`` redirects the younger id.
@@ -39,9 +41,10 @@ from itertools import islice
 
 from newsloom.errors import NotFoundError
 from newsloom.stories import profile, scoring
+from newsloom.stories.features import signature_of
 from newsloom.stories.packing import pack_closed, unpack, unpack_into
 from newsloom.stories.profile import SignatureIndex
-from newsloom.stories.signature import EMPTY_SIGNATURE, EventSignature, event_signature
+from newsloom.stories.signature import EMPTY_SIGNATURE, EventSignature
 from newsloom.stories.state import (
     DAY_S,
     Member,
@@ -106,8 +109,14 @@ class StoryEngine:
 
     # --- public API -------------------------------------------------------------------------------------
 
-    def add(self, doc: ClusterDoc) -> Assignment:
-        """Place one article (in time order) and say where it went."""
+    def add(
+        self, doc: ClusterDoc, *, parts: TextParts | None = None, signature: EventSignature | None = None
+    ) -> Assignment:
+        """Place one article (in time order) and say where it went.
+
+        ``parts`` and ``signature``: the article's ``text_parts`` and event signature when computed already
+        (``stories.features``, in a poll's worker processes); the result is the same as without them.
+        """
         time = self._advance(doc.date)
         self._arrivals += 1
         original = self._doc_story.get(doc.original_id) if doc.original_id else None
@@ -116,8 +125,9 @@ class StoryEngine:
             self._join_syndicated(story, doc, time)
             return Assignment(story_id=story.id, created=False)
 
-        vector, parts = self._vectorize(doc)
-        signature = self._signature(doc, parts)
+        vector, parts = self._vectorize(doc, parts)
+        if signature is None:
+            signature = self._signature(doc, parts)
         # each name's mentions, lower-cased as its "@name" term: both name signals read it
         tally = Counter(map(NAME_PREFIX.__add__, map(str.lower, parts.names)))  # (maps: the loop stays in C)
         scored = self._score_candidates(
@@ -130,7 +140,12 @@ class StoryEngine:
             signature=signature,
         )
         if scored and self._reaches_bar(
-            scored[0][0], scored[0][1], parts, undated=doc.date is None, datelined=parts.dateline is not None
+            scored[0][0],
+            scored[0][1],
+            parts,
+            undated=doc.date is None,
+            datelined=parts.dateline is not None,
+            date=timestamp(doc.date),
         ):
             story = scored[0][1]
             self._join(story, doc, vector, parts, time, signature)
@@ -240,8 +255,9 @@ class StoryEngine:
 
     # --- vectors and candidates ------------------------------------------------------------------------------
 
-    def _vectorize(self, doc: ClusterDoc) -> tuple[Vector, TextParts]:
-        parts = text_parts(doc.title, doc.text, lead_sentences=self.config.lead_sentences)
+    def _vectorize(self, doc: ClusterDoc, parts: TextParts | None = None) -> tuple[Vector, TextParts]:
+        if parts is None:
+            parts = text_parts(doc.title, doc.text, lead_sentences=self.config.lead_sentences)
         counts = term_counts(parts, self._vocabulary, self.config)
         self._vocabulary.observe(counts)
         vector, arrays = weigh_arrays(counts, self._vocabulary, self.config)
@@ -357,12 +373,20 @@ class StoryEngine:
         )
 
     def _reaches_bar(
-        self, score: float, story: StoryState, parts: TextParts, *, undated: bool, datelined: bool
+        self,
+        score: float,
+        story: StoryState,
+        parts: TextParts,
+        *,
+        undated: bool,
+        datelined: bool,
+        date: float | None = None,
     ) -> bool:
         """Whether the best candidate is joined: its score reaches the join bar, or it is a gray-zone join.
 
-        Gray zone: an undated headline-and-lead text scoring within ``recent_join_margin`` under the bar
-        against a story that grew in the last ``recent_join_arrivals`` arrivals, whose wording it shares in
+        Gray zone: a headline-and-lead text scoring within ``recent_join_margin`` under the bar against a
+        story that grew in the last ``recent_join_arrivals`` arrivals (if both are dated, also within
+        ``recent_join_hours`` of the story's latest date), whose wording it shares in
         meaning (static-embedding cosine ``recent_join_min_embedding``) if not in words. Reports of one
         event arrive together, and differently worded short ones ("slams" / "castigates") share few terms.
         The embedder runs only here, so its cost is paid by the few articles in the gray zone. A datelined
@@ -374,7 +398,7 @@ class StoryEngine:
         if score >= bar:
             return True
         return scoring.in_gray_zone(
-            config, score, bar, story, parts, self._arrivals, undated=undated, datelined=datelined
+            config, score, bar, story, parts, self._arrivals, undated=undated, datelined=datelined, date=date
         ) and (
             scoring.embedding_cosine(self._embedder, config.lead_sentences, parts, story)
             >= config.recent_join_min_embedding
@@ -382,11 +406,7 @@ class StoryEngine:
 
     def _signature(self, doc: ClusterDoc, parts: TextParts) -> EventSignature:
         """The event signature of a dated article (the event day needs the publication date); none else."""
-        config = self.config
-        if doc.date is None or not config.signature_bonus or parts.word_total < config.signature_min_words:
-            return EMPTY_SIGNATURE
-        names = parts.name_phrases if parts.word_total >= config.signature_name_min_words else ()
-        return event_signature(doc.title, doc.text, doc.date, names)
+        return signature_of(self.config, doc.title, doc.text, doc.date, parts)
 
     def _signal_date(self, doc: ClusterDoc, parts: TextParts) -> float | None:
         """The article's date as a same-event signal: its own, else a dateline read from its first lines.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from newsloom.stories.dedupe import MIN_WORDS, NearDuplicateIndex, narrative_words, normalize_text
@@ -42,6 +43,20 @@ def opening_key(text: str) -> str | None:
     return hashlib.blake2b(" ".join(words).encode(), digest_size=12).hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """What the index reads of a text's opening (``opening_of``): computable anywhere, ahead of time."""
+
+    #: the text has at least ``MIN_WORDS`` narrative words (shingles find its copies, openings are not used)
+    long: bool
+    #: ``opening_key(text)``
+    key: str | None
+
+
+def opening_of(text: str) -> Opening:
+    return Opening(len(narrative_words(text)) >= MIN_WORDS, opening_key(text))
+
+
 class OriginalityIndex:
     """Outlet and carried wire of every indexed article, by key (article id as a string). Not thread-safe."""
 
@@ -58,17 +73,23 @@ class OriginalityIndex:
     def forget(self, key: str) -> None:
         self._known.pop(key, None)
 
-    def remember_opening(self, key: str, text: str) -> None:
-        opening = opening_key(text)
-        if opening is not None:
-            self._openings.setdefault(opening, key)
+    def remember_opening(self, key: str, text: str, opening: Opening | None = None) -> None:
+        """``opening``: ``opening_of(text)`` when computed already."""
+        found = opening.key if opening is not None else opening_key(text)
+        if found is not None:
+            self._openings.setdefault(found, key)
 
-    def same_opening(self, text: str) -> str | None:
+    def same_opening(self, text: str, opening: Opening | None = None) -> str | None:
         """The first article that opened with the same words as ``text``, for short texts only."""
-        if len(narrative_words(text)) >= MIN_WORDS:
+        if opening is None:
+            if len(narrative_words(text)) >= MIN_WORDS:
+                return None
+            found = opening_key(text)
+        elif opening.long:
             return None
-        opening = opening_key(text)
-        return self._openings.get(opening) if opening is not None else None
+        else:
+            found = opening.key
+        return self._openings.get(found) if found is not None else None
 
     def earlier(self, key: str, containment: float) -> EarlierArticle | None:
         known = self._known.get(key)
@@ -110,17 +131,20 @@ def label_next(
     publisher: str | None,
     host: str | None,
     outlet: str | None,
+    opening: Opening | None = None,
 ) -> tuple[str | None, OriginalityLabel]:
     """One arriving article, as ingest sees it: its original (if a copy), its label; then it is indexed.
 
     Returns the key of the earliest near-duplicate it copies (None for an original; ingest links it as a
     syndicated copy) and its label (which also knows short copies, by their opening). The ingest
     intake and ``bench/originality.py`` both go through here, so the bench measures what ingest does.
+    ``opening``: ``opening_of(text)`` when computed already (in a poll's worker process); the text's
+    near-duplicate sketch can be handed over the same way (``NearDuplicateIndex.prime``).
     """
     original = near_duplicates.find_original(text, published)
     if original == key:
         original = None
-    copied = original if original is not None else index.same_opening(text)
+    copied = original if original is not None else index.same_opening(text, opening)
     if copied == key:
         copied = None
     # text reused below the copy threshold (rewrites), looked up before the article indexes itself
@@ -130,5 +154,5 @@ def label_next(
         similar=similar,
     )
     near_duplicates.add(key, text, published)
-    index.remember_opening(key, text)
+    index.remember_opening(key, text, opening)
     return original, label

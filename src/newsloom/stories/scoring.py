@@ -2,8 +2,9 @@
 
 Pure functions of (config, article evidence, story state): the engine (``stories.engine``) gathers the
 candidates and the stream's counters and calls these. The score is centroid and best-member cosine,
-minus penalties for time distance, name conflicts, dateline mismatch and arrival distance, plus the
-lead-name bonus; the join bar depends on the article's length, with a gray zone for short undated texts.
+minus penalties for time distance, name conflicts, dateline mismatch and arrival distance (when the article
+or the story has no date), plus the lead-name bonus; the join bar depends on the article's length, with a
+gray zone for short texts that arrive (or are published) together with the story's latest.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from newsloom.stories.state import DAY_S, Member, StoryState
 from newsloom.stories.storymodel import EngineConfig
 from newsloom.stories.text import TextParts
 from newsloom.stories.vectorize import NAME_PREFIX, TermTable, Vector, dot
+
+HOUR_S = 3600.0
 
 
 def words(parts: TextParts) -> int:
@@ -87,10 +90,11 @@ def score(
         value -= config.name_conflict_penalty
     if lead_name is not None and story.top_names and story.top_names[0] == lead_name:
         value += config.lead_name_bonus
-    if undated:
-        if datelined and not story.datelined:
-            value -= config.dateline_mismatch_penalty
-        # no publication date: the arrival order is the clock (reports of one event arrive close together)
+    if undated and datelined and not story.datelined:
+        value -= config.dateline_mismatch_penalty
+    if undated or story.last_date is None:
+        # no publication date on one side: the arrival order is the clock (reports of one event arrive
+        # close together)
         gap = arrivals - story.last_arrival
         if gap > config.arrival_grace:
             value -= config.arrival_penalty_per_doubling * math.log2(gap / config.arrival_grace)
@@ -107,11 +111,19 @@ def in_gray_zone(
     *,
     undated: bool,
     datelined: bool,
+    date: float | None = None,
 ) -> bool:
     """Whether a score under the bar may still join, pending the embedding test (see the engine's
-    ``_reaches_bar``): an undated short text, close under the bar, against a story that just grew."""
-    return (
+    ``_reaches_bar``): a short text, close under the bar, against a story that just grew, in arrivals and,
+    when both have dates, in time (``recent_join_hours``: a dated article's arrival rank alone says little
+    in a busy stream)."""
+    together_in_time = (
         undated
+        or story.last_date is None
+        or (date is not None and abs(date - story.last_date) <= config.recent_join_hours * HOUR_S)
+    )
+    return (
+        together_in_time
         and not (datelined and not story.datelined)
         and value >= bar - config.recent_join_margin
         and words(parts) <= config.recent_join_max_words

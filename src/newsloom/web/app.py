@@ -1,13 +1,15 @@
 """The FastAPI application: the reader's pages, the JSON API under /api/v1, Atom feeds, and ``serve``.
 
-``create_app(reader)`` builds the app around one ``ReaderService``; ``serve(settings)`` opens the database and
-runs it with uvicorn (``newsloom serve`` and ``newsloom run`` call it).
+``create_app(reader)`` builds the app around one ``ReaderService``; ``web.server.serve`` runs it with uvicorn
+(``newsloom serve`` and ``newsloom run``).
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,16 +37,10 @@ from newsloom.web import auth, feeds, notify_pages, pages, websub
 from newsloom.web.api import create_api
 from newsloom.web.caching import PER_BROWSER_FLAG, HttpCache
 from newsloom.web.csp import CONTENT_SECURITY_POLICY
-from newsloom.web.csrf import CSRF_COOKIE, ensure_csrf_token, set_csrf_cookie
+from newsloom.web.csrf import CSRF_COOKIE, NEW_TOKEN_STATE, set_csrf_cookie
 from newsloom.web.fever import create_fever
 from newsloom.web.greader import create_greader
 from newsloom.web.render import RENDERED_MEMO_SIZE, STATIC_DIR, render
-
-# uvicorn closes an idle keep-alive connection after 5 s, the very idle time after which httpx (and other
-# clients) stop reusing one: a request sent at that moment meets a closing socket and fails (bench/load.py saw
-# one such ReadError in 2,369 requests under 200 readers). Servers should outlast their clients' idle timeout
-# (browsers keep connections 90-300 s, proxies reuse theirs for long); 75 s is nginx's default.
-KEEP_ALIVE_TIMEOUT_S = 75
 
 
 def load_secret_key(settings: Settings) -> str:
@@ -89,7 +85,6 @@ class SecurityHeaders:
             return
         scope.setdefault("state", {})
         request = Request(scope)
-        token, is_new = ensure_csrf_token(request)
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -100,7 +95,8 @@ class SecurityHeaders:
                 # Only pages that carry the token need the cookie; the others stay free of Set-Cookie, so
                 # that a shared cache may keep them (web/caching.py).
                 per_browser = bool(getattr(request.state, PER_BROWSER_FLAG, False))
-                if is_new and per_browser and CSRF_COOKIE not in headers.get("set-cookie", ""):
+                token = getattr(request.state, NEW_TOKEN_STATE, None)  # made by this request's page
+                if token and per_browser and CSRF_COOKIE not in headers.get("set-cookie", ""):
                     cookie = Response()
                     set_csrf_cookie(cookie, token, secure=request.url.scheme == "https")
                     headers.append("set-cookie", cookie.headers["set-cookie"])
@@ -177,10 +173,24 @@ def install_error_handlers(app: FastAPI) -> None:
 
 def create_app(reader: ReaderService) -> FastAPI:
     """The whole web app around ``reader``."""
-    app = FastAPI(title="newsloom", docs_url=None, redoc_url=None, openapi_url=None)
+    threads = max(1, reader.service.settings.web_threads)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Pages that read the database run in a thread pool (40 threads by default). Their work is Python, so
+        # threads only take turns at the interpreter lock, and the event loop thread, which answers every
+        # held page and /healthz, waits its turn behind all of them: with 40 busy threads a cheap answer
+        # waited behind ~40 slices. A few threads keep the loop's share and queue the rest in order.
+        import anyio.to_thread
+
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        yield
+
+    app = FastAPI(title="newsloom", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.reader = reader
     app.state.rendered = Lru(RENDERED_MEMO_SIZE)  # render.render_shared
     app.state.held_pages = Lru(pages.HELD_PAGES)  # pages.story
+    app.state.built_feeds = Lru(feeds.BUILT_FEEDS)  # feeds.built
     apps = AppService(reader)
     app.state.apps = apps
     app.state.notify = NotifyService(reader)
@@ -210,15 +220,19 @@ def create_app(reader: ReaderService) -> FastAPI:
     def offline(request: Request) -> Response:
         return render(request, "offline.html", {})
 
-    app.include_router(auth.router)
-    app.include_router(pages.router)
+    # Readers' routes first. A request is matched against the routes in order, and an included router that
+    # does not match costs ~10 us per route it holds (FastAPI 0.16x): /story/... behind the auth and page
+    # routers spent ~480 us on routing alone, /api/v1/... ~600 us (bench/load.py's py-spy profile; now 30-80 us). No path
+    # matches routes of two of these routers, so the order changes nothing else.
     app.include_router(pages.story_router)
+    api_app = create_api(reader)
+    app.mount("/api/v1", api_app)  # a mount that does not match costs ~1 us: its prefix alone is compared
+    app.include_router(feeds.router)
+    app.include_router(pages.router)
+    app.include_router(auth.router)
     app.include_router(notify_pages.router)
     app.include_router(notify_pages.unsubscribe_router)
-    app.include_router(feeds.router)
     app.include_router(websub.router)
-    api_app = create_api(reader)
-    app.mount("/api/v1", api_app)
     # The apps' APIs (Google Reader at the root, as apps expect it there).
     greader_app, client_login = create_greader(apps)
     app.add_api_route("/accounts/ClientLogin", client_login, methods=["POST"], include_in_schema=False)
@@ -235,23 +249,3 @@ def build_reader(settings: Settings, **options: Any) -> ReaderService:
     service = Service(settings)
     service.init()
     return ReaderService(service, secret_key=load_secret_key(settings), **options)
-
-
-def serve(settings: Settings, *, host: str | None = None, port: int | None = None, log_level: str = "info") -> None:
-    """Run the reader with uvicorn until interrupted (``newsloom serve``)."""
-    import uvicorn
-
-    reader = build_reader(settings)
-    app = create_app(reader)
-    try:
-        uvicorn.run(
-            app,
-            host=host or settings.host,
-            port=port or settings.port,
-            log_level=log_level,
-            proxy_headers=True,  # behind a TLS proxy, X-Forwarded-Proto makes cookies Secure
-            server_header=False,
-            timeout_keep_alive=KEEP_ALIVE_TIMEOUT_S,
-        )
-    finally:
-        reader.service.close()

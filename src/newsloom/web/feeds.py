@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -16,6 +16,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from newsloom.errors import NotFoundError
+from newsloom.lru import Lru
+from newsloom.reader_service import StoryView
 from newsloom.web.auth import reader_of
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -24,6 +26,10 @@ FEED_SIZE = 30
 # Characters outside XML 1.0's Char production: C0 controls but tab, newline and return; surrogates; U+FFFE/F.
 _NOT_XML_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Serialised top and story feeds kept per process, keyed by what they were built from (the ranking's
+# generation, the story's version and build, the request's own URL): ElementTree's serializer was 15% of a
+# server's busy time under bench/load.py's mix, for documents that change a few times a minute at most.
+BUILT_FEEDS = 256
 
 router = APIRouter()
 
@@ -87,6 +93,17 @@ def _article_link(base: str, article_id: int, url: str | None) -> str:
     return f"{base}/article/{article_id}"
 
 
+def built(request: Request, key: Hashable, build: Callable[[], bytes]) -> bytes:
+    """The document built for ``key`` (what it is built from, plus the URL it names itself by), once."""
+    memo: Lru[bytes] = request.app.state.built_feeds  # set by create_app
+    full_key = (key, str(request.url))
+    body = memo.get(full_key)
+    if body is None:
+        body = build()
+        memo.put(full_key, body)
+    return body
+
+
 def _atom(content: bytes) -> Response:
     return Response(content, media_type=ATOM_MEDIA_TYPE, headers={"Cache-Control": "max-age=60"})
 
@@ -99,20 +116,31 @@ def _base(request: Request) -> str:
 def top_feed(request: Request) -> Response:
     reader = reader_of(request)
     base = _base(request)
-    entries = [
-        Entry(id=f"{base}/story/{r.story.id}", title=r.story.headline, link=f"{base}/story/{r.story.id}",
-              updated=r.story.last_seen or _EPOCH, summary=f"{r.why}. {r.story.summary}".strip())
-        for r in reader.top_stories(limit=FEED_SIZE)
-    ]  # fmt: skip
-    return _atom(build_atom(feed_id=f"{base}/feeds/top.atom", title="newsloom: top stories",
-                            self_url=str(request.url), site_url=f"{base}/", entries=entries))  # fmt: skip
+    generation = reader.top_generation  # before the ranking is read: a newer ranking is a new key
+    ranked = reader.top_stories(limit=FEED_SIZE)
+
+    def build() -> bytes:
+        entries = [
+            Entry(id=f"{base}/story/{r.story.id}", title=r.story.headline, link=f"{base}/story/{r.story.id}",
+                  updated=r.story.last_seen or _EPOCH, summary=f"{r.why}. {r.story.summary}".strip())
+            for r in ranked
+        ]  # fmt: skip
+        return build_atom(feed_id=f"{base}/feeds/top.atom", title="newsloom: top stories",
+                          self_url=str(request.url), site_url=f"{base}/", entries=entries)  # fmt: skip
+
+    return _atom(built(request, ("top", generation), build))
 
 
 @router.get("/feeds/story/{story_id}.atom")
 def story_feed(request: Request, story_id: str) -> Response:
     reader = reader_of(request)
     base = _base(request)
-    view = reader.story_view(story_id, None, with_comparison=False)
+    page, picked = reader.story_page(story_id)
+    return _atom(built(request, ("story", page.story.id, page.version, page.built_at),
+                       lambda: story_atom(reader.view_of(page, picked, None, with_comparison=False), base, str(request.url))))  # fmt: skip
+
+
+def story_atom(view: StoryView, base: str, self_url: str) -> bytes:
     entries = [
         Entry(id=f"{base}/article/{row.article.id}", title=row.article.title or "(untitled)",
               link=_article_link(base, row.article.id, row.article.url),
@@ -120,8 +148,8 @@ def story_feed(request: Request, story_id: str) -> Response:
               summary=row.excerpt, author=row.outlet)
         for row in reversed(view.articles)
     ]  # fmt: skip
-    return _atom(build_atom(feed_id=f"{base}/story/{view.story.id}", title=f"newsloom: {view.story.headline}",
-                            self_url=str(request.url), site_url=f"{base}/story/{view.story.id}", entries=entries))  # fmt: skip
+    return build_atom(feed_id=f"{base}/story/{view.story.id}", title=f"newsloom: {view.story.headline}",
+                      self_url=self_url, site_url=f"{base}/story/{view.story.id}", entries=entries)  # fmt: skip
 
 
 @router.get("/feeds/for-you/{key}.atom", name="for_you_feed")

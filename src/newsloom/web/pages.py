@@ -23,7 +23,7 @@ from newsloom.service import ORIGINALITY_DAYS
 from newsloom.storage import changes
 from newsloom.storage.accounts_base import User
 from newsloom.web.auth import optional_user, reader_of, redirect, require_admin, require_user, safe_next
-from newsloom.web.caching import body_etag, http_date, is_personal
+from newsloom.web.caching import PER_BROWSER_FLAG, body_etag, http_date, is_personal
 from newsloom.web.chart import coverage_chart
 from newsloom.web.csrf import verify_csrf
 from newsloom.web.render import render, render_period, render_shared
@@ -113,6 +113,21 @@ async def story(request: Request, story_id: str) -> Response:
     return await run_in_threadpool(story_page, request, story_id)
 
 
+def hold(request: Request, key: str, since: tuple[int, float, int], response: Response, **headers: str) -> None:
+    """Keep a 200 answer under ``key`` for ``held_answer``; ``since`` is (generation, monotonic time, render
+    period) read before the reads the answer was built from. Sets its ETag (computed once, here)."""
+    if response.status_code != 200 or not isinstance(response.body, bytes):
+        return
+    body = bytes(response.body)
+    kept = {"ETag": body_etag(body), **headers}
+    response.headers["ETag"] = kept["ETag"]
+    held_pages(request).put(key, HeldPage(*since, body, kept))
+
+
+def hold_since() -> tuple[int, float, int]:
+    return changes.generation(), time.monotonic(), render_period()
+
+
 async def held_search(request: Request, build: Callable[[], Response]) -> Response:
     """An anonymous search answered like an anonymous story page: held per query string, same bounds."""
     if is_personal(request.headers):
@@ -120,18 +135,14 @@ async def held_search(request: Request, build: Callable[[], Response]) -> Respon
     key = f"search?{request.url.path}?{request.scope.get('query_string', b'').decode('latin-1')}"
     if (answer := held_answer(request, key)) is not None:
         return answer
-    generation, checked_at, period = changes.generation(), time.monotonic(), render_period()  # before the reads
+    since = hold_since()  # before the reads
     response = await run_in_threadpool(build)
-    if response.status_code == 200 and isinstance(response.body, bytes):
-        body = bytes(response.body)
-        headers = {"ETag": body_etag(body)}
-        response.headers["ETag"] = headers["ETag"]
-        held_pages(request).put(key, HeldPage(generation, checked_at, period, body, headers))
+    hold(request, key, since, response)
     return response
 
 
 def story_page(request: Request, story_id: str) -> Response:
-    generation, checked_at = changes.generation(), time.monotonic()  # before the version read
+    since = hold_since()  # before the version read
     reader = reader_of(request)
     page, picked = reader.story_page(story_id)
     if page.story.id != story_id:  # merged into another story: one canonical address
@@ -142,20 +153,31 @@ def story_page(request: Request, story_id: str) -> Response:
         view = reader.view_of(page, picked, user)
         return {"view": view, "chart": coverage_chart(view.timeline), "title": view.story.headline}
 
-    period = render_period()
     response = render_shared(request, "story.html", ("story", page.version, page.built_at), context)
     if user is None:  # a reader's own page also changes with their own state
         response.headers["Last-Modified"] = http_date(page.built_at.timestamp())
-        if _anonymous_plain(request) and response.status_code == 200:
-            body = bytes(response.body)
-            headers = {"ETag": body_etag(body), "Last-Modified": response.headers["Last-Modified"]}
-            response.headers["ETag"] = headers["ETag"]
-            held_pages(request).put(story_id, HeldPage(generation, checked_at, period, body, headers))
+        if _anonymous_plain(request):
+            hold(request, story_id, since, response, **{"Last-Modified": response.headers["Last-Modified"]})
     return response
 
 
-@router.get("/article/{article_id}")
-def article(request: Request, article_id: int) -> Response:
+@story_router.get("/article/{article_id}")
+async def article(request: Request, article_id: int) -> Response:
+    """An anonymous article page is held like a story page (same bounds): most readers of a story open the
+    same few articles, and each answer otherwise reads the article, its sources and sanitizes its HTML."""
+    key = f"article/{article_id}"
+    if not _anonymous_plain(request):
+        return await run_in_threadpool(article_page, request, article_id)
+    if (answer := held_answer(request, key)) is not None:
+        return answer
+    since = hold_since()  # before the reads
+    response = await run_in_threadpool(article_page, request, article_id)
+    if not getattr(request.state, PER_BROWSER_FLAG, False):  # never a page that carries this browser's token
+        hold(request, key, since, response)
+    return response
+
+
+def article_page(request: Request, article_id: int) -> Response:
     reader = reader_of(request)
     view = reader.article_view(article_id, optional_user(request))
     a = view.article

@@ -24,6 +24,14 @@ TASK_FILE = "newsloom.ingest_file"
 TASK_ASSIGN = "newsloom.assign_article"
 TASK_NOTIFY = "newsloom.deliver_notifications"
 TASK_DIGESTS = "newsloom.send_digests"
+TASK_PAGES = "newsloom.build_story_pages"
+
+# kombu's Redis restore sweep runs under a Redis lock that expires after 300 s by default: a process killed
+# while sweeping (workers sweep every restore interval) would stop every restore for five minutes, so a dead
+# worker's tasks came back after visibility timeout + up to 300 s. A sweep puts back at most RESTORE_LIMIT
+# (1,000) tasks at ~1 ms each; 10 s covers that on a slow Redis. Two sweeps overlapping after an expiry are
+# harmless: each task is put back in a transaction watching the unacked hash, so only one of them moves it.
+UNACKED_MUTEX_EXPIRE_S = 10
 
 
 def is_redis_url(url: str) -> bool:
@@ -74,6 +82,7 @@ def celery_conf(settings: Settings, config: QueueConfig) -> dict[str, Any]:
             "unacked_restore_interval": config.queue_restore_interval_s,
             # Scan on every sweep: the interval above already says how often (kombu's default scans every 10th).
             "unacked_restore_throttle": 1,
+            "unacked_mutex_expire": UNACKED_MUTEX_EXPIRE_S,
             # kombu's own keys (unacked, bindings) carry the prefix too, so deployments sharing a Redis
             # do not restore each other's tasks.
             "global_keyprefix": f"{config.queue_prefix}:kombu:" if config.queue_prefix else "",
@@ -85,6 +94,7 @@ def celery_conf(settings: Settings, config: QueueConfig) -> dict[str, Any]:
         TASK_ASSIGN: {"queue": queue_name(config, "assign")},
         TASK_NOTIFY: {"queue": queue_name(config, "fetch")},
         TASK_DIGESTS: {"queue": queue_name(config, "fetch")},
+        TASK_PAGES: {"queue": queue_name(config, "fetch")},
     }
     return dict(
         broker_url=settings.queue_url,

@@ -28,6 +28,7 @@ from newsloom.workers.app import (
     TASK_FETCH,
     TASK_FILE,
     TASK_NOTIFY,
+    TASK_PAGES,
     TASK_POLL,
     is_redis_url,
     producer_app,
@@ -48,6 +49,9 @@ from newsloom.workers.config import (
 LENGTH_CHECK_INTERVAL_S = 0.25
 # While a queue is full, its length is asked this often.
 FULL_POLL_S = 0.5
+# Story pages built by one task: a page costs ~10-70 ms (its comparison dominates), so a task of 20 takes
+# about a second, and the ~100 stories one assign batch can touch spread over five workers' processes.
+PAGES_PER_TASK = 20
 
 
 class Producer:
@@ -102,13 +106,25 @@ class Producer:
                 )
             time.sleep(FULL_POLL_S)
 
-    def send(self, task: str, stage: str, args: Sequence[Any]) -> None:
+    def send(self, task: str, stage: str, args: Sequence[Any], *, wait: bool = True) -> bool:
+        """Send one task; with ``wait`` False a full queue is not waited for: nothing is sent (False)."""
         queue = queue_name(self.config, stage)
-        self._wait_for_room(queue)
+        if wait:
+            self._wait_for_room(queue)
+        elif not self._has_room(queue):
+            return False
         try:
             self.app.send_task(task, args=list(args), queue=queue)
         except OperationalError as exc:
             raise QueueError(f"cannot reach the task queue at {self.settings.queue_url}: {exc}") from exc
+        return True
+
+    def _has_room(self, queue: str) -> bool:
+        checked_at, room = self._checked.get(queue, (float("-inf"), 0))
+        if not (room > 0 and time.monotonic() - checked_at < LENGTH_CHECK_INTERVAL_S):
+            checked_at, room = time.monotonic(), self.config.queue_max_length - self.queue_length(queue)
+        self._checked[queue] = (checked_at, room - 1)
+        return room > 0
 
     # -- the stages ----------------------------------------------------------------------------------------
 
@@ -146,6 +162,17 @@ class Producer:
 
     def enqueue_assign(self, article_id: int) -> None:
         self.send(TASK_ASSIGN, ASSIGN_QUEUE, [article_id])
+
+    def enqueue_story_pages(self, story_ids: Sequence[str]) -> int:
+        """Tasks building the pages of these stories (the assigner's hand-off); returns how many were sent.
+
+        Never waits for room: the assigner must not stall on a full fetch queue, and a page not built now is
+        built on its next view (story_pages.page_of), so skipping is safe.
+        """
+        sent = 0
+        for start in range(0, len(story_ids), PAGES_PER_TASK):
+            sent += self.send(TASK_PAGES, FETCH_QUEUE, [list(story_ids[start : start + PAGES_PER_TASK])], wait=False)
+        return sent
 
     def notify_marker(self, kind: str = "notify") -> str:
         return redis_key(self.config, "queued", kind)

@@ -183,3 +183,15 @@ def deliver_notifications(ctx: WorkerContext) -> DeliveryReport:
 def send_digests(ctx: WorkerContext) -> DeliveryReport:
     """Queue mode's e-mail digests: each is claimed in the database first, so racing workers send it once."""
     return ctx.notes.send_due_digests()
+
+
+def build_story_pages(ctx: WorkerContext, story_ids: list[str]) -> int:
+    """Build and store the pages of the given stories from what is stored now; returns how many were built.
+
+    Safe to run twice or at once in two workers: each build stores the page of the story version it read, and
+    a page older than its story is rebuilt on its next view.
+    """
+    from newsloom.storage.accounts_store import SqlAccountStore
+    from newsloom.story_pages import refresh_story_pages
+
+    return refresh_story_pages(ctx.storage, SqlAccountStore.for_storage(ctx.storage), story_ids, now=datetime.now(UTC))

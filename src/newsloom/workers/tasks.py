@@ -19,7 +19,16 @@ from celery.exceptions import Reject
 
 from newsloom.errors import QueueError, StorageError
 from newsloom.workers import stages
-from newsloom.workers.app import TASK_ASSIGN, TASK_DIGESTS, TASK_FETCH, TASK_FILE, TASK_NOTIFY, TASK_POLL, app
+from newsloom.workers.app import (
+    TASK_ASSIGN,
+    TASK_DIGESTS,
+    TASK_FETCH,
+    TASK_FILE,
+    TASK_NOTIFY,
+    TASK_PAGES,
+    TASK_POLL,
+    app,
+)
 from newsloom.workers.assigner import LeaseLostError, current_assigner
 from newsloom.workers.context import worker_context
 
@@ -115,3 +124,13 @@ def send_digests(self: Task) -> str:
     except TRANSIENT as exc:
         raise _retry(self, exc) from exc
     return f"{report.sent} digests sent, {report.retrying} to retry"
+
+
+@_task(TASK_PAGES)
+def build_story_pages(self: Task, story_ids: list[str]) -> int:
+    """Build the stored pages of stories the assigner changed (it hands them off rather than build them in
+    the one serial process). Idempotent: a page is rebuilt from what is stored now."""
+    try:
+        return stages.build_story_pages(worker_context(), story_ids)
+    except TRANSIENT as exc:
+        raise _retry(self, exc) from exc
