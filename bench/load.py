@@ -231,7 +231,8 @@ def run(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
+    """The bench's options; tests parse their own argument lists with it so that they follow new options."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--articles", type=int, default=3000, help="synthetic articles to seed")
     parser.add_argument("--readers", type=int, default=200, help="concurrent readers")
@@ -244,7 +245,11 @@ def main() -> None:
     parser.add_argument("--ingest-nice", type=int, help="the ingester's nice (default: the ingest_nice setting)")
     parser.add_argument("--data-dir", help="reuse or create the database here (default: a temp dir)")
     parser.add_argument("--ingest", nargs=4, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = build_parser().parse_args()
     if args.ingest:
         data_dir, seconds, every, batch = args.ingest
         ingest_loop(data_dir, float(seconds), float(every), int(batch))

@@ -5,7 +5,6 @@ docs/reliability-web.md).
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import re
 import sys
@@ -29,8 +28,9 @@ def load_bench() -> ModuleType:
 @pytest.mark.slow
 def test_concurrent_readers_during_ingestion_see_no_errors(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     bench = load_bench()
-    args = argparse.Namespace(articles=500, readers=30, seconds=5.0, ingest_every=0.5, ingest_batch=3,
-                              no_ingest=False, data_dir=str(tmp_path / "data"))  # fmt: skip
+    args = bench.build_parser().parse_args(["--articles", "500", "--readers", "30", "--seconds", "5",
+                                            "--ingest-every", "0.5", "--ingest-batch", "3", "--warmup", "0",
+                                            "--data-dir", str(tmp_path / "data")])  # fmt: skip
     status = bench.run(args)
     out = capfd.readouterr().out
     assert status == 0, out

@@ -142,10 +142,12 @@ class Hub:
             self._record(Verification(callback, mode, None, False))
             return
         confirmed = 200 <= response.status_code < 300 and response.text == challenge
-        self._record(Verification(callback, mode, response.status_code, confirmed))
-        if not confirmed:
-            return
+        # One lock section for both: a test that saw the verification may publish at once and must find the
+        # subscription (before, it could publish in between and reach no one).
         with self._lock:
+            self.verifications.append(Verification(callback, mode, response.status_code, confirmed))
+            if not confirmed:
+                return
             if mode == "subscribe":
                 self.subscriptions[(callback, topic)] = HubSubscription(callback, topic, secret, lease, time.time() + lease)
             else:

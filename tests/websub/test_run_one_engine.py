@@ -125,6 +125,9 @@ def test_a_pushed_and_a_polled_report_of_one_event_share_a_story_in_run(
                 return sub is not None and sub.state == "active"
 
             wait_for(active, "the pushed feed's subscription", RUN_START_TIMEOUT_S)
+            # newsloom marks it active while it answers the hub's challenge; the hub records it once the answer
+            # is back, a moment later: a publish in between would reach no one.
+            wait_for(lambda: hub.subscription(pushed_url), "the hub's record of the subscription")
             pushed_body = feed(base + "/g", "Gazette", [(2, PUSHED), (1, ELSEWHERE)], hub=hub.url, self_url=pushed_url)
             assert hub.publish(pushed_url, pushed_body) == [200]
             pushed = svc.storage.find_article(canonical_url=f"{base}/g/a/2")
