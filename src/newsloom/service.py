@@ -19,10 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from newsloom.errors import FeedParseError, FetchError, InputError, NewsloomError, NotFoundError
 from newsloom.ingest.httpheaders import PAGE_ACCEPT
-from newsloom.ingest.subscriber import Delivery, MaintenanceReport, Subscriber, maintain_subscriptions
-from newsloom.ingest.websub import Verification
 from newsloom.settings import Settings, load_settings
-from newsloom.storage.websub_base import Subscription
 from newsloom.stories.originality import (
     ORIGINALITY_DAYS as ORIGINALITY_DAYS,  # re-exported: web and API use it
 )
@@ -30,13 +27,17 @@ from newsloom.stories.originality import OriginalityLabel, OutletShare, outlet_s
 from newsloom.types import Article, ExtractedArticle, OpmlOutline, ParsedFeed, Source, Story
 
 # The ingest stages are imported by the methods that use them: opening a Service for `newsloom add` must not
-# load trafilatura, the story engine (numpy, the embedder) or the polling pipeline (see cli.py's start-up note).
+# load trafilatura, the story engine (numpy, the embedder), the polling pipeline or, through the WebSub
+# subscriber, the HTTP client (httpx, ~0.1 s; an `add` of a feed already subscribed fetches nothing).
 if TYPE_CHECKING:
     from newsloom.ingest.fetch import Fetcher
     from newsloom.ingest.intake import Intake, IntakeResult
     from newsloom.ingest.local import LocalDocument
     from newsloom.ingest.pipeline import PollOutcome, PreparedItems
+    from newsloom.ingest.subscriber import Delivery, MaintenanceReport
+    from newsloom.ingest.websub import Verification
     from newsloom.storage.base import Storage
+    from newsloom.storage.websub_base import Subscription
 
 
 @dataclass
@@ -308,6 +309,8 @@ class Service:
 
     def websub_verify(self, subscription_id: int, params: dict[str, str]) -> Verification:
         """A hub's verification of intent for callback ``subscription_id``: accept -> echo the challenge, else 404."""
+        from newsloom.ingest.subscriber import Subscriber
+
         return Subscriber(self.storage, self.settings).verify(subscription_id, params, self.now())
 
     def websub_deliver(self, subscription_id: int, body: bytes, headers: dict[str, str]) -> Delivery:
@@ -325,6 +328,7 @@ class Service:
         from newsloom.ingest.feeds import parse_feed
         from newsloom.ingest.fetch import Fetcher
         from newsloom.ingest.pipeline import Poller
+        from newsloom.ingest.subscriber import Delivery, Subscriber
 
         subscriber = Subscriber(self.storage, self.settings)
         results: list[Delivery] = []
@@ -386,6 +390,8 @@ class Service:
 
     def websub_maintain(self, now: datetime | None = None) -> MaintenanceReport:
         """Renew WebSub leases about to end, and send feeds whose lease lapsed or whose hub failed back to polling."""
+        from newsloom.ingest.subscriber import maintain_subscriptions
+
         return asyncio.run(maintain_subscriptions(self.storage, self.settings, now or self.now()))
 
     def ingest_paths(
