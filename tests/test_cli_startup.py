@@ -82,6 +82,8 @@ def test_add_loads_storage_fetch_and_feeds_only(tmp_path: Path, loopback: Loopba
     assert "subscribed to source 1: Valley Post" in result.stdout
     assert not set(HEAVY) & set(modules["packages"]), modules["packages"]
     assert {"sqlalchemy", "httpx", "feedparser"} <= set(modules["packages"])
+    # httpx's own command-line client and what it pulls in (see newsloom/ingest/__init__.py)
+    assert not {"click", "pygments"} & set(modules["packages"]), modules["packages"]
     story_engine = ("newsloom.stories.cluster", "newsloom.stories.dedupe", "newsloom.stories.embed")
     for module in (*story_engine, "newsloom.ingest.extract", "newsloom.ingest.pipeline", "newsloom.ingest.intake"):
         assert module not in modules["newsloom"], module

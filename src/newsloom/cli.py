@@ -15,7 +15,7 @@ from rich.console import Console
 
 from newsloom.errors import InputError, NewsloomError
 from newsloom.settings import Settings, describe_settings, load_settings
-from newsloom.stories.originality import ORIGINALITY_DAYS
+from newsloom.stories.defaults import ORIGINALITY_DAYS
 
 if TYPE_CHECKING:
     from rich.progress import Progress

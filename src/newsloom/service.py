@@ -20,10 +20,7 @@ from typing import TYPE_CHECKING, Any
 from newsloom.errors import FeedParseError, FetchError, InputError, NewsloomError, NotFoundError
 from newsloom.ingest.httpheaders import PAGE_ACCEPT
 from newsloom.settings import Settings, load_settings
-from newsloom.stories.originality import (
-    ORIGINALITY_DAYS as ORIGINALITY_DAYS,  # re-exported: web and API use it
-)
-from newsloom.stories.originality import OriginalityLabel, OutletShare, outlet_share
+from newsloom.stories.defaults import ORIGINALITY_DAYS as ORIGINALITY_DAYS  # re-exported: web and API use it
 from newsloom.types import Article, ExtractedArticle, OpmlOutline, ParsedFeed, Source, Story
 
 # The ingest stages are imported by the methods that use them: opening a Service for `newsloom add` must not
@@ -38,6 +35,7 @@ if TYPE_CHECKING:
     from newsloom.ingest.websub import Verification
     from newsloom.storage.base import Storage
     from newsloom.storage.websub_base import Subscription
+    from newsloom.stories.originality import OriginalityLabel, OutletShare
 
 
 @dataclass
@@ -479,6 +477,8 @@ class Service:
         since = (now or self.now()) - timedelta(days=days)
         names = {s.id: s.title or s.url for s in self.storage.list_sources()}
         rows = self.storage.originality_by_source(since=since)
+        from newsloom.stories.originality import outlet_share
+
         return {sid: outlet_share(names.get(sid, f"source {sid}"), found) for sid, found in rows.items()}
 
     def originality_labels(self, article_ids: Iterable[int]) -> dict[int, OriginalityLabel]:

@@ -69,6 +69,15 @@ def test_a_polled_feed_with_a_hub_is_subscribed_and_its_pushes_reach_the_story_p
     assert store(push).get_subscription(sub.id).deliveries == 1
 
 
+def test_the_safety_poll_of_a_pushed_feed_that_did_not_change_costs_no_parse(push: Push) -> None:
+    sub = subscribed(push)
+    (outcome,) = push.service.update(source_ids=[sub.source_id])  # the same body as the first poll
+    assert outcome.status == "not-modified"  # known as pushed from the poll's one read of the subscriptions
+    source = push.service.storage.get_source(sub.source_id)
+    assert source.poll_interval_s == push.settings.websub_safety_poll_s
+    assert len(push.hub.requests) == 1  # nothing asked of the hub again
+
+
 def test_the_hub_may_be_named_in_the_http_link_header(push: Push) -> None:
     topic = push.feeds.url("/topic")
     link = f'<{push.hub.url}>; rel="hub", <{topic}>; rel="self"'

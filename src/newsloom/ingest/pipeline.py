@@ -125,6 +125,7 @@ class Poller:
         self._to_assign: list[Article] = []  # stored in the open transaction, assigned at its end
         self._features: dict[int, ArticleFeatures] = {}  # of those articles, by id, computed in the pool
         self._assigning = False
+        self._pushing: frozenset[int] = frozenset()  # sources pushed by their hub when this poll began
 
     async def poll(self, sources: Sequence[Source], progress: ProgressCallback | None = None) -> list[PollOutcome]:
         with collector_paused_for_old_objects():  # before the pool forks: see collector.py
@@ -132,6 +133,9 @@ class Poller:
 
     async def _poll(self, sources: Sequence[Source], progress: ProgressCallback | None) -> list[PollOutcome]:
         self.work = WorkPool(pool_size(self.settings.parse_processes, len(sources)))
+        # Read once for the whole poll: a lease that lapses during it is seen by the next poll, seconds later,
+        # and a subscription a hub verifies meanwhile only lengthens the interval from the next poll on.
+        self._pushing = self.subscriber.pushing_sources(datetime.now(UTC))
         self.writer = StoreWriter(
             self.storage,
             on_begin=self._begin_batch,
@@ -232,12 +236,12 @@ class Poller:
             # A 304, or the very body parsed last time. With WebSub on, a body is parsed again unless the feed
             # is pushed already: the poll is where its hub is found (again, after a lapsed lease).
             unchanged = digest == source.feed_digest and (
-                not self.subscriber.enabled or self.subscriber.pushing(source.id, now)
+                not self.subscriber.enabled or source.id in self._pushing
             )
             if result.not_modified or unchanged:
                 outcome.status = "not-modified"
                 interval = source.poll_interval_s
-                if self.subscriber.pushing(source.id, now):
+                if source.id in self._pushing:
                     interval = max(interval, self.settings.websub_safety_poll_s)
                 await self._write(lambda: self._record_success(source, now, result, interval_s=interval))
                 return outcome

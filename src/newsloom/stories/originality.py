@@ -25,11 +25,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-# Outlet originality shares look at this many days by default: a month of a daily paper is a few hundred
-# articles, enough for a share to mean something, and recent enough to follow a change of habits.
-# (Defined here, not in service.py, so that the CLI can show it as an option default without loading the service.)
-ORIGINALITY_DAYS = 30
-
 OriginalityKind = Literal["own", "wire", "rewrite"]
 KINDS: tuple[OriginalityKind, ...] = ("own", "wire", "rewrite")
 
