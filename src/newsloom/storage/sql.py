@@ -48,6 +48,7 @@ _ARTICLE_LISTING = (articles.c.dated_at.desc(), articles.c.id.desc())
 # to run it (profiled: add_article spent half its time constructing SELECTs and INSERTs).
 _ARTICLE_BY_ID = sa.select(articles).where(articles.c.id == sa.bindparam("article_id"))
 _SOURCE_BY_ID = sa.select(sources).where(sources.c.id == sa.bindparam("source_id"))
+_SOURCE_EXISTS = sa.select(sa.literal(1)).select_from(sources).where(sources.c.id == sa.bindparam("source_id"))
 # One look-up for "same canonical URL, else same content hash (the oldest)".
 _ARTICLE_BY_URL_OR_HASH = (
     sa.select(articles.c.id)
@@ -183,6 +184,11 @@ class SqlStorage:
             raise NotFoundError(f"no source with id {source_id}")
         return source_from_row(row)
 
+    def _require_source(self, connection: sa.Connection, source_id: int) -> None:
+        """NotFoundError rather than a foreign-key failure; cheaper than reading the row (once per article)."""
+        if connection.execute(_SOURCE_EXISTS, {"source_id": source_id}).first() is None:
+            raise NotFoundError(f"no source with id {source_id}")
+
     def find_source(self, url: str) -> Source | None:
         with self.connection("finding a source") as connection:
             row = connection.execute(sa.select(sources).where(sources.c.url == url)).mappings().first()
@@ -226,13 +232,13 @@ class SqlStorage:
     ) -> tuple[Article, bool]:
         with self.connection("adding an article", write=True) as connection:
             if source_id is not None:
-                self._source(connection, source_id)  # NotFoundError rather than a foreign-key failure
+                self._require_source(connection, source_id)
             existing_id = self._find_article_id(connection, article.canonical_url, article.content_hash)
             if existing_id is None:
                 inserted = connection.execute(self._insert_article, article_values(article, now)).mappings().first()
                 if inserted is not None:
-                    if source_id is not None:
-                        self._link(connection, inserted["id"], source_id, guid, now)
+                    if source_id is not None:  # a new article is in no story yet: no story to bump
+                        self._link(connection, inserted["id"], source_id, guid, now, bump_story=False)
                     return article_from_row(inserted, () if source_id is None else (source_id,)), True
                 # Another writer stored the same canonical URL since the look-up.
                 existing_id = self._find_article_id(connection, article.canonical_url, None)
@@ -241,17 +247,20 @@ class SqlStorage:
                 self._link(connection, existing_id, source_id, guid, now)
             return self._article(connection, existing_id), False
 
-    def _link(self, connection: sa.Connection, article_id: int, source_id: int, guid: str | None, now: datetime) -> bool:
+    def _link(
+        self, connection: sa.Connection, article_id: int, source_id: int, guid: str | None, now: datetime,
+        *, bump_story: bool = True,
+    ) -> bool:
         values = {"article_id": article_id, "source_id": source_id, "guid": without_nul(guid), "first_seen_at": now}
         created = connection.execute(self._insert_link, values).first() is not None
-        if created:  # one more outlet on the article's story page
+        if created and bump_story:  # one more outlet on the article's story page
             connection.execute(_BUMP_STORY_OF_ARTICLE, {"article_id": article_id})
         return created
 
     def link_source(self, article_id: int, source_id: int, *, guid: str | None = None, now: datetime) -> bool:
         with self.connection("linking an article to a source", write=True) as connection:
             self._require_articles(connection, [article_id])
-            self._source(connection, source_id)
+            self._require_source(connection, source_id)
             return self._link(connection, article_id, source_id, guid, now)
 
     def _find_article_id(
