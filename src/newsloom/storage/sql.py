@@ -6,6 +6,7 @@ Engine differences are confined to ``engine.py`` (connection set-up), ``search.p
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -48,6 +49,18 @@ _ARTICLE_LISTING = (articles.c.dated_at.desc(), articles.c.id.desc())
 # to run it (profiled: add_article spent half its time constructing SELECTs and INSERTs).
 _ARTICLE_BY_ID = sa.select(articles).where(articles.c.id == sa.bindparam("article_id"))
 _SOURCE_BY_ID = sa.select(sources).where(sources.c.id == sa.bindparam("source_id"))
+
+
+@functools.cache
+def _source_update(columns: frozenset[str]) -> sa.Update:
+    """UPDATE of these source columns, RETURNING the row: one statement, built once per set of columns (a poll
+    records the same few columns for every feed; building the statement cost as much as running it)."""
+    values = {name: sa.bindparam(f"new_{name}", type_=sources.c[name].type) for name in sorted(columns)}
+    return (
+        sa.update(sources).where(sources.c.id == sa.bindparam("source_id")).values(values).returning(*sources.c)
+    )
+
+
 _SOURCE_EXISTS = sa.select(sa.literal(1)).select_from(sources).where(sources.c.id == sa.bindparam("source_id"))
 # One look-up for "same canonical URL, else same content hash (the oldest)".
 _ARTICLE_BY_URL_OR_HASH = (
@@ -209,10 +222,14 @@ class SqlStorage:
     def update_source(self, source_id: int, **changes: object) -> Source:
         values = source_values(changes)
         with self.connection("updating a source", write=True) as connection:
-            if values:
-                statement = sa.update(sources).where(sources.c.id == source_id).values(**values)
-                connection.execute(statement)
-            return self._source(connection, source_id)
+            if not values:
+                return self._source(connection, source_id)
+            params = {f"new_{name}": value for name, value in values.items()}
+            row = connection.execute(_source_update(frozenset(values)), {"source_id": source_id, **params})
+            found = row.mappings().first()
+            if found is None:
+                raise NotFoundError(f"no source with id {source_id}")
+            return source_from_row(found)
 
     def due_sources(self, now: datetime, *, limit: int | None = None) -> list[Source]:
         statement = (
