@@ -49,18 +49,6 @@ _ARTICLE_LISTING = (articles.c.dated_at.desc(), articles.c.id.desc())
 # to run it (profiled: add_article spent half its time constructing SELECTs and INSERTs).
 _ARTICLE_BY_ID = sa.select(articles).where(articles.c.id == sa.bindparam("article_id"))
 _SOURCE_BY_ID = sa.select(sources).where(sources.c.id == sa.bindparam("source_id"))
-
-
-@functools.cache
-def _source_update(columns: frozenset[str]) -> sa.Update:
-    """UPDATE of these source columns, RETURNING the row: one statement, built once per set of columns (a poll
-    records the same few columns for every feed; building the statement cost as much as running it)."""
-    values = {name: sa.bindparam(f"new_{name}", type_=sources.c[name].type) for name in sorted(columns)}
-    return (
-        sa.update(sources).where(sources.c.id == sa.bindparam("source_id")).values(values).returning(*sources.c)
-    )
-
-
 _SOURCE_EXISTS = sa.select(sa.literal(1)).select_from(sources).where(sources.c.id == sa.bindparam("source_id"))
 # One look-up for "same canonical URL, else same content hash (the oldest)".
 _ARTICLE_BY_URL_OR_HASH = (
@@ -630,6 +618,16 @@ def _filtered(
     if until is not None:
         statement = statement.where(articles.c.dated_at < until)
     return statement
+
+
+@functools.cache
+def _source_update(columns: frozenset[str]) -> sa.Update:
+    """UPDATE of these source columns, RETURNING the row: one statement, built once per set of columns (a poll
+    records the same few columns for every feed; building the statement cost as much as running it)."""
+    values = {name: sa.bindparam(f"new_{name}", type_=sources.c[name].type) for name in sorted(columns)}
+    return (
+        sa.update(sources).where(sources.c.id == sa.bindparam("source_id")).values(values).returning(*sources.c)
+    )
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
